@@ -1,0 +1,51 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from '../config/types.ts';
+import type { Rng } from '../rng.ts';
+
+/** Sizes a model takes from its task. */
+export interface ModelDims {
+  d_vocab: number; // input tokens
+  n_ctx: number; // sequence length
+  d_vocab_out: number; // output classes
+}
+
+/** One parameter tensor: TransformerLens name and shape, e.g. blocks.0.attn.W_Q [n_heads, d_model, d_head]. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+}
+
+/** Input tensors uploaded once (tokens, one-hot matrices…) and reused across steps. */
+export interface PreparedInput {
+  readonly n: number;
+  readonly tensors: Record<string, tf.Tensor>;
+  dispose(): void;
+}
+
+export interface ForwardOutput {
+  logits: tf.Tensor2D; // [n, d_vocab_out], read at the last position
+  /**
+   * Only filled when asked for. TransformerLens hook names, at the LAST position only:
+   * transformer: 'blocks.L.attn.hook_pattern' [n, n_heads, n_ctx] (attention of the last query),
+   *              'blocks.L.mlp.hook_post' [n, d_mlp], 'hook_resid_final' [n, d_model];
+   * mlp: 'hidden.L.hook_post' [n, width]; quadratic: 'hook_hidden' [n, h] (after squaring).
+   */
+  cache: Record<string, tf.Tensor>;
+}
+
+export interface Model {
+  readonly config: ModelConfig;
+  readonly dims: ModelDims;
+  /** Ordered parameter list; the order of checkpoint tensors and of optimiser state. */
+  readonly specs: ParamSpec[];
+  /** Cache entry that plays the part of "neurons" for the analyses (e.g. 'blocks.0.mlp.hook_post'). */
+  readonly neuronHook: string;
+  /** Fresh initial weights from the explicit generator (init scale α applied). */
+  init(rng: Rng): Record<string, Float32Array>;
+  /** Upload tokens [n, n_ctx] (row-major) once. The caller disposes. */
+  prepare(tokens: Int32Array, n: number): PreparedInput;
+  /** Differentiable forward pass. Must not read tensors back synchronously. */
+  forward(params: Record<string, tf.Tensor>, input: PreparedInput, opts?: { cache?: boolean }): ForwardOutput;
+  /** Independent plain-JS float64 forward pass (test oracle): logits [n, d_vocab_out] row-major. */
+  reference(params: Record<string, Float64Array>, tokens: Int32Array, n: number): Float64Array;
+}
