@@ -1,0 +1,57 @@
+/**
+ * The listing `groklens inspect FILE` prints: one row per tensor (name, dtype, shape, parameter
+ * count, bytes), totals, then the metadata. Built from the header alone, so it is cheap on any file.
+ * Plain text, no colours, digits grouped by hand (toLocaleString would depend on the machine).
+ */
+import { dtypeSize } from './dtypes.ts';
+import type { SafetensorsHeader } from './safetensors-header.ts';
+
+export function formatInspect(header: SafetensorsHeader, file: string): string {
+  const rows = header.entries.map((e) => {
+    const params = e.shape.reduce((a, b) => a * b, 1);
+    return { name: e.name, dtype: e.dtype, shape: `[${e.shape.join(', ')}]`, params, bytes: params * dtypeSize(e.dtype) };
+  });
+  const totalParams = rows.reduce((a, r) => a + r.params, 0);
+  const totalBytes = rows.reduce((a, r) => a + r.bytes, 0);
+  const n = rows.length;
+
+  const lines: string[] = [
+    file,
+    `${n} tensor${n === 1 ? '' : 's'}, ${group(totalParams)} parameters, ${group(totalBytes)} bytes of tensor data, ` +
+      `${group(header.headerLength)}-byte header`,
+    '',
+  ];
+  if (n > 0) {
+    const table = [
+      ['name', 'dtype', 'shape', 'params', 'bytes'],
+      ...rows.map((r) => [printable(r.name), r.dtype, r.shape, group(r.params), group(r.bytes)]),
+      ['total', '', '', group(totalParams), group(totalBytes)],
+    ];
+    const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+    const rightAligned = [false, false, false, true, true];
+    for (const row of table) {
+      const cells = row.map((cell, c) => (rightAligned[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])));
+      lines.push(cells.join('  ').trimEnd());
+    }
+    lines.push('');
+  }
+  const keys = Object.keys(header.metadata).sort();
+  if (keys.length === 0) {
+    lines.push('metadata: none');
+  } else {
+    lines.push('metadata:');
+    const width = Math.max(...keys.map((k) => printable(k).length));
+    for (const k of keys) lines.push(`  ${printable(k).padEnd(width)}  ${printable(header.metadata[k])}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** 1234567 → "1,234,567". */
+function group(x: number): string {
+  return String(x).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Strings from a file may hold newlines or control characters: show those quoted and escaped. */
+function printable(s: string): string {
+  return /[\u0000-\u001f\u007f]/.test(s) || s === '' ? JSON.stringify(s) : s;
+}
