@@ -1,8 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+// The Node bundle of tfjs-core registers no gradient functions; the @tensorflow/tfjs umbrella
+// package does (for every op). Without this import tf.grad fails under Node with
+// "gradient function not found for Sum" — vitest hides the problem, the CLI does not.
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../config/types.ts';
 import { UserError } from '../errors.ts';
+import { installWasmKernelWrappers, wasmKernelWrappersInstalled } from './wasm-kernels.ts';
+import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
 
 /** What `useBackend` chose, for printing and for run.json. */
 export interface BackendInfo {
@@ -10,8 +16,20 @@ export interface BackendInfo {
   name: 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
   tfjsVersion: string;
   simd?: boolean;
-  threads?: number;
+  threads?: number; // wasm: XNNPACK pool threads, including the calling thread
+  kernelWrappers?: boolean; // wasm: matmul rerouting of ./wasm-kernels.ts installed
 }
+
+export interface BackendOptions {
+  /**
+   * wasm only: 1 = the stock single-threaded SIMD build; 2..8 = the pthreads build with that many
+   * threads (./wasm-threads.ts). Default: env GROKLENS_WASM_THREADS, else 1. Only pays off when
+   * that many cores are otherwise idle.
+   */
+  wasmThreads?: number;
+}
+
+const THREADS_ENV = 'GROKLENS_WASM_THREADS';
 
 const OPTIONAL: Record<'tensorflow' | 'tensorflow-gpu', string> = {
   tensorflow: '@tensorflow/tfjs-node',
@@ -35,8 +53,12 @@ async function tryImport(pkg: string): Promise<boolean> {
  * Select and initialise a tfjs backend. 'auto' prefers tfjs-node-gpu, then tfjs-node when they are
  * installed, else wasm. The pure-JS 'cpu' backend (< 1 GFLOP/s) is only ever used when asked for.
  */
-export async function useBackend(requested: BackendName = 'auto'): Promise<BackendInfo> {
-  if (current && (current.requested === requested || current.name === requested)) return current;
+export async function useBackend(requested: BackendName = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
+  // Read lazily: a bad GROKLENS_WASM_THREADS must not break a request for another backend.
+  const wasmThreads = () => options.wasmThreads ?? threadsFromEnv();
+  if (current && (current.requested === requested || current.name === requested)) {
+    if (current.name !== 'wasm' || current.threads === wasmThreads()) return current;
+  }
   let name: BackendInfo['name'];
   if (requested === 'tensorflow' || requested === 'tensorflow-gpu') {
     const pkg = OPTIONAL[requested];
@@ -56,7 +78,7 @@ export async function useBackend(requested: BackendName = 'auto'): Promise<Backe
     name = requested;
   }
   const tfName = name === 'tensorflow' || name === 'tensorflow-gpu' ? 'tensorflow' : name;
-  if (name === 'wasm') await initWasm();
+  if (name === 'wasm') await initWasm(wasmThreads());
   else if (!(await tf.setBackend(tfName))) throw new UserError(`backend '${name}' failed to initialise`);
   await tf.ready();
   if (tf.getBackend() !== tfName) {
@@ -67,27 +89,55 @@ export async function useBackend(requested: BackendName = 'auto'): Promise<Backe
     name,
     tfjsVersion: tf.version_core,
     ...(name === 'wasm'
-      ? { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 2 : 1 }
+      ? {
+          simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+          threads: getThreadsCount(),
+          kernelWrappers: wasmKernelWrappersInstalled(),
+        }
       : {}),
   };
   return current;
 }
 
 /**
- * The emscripten glue of tfjs-backend-wasm installs process-wide 'uncaughtException' and
- * 'unhandledRejection' handlers that rethrow, which prints the whole minified module source on any
- * error. We take them off again so errors reach our own handler.
+ * Start the wasm backend: the threaded build when threads > 1 (./wasm-threads.ts), then our kernel
+ * wrappers (./wasm-kernels.ts). The emscripten glue of tfjs-backend-wasm installs process-wide
+ * 'uncaughtException' and 'unhandledRejection' handlers that rethrow, which prints the whole
+ * minified module source on any error. We take them off again so errors reach our own handler.
  */
-async function initWasm(): Promise<void> {
+async function initWasm(threads: number): Promise<void> {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
+    throw new UserError(`wasm threads: expected an integer from 1 to ${MAX_WASM_THREADS}, got ${threads}`);
+  }
+  if (tf.engine().registry.wasm != null && getThreadsCount() !== threads) {
+    throw new UserError(
+      `wasm threads: the wasm backend is already running with ${getThreadsCount()} thread(s); ` +
+        `the thread count can only be chosen before its first use`,
+    );
+  }
+  if (threads > 1) registerThreadedWasm(threads);
   const before = {
     uncaughtException: new Set(process.listeners('uncaughtException')),
     unhandledRejection: new Set(process.listeners('unhandledRejection')),
   };
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new UserError(`backend 'wasm' failed to initialise (is @tensorflow/tfjs-backend-wasm installed?)`);
+  const emitter = process as NodeJS.EventEmitter;
   for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
-    for (const l of process.listeners(ev)) if (!before[ev].has(l)) process.removeListener(ev, l as (...a: any[]) => void);
+    const known = before[ev] as Set<unknown>;
+    for (const l of emitter.listeners(ev)) if (!known.has(l)) emitter.removeListener(ev, l as (...a: unknown[]) => void);
   }
+  installWasmKernelWrappers();
+}
+
+function threadsFromEnv(): number {
+  const raw = process.env[THREADS_ENV];
+  if (raw === undefined || raw.trim() === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+    throw new UserError(`${THREADS_ENV}=${JSON.stringify(raw)}: expected an integer from 1 to ${MAX_WASM_THREADS}`);
+  }
+  return n;
 }
 
 export function backendInfo(): BackendInfo | null {

@@ -1,0 +1,117 @@
+/**
+ * One optimiser step of a preset's model on its full training set, timed with the kernel wrappers
+ * of src/backend/wasm-kernels.ts off and on, plus a per-kernel profile of the step.
+ *
+ *   npx tsx bench/step.ts [--preset nanda-2023] [--backend wasm|cpu] [--threads N] [--steps 5] [--batch N]
+ *                         [--detail KernelName | --matmuls]
+ *
+ * The preset's batch_size is used unless --batch overrides it (0 = full batch).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { getPreset } from '../src/config/presets.ts';
+import type { RunConfig } from '../src/config/types.ts';
+import { useBackend } from '../src/backend/index.ts';
+import { installWasmKernelWrappers, uninstallWasmKernelWrappers } from '../src/backend/wasm-kernels.ts';
+import { createModel } from '../src/models/index.ts';
+import { createOptimizer } from '../src/optim/index.ts';
+import { Rng } from '../src/rng.ts';
+import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
+import { buildDataset } from '../src/tasks/index.ts';
+import { makeSplit } from '../src/tasks/split.ts';
+import { fmtMs, printTable } from './timing.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const preset = flag('preset') ?? 'nanda-2023';
+const steps = Number(flag('steps') ?? 5);
+const threads = flag('threads') ? Number(flag('threads')) : undefined;
+const info = await useBackend((flag('backend') ?? 'wasm') as 'wasm' | 'cpu', threads ? { wasmThreads: threads } : {});
+
+const cfg: RunConfig = getPreset(preset);
+const dataset = buildDataset(cfg.task);
+const split = makeSplit(dataset.n, cfg.split);
+const batchArg = flag('batch');
+const batchSize = batchArg !== undefined ? Number(batchArg) || null : cfg.training.batch_size;
+const rows = batchSize === null ? split.train : split.train.slice(0, batchSize);
+const tokens = new Int32Array(rows.length * dataset.n_ctx);
+const labels = new Int32Array(rows.length);
+rows.forEach((r, i) => {
+  tokens.set(dataset.tokens.subarray(r * dataset.n_ctx, (r + 1) * dataset.n_ctx), i * dataset.n_ctx);
+  labels[i] = dataset.labels[r];
+});
+
+const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+const init = model.init(new Rng(cfg.training.seed));
+const vars: Record<string, tf.Variable> = {};
+for (const { name, shape } of model.specs) vars[name] = tf.variable(tf.tensor(init[name], shape), true, name);
+const varList = model.specs.map((s) => vars[s.name]);
+const optimizer = createOptimizer(cfg.optimizer, model.specs);
+const input = model.prepare(tokens, rows.length);
+const labelTensors = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
+
+console.log(
+  `${preset}: ${cfg.model.kind}, ${rows.length} examples × ${dataset.n_ctx} tokens, backend ${info.name} ` +
+    `(threads ${info.threads ?? 1}), ${model.specs.length} parameter tensors\n`,
+);
+
+function step(): void {
+  tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => lossTensor(model, vars, input, labelTensors, cfg), varList);
+    optimizer.apply(vars, grads);
+  });
+  // Force completion so the next step's timing starts clean.
+  vars[model.specs[0].name].dataSync();
+}
+
+function timeSteps(label: string): number {
+  step(); // warm-up (operator creation, heap growth)
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[times.length >> 1];
+  console.log(`${label.padEnd(28)} median ${fmtMs(median)} ms/step (min ${fmtMs(times[0])}, ${steps} steps)`);
+  return median;
+}
+
+if (info.name === 'wasm') {
+  uninstallWasmKernelWrappers();
+  const before = timeSteps('original wasm kernels');
+  installWasmKernelWrappers();
+  const after = timeSteps('with kernel wrappers');
+  console.log(`speed-up ×${(before / after).toFixed(2)}\n`);
+} else {
+  timeSteps(`${info.name} backend`);
+}
+
+const profile = await tf.profile(() => step());
+const byKernel = new Map<string, { ms: number; calls: number }>();
+for (const k of profile.kernels) {
+  const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+  entry.ms += Number(k.kernelTimeMs) || 0;
+  entry.calls++;
+  byKernel.set(k.name, entry);
+}
+const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15);
+console.log(`kernel profile of one step (sum of kernel times ${fmtMs(total)} ms):`);
+printTable(
+  ['kernel', 'calls', 'ms', 'share'],
+  top.map(([name, e]) => [name, String(e.calls), fmtMs(e.ms), `${((100 * e.ms) / total).toFixed(1)} %`]),
+);
+
+const detail = flag('detail') ?? (args.includes('--matmuls') ? 'BatchMatMul' : undefined);
+if (detail) {
+  const mm = profile.kernels.filter((k) => k.name === detail).sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs));
+  console.log(`\n${detail} calls of one step:`);
+  printTable(
+    ['inputs', 'output', 'ms'],
+    mm.map((k) => [k.inputShapes.map((s) => `[${s}]`).join(' · '), `[${k.outputShapes[0]}]`, fmtMs(Number(k.kernelTimeMs))]),
+  );
+}

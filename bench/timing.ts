@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Timing for micro-benchmarks on a shared machine. Other processes steal cores, so we report the
+ * median wall time (robust to the odd descheduled rep) and the process CPU time per rep, whose
+ * ratio to wall time shows whether a kernel used more than one core.
+ */
+export interface Timing {
+  medianMs: number;
+  minMs: number;
+  cpuPerWall: number; // process CPU time / wall time over the timed reps (all threads)
+  reps: number;
+}
+
+export interface TimeOptions {
+  minTotalMs?: number; // keep repeating until this much wall time has passed… (default 400)
+  minReps?: number; // …and at least this many reps (default 5)
+  warmup?: number; // untimed reps first (default 2)
+}
+
+/** Time `f`, which returns a tensor (or tensors); the result is read back and disposed every rep. */
+export function timeKernel(f: () => tf.Tensor | tf.Tensor[], opts: TimeOptions = {}): Timing {
+  const { minTotalMs = 400, minReps = 5, warmup = 2 } = opts;
+  const once = () => {
+    const out = f();
+    const list = Array.isArray(out) ? out : [out];
+    for (const t of list) t.dataSync();
+    tf.dispose(list);
+  };
+  for (let i = 0; i < warmup; i++) once();
+  const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  while (times.length < minReps || performance.now() - start < minTotalMs) {
+    const t0 = performance.now();
+    once();
+    times.push(performance.now() - t0);
+  }
+  const wall = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  times.sort((a, b) => a - b);
+  return {
+    medianMs: times[times.length >> 1],
+    minMs: times[0],
+    cpuPerWall: (cpu.user + cpu.system) / 1000 / wall,
+    reps: times.length,
+  };
+}
+
+export function fmtMs(ms: number): string {
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  if (ms >= 1) return ms.toFixed(2);
+  return ms.toFixed(3);
+}
+
+/** Left-aligned first column, right-aligned others. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
