@@ -1,0 +1,176 @@
+/**
+ * Multiplication and division mod a prime p are addition in the exponent (spec §2): Z_p^* is
+ * cyclic of order p−1, so with a generator g every nonzero x is g^{log x} and
+ * a·b = g^{(log a + log b) mod (p−1)}. Re-indexing a p×p table over (a, b) by (log a, log b)
+ * turns the multiplicative structure into an additive one over Z_{p−1}, which the Fourier basis
+ * of size p−1 (even: with its Nyquist row) analyses. Pairs with a zero operand have no log and
+ * are reported apart (zeroOperandPairs).
+ */
+import { checkLength, checkSize, FourierInputError, type NumericArray } from './errors.ts';
+
+/** Largest modulus accepted: keeps every product a·b below 2^53, so modular arithmetic is exact. */
+export const MAX_GROUP_MODULUS = 2 ** 26;
+
+export interface MultiplicativeGroup {
+  readonly p: number;
+  /** p − 1, the order of Z_p^*. */
+  readonly order: number;
+  /** The smallest generator g of Z_p^* (1 for p = 2, whose group is trivial). */
+  readonly generator: number;
+  /** [p] log[x] = i with g^i ≡ x (mod p), for x = 1 … p−1; log[0] = −1 (zero has no log). */
+  readonly log: Int32Array;
+  /** [p−1] exp[i] = g^i mod p, the inverse of log. */
+  readonly exp: Int32Array;
+}
+
+/** Trial division; fine for the moduli used here (≤ 2^26). */
+export function isPrime(n: number): boolean {
+  if (!Number.isInteger(n) || n < 2) return false;
+  if (n % 2 === 0) return n === 2;
+  for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
+  return true;
+}
+
+/** Distinct prime factors of n ≥ 1, ascending. */
+export function primeFactors(n: number): number[] {
+  checkSize('number to factor', n);
+  const factors: number[] = [];
+  let m = n;
+  for (let d = 2; d * d <= m; d++) {
+    if (m % d === 0) {
+      factors.push(d);
+      while (m % d === 0) m /= d;
+    }
+  }
+  if (m > 1) factors.push(m);
+  return factors;
+}
+
+/** base^e mod p, exact for p ≤ MAX_GROUP_MODULUS. */
+export function powMod(base: number, e: number, p: number): number {
+  let result = 1 % p;
+  let b = base % p;
+  let k = e;
+  while (k > 0) {
+    if (k & 1) result = (result * b) % p;
+    b = (b * b) % p;
+    k = Math.floor(k / 2);
+  }
+  return result;
+}
+
+/** The smallest generator of Z_p^*: g whose order is p−1, i.e. g^((p−1)/q) ≠ 1 for every prime q | p−1. */
+export function smallestGenerator(p: number): number {
+  checkPrime(p);
+  if (p === 2) return 1;
+  const qs = primeFactors(p - 1);
+  for (let g = 2; g < p; g++) {
+    if (qs.every((q) => powMod(g, (p - 1) / q, p) !== 1)) return g;
+  }
+  throw new Error(`no generator found for prime ${p}: impossible, Z_p^* is cyclic`);
+}
+
+/** Generator, discrete-log and exp tables of Z_p^*. Throws FourierInputError unless p is prime. */
+export function multiplicativeGroup(p: number): MultiplicativeGroup {
+  const g = smallestGenerator(p);
+  const order = p - 1;
+  const log = new Int32Array(p).fill(-1);
+  const exp = new Int32Array(order);
+  let x = 1;
+  for (let i = 0; i < order; i++) {
+    exp[i] = x;
+    log[x] = i;
+    x = (x * g) % p;
+  }
+  return { p, order, generator: g, log, exp };
+}
+
+/**
+ * Re-index a table over pairs by discrete logs: table [p, p, inner] indexed (a, b, ·), a-major
+ * (pair index a·p + b, e.g. logits [p², C] with inner = C) → [p−1, p−1, inner] indexed
+ * (i, j, ·) = table[g^i, g^j, ·]. Rows and columns with a zero operand are dropped
+ * (see zeroOperandPairs); the inner axis (e.g. output classes) is left as it is.
+ */
+export function reindexPairsByLog(
+  table: NumericArray,
+  p: number,
+  inner = 1,
+  group: MultiplicativeGroup = multiplicativeGroup(p),
+): Float64Array {
+  checkGroup(group, p);
+  checkSize('inner size', inner);
+  checkLength('pair table', table, p * p * inner, `[${p}, ${p}, ${inner}]`);
+  const m = p - 1;
+  const out = new Float64Array(m * m * inner); // [p−1, p−1, inner]
+  for (let i = 0; i < m; i++) {
+    const a = group.exp[i];
+    for (let j = 0; j < m; j++) {
+      const from = (a * p + group.exp[j]) * inner;
+      const to = (i * m + j) * inner;
+      for (let t = 0; t < inner; t++) out[to + t] = table[from + t];
+    }
+  }
+  return out;
+}
+
+/**
+ * Re-index a table over Z_p along its leading axis: rows [p, inner] → [p−1, inner], row i =
+ * rows[g^i] (row 0, the zero element, dropped). For an embedding W_E' [p, d_model], or a class
+ * axis once moved to the front.
+ */
+export function reindexRowsByLog(
+  rows: NumericArray,
+  p: number,
+  inner = 1,
+  group: MultiplicativeGroup = multiplicativeGroup(p),
+): Float64Array {
+  checkGroup(group, p);
+  checkSize('inner size', inner);
+  checkLength('row table', rows, p * inner, `[${p}, ${inner}]`);
+  const out = new Float64Array((p - 1) * inner); // [p−1, inner]
+  for (let i = 0; i < p - 1; i++) out.set(rows.subarray(group.exp[i] * inner, (group.exp[i] + 1) * inner), i * inner);
+  return out;
+}
+
+/** [(p−1)²] the original pair index a·p + b of each re-indexed cell (i, j), a = g^i, b = g^j. */
+export function logPairIndices(p: number, group: MultiplicativeGroup = multiplicativeGroup(p)): Int32Array {
+  checkGroup(group, p);
+  const m = p - 1;
+  const idx = new Int32Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) idx[i * m + j] = group.exp[i] * p + group.exp[j];
+  return idx;
+}
+
+export interface ZeroOperandPair {
+  a: number;
+  b: number;
+  /** a·p + b, the pair's row in the logits. */
+  index: number;
+}
+
+/** The 2p−1 pairs with a = 0 or b = 0, outside Z_p^*, in ascending pair index. */
+export function zeroOperandPairs(p: number): ZeroOperandPair[] {
+  checkPrime(p);
+  const pairs: ZeroOperandPair[] = [];
+  for (let b = 0; b < p; b++) pairs.push({ a: 0, b, index: b });
+  for (let a = 1; a < p; a++) pairs.push({ a, b: 0, index: a * p });
+  return pairs;
+}
+
+function checkPrime(p: number): void {
+  if (!Number.isInteger(p) || p < 2 || p > MAX_GROUP_MODULUS) {
+    throw new FourierInputError('modulus p for the multiplicative group', p, `an integer prime in [2, ${MAX_GROUP_MODULUS}]`);
+  }
+  if (!isPrime(p)) {
+    throw new FourierInputError(
+      'modulus p for the multiplicative group',
+      p,
+      'a prime',
+      `prime factors ${primeFactors(p).join(', ')}; x·y and x/y mod p form a group of order p−1 only for prime p`,
+    );
+  }
+}
+
+function checkGroup(group: MultiplicativeGroup, p: number): void {
+  if (group.p !== p) throw new FourierInputError('multiplicative group p', group.p, `${p}, the table's modulus`);
+}
