@@ -1,0 +1,61 @@
+/**
+ * `groklens` command line. Each command lives in src/commands/; this file only wires them up and
+ * turns user errors into one clean line on stderr (exit 2) instead of a stack trace.
+ */
+import { Command, Option } from 'commander';
+import { UserError } from './errors.ts';
+import { PACKAGE_VERSION } from './version.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const backendOption = () =>
+  new Option('--backend <name>', 'tensor backend').choices(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).default('auto');
+
+const program = new Command()
+  .name('groklens')
+  .description('Train grokking models, analyse their checkpoints and write static HTML reports.')
+  .version(PACKAGE_VERSION)
+  .showHelpAfterError();
+
+program
+  .command('train')
+  .description('train a model; writes a run directory under --runs-dir (see README: "The run directory")')
+  .argument('[config]', 'JSON config file (partial: defaults fill the rest)')
+  .option('-p, --preset <name>', 'start from a preset: nanda-2023, power-2022, truong-2026, demo')
+  .option('-s, --set <key=value>', 'override a config key by dotted path (repeatable), e.g. optimizer.weight_decay=0.5', collect, [])
+  .option('-n, --name <name>', 'run name (directory under --runs-dir); default: preset or file name + time')
+  .option('--runs-dir <dir>', 'where new runs are created', 'runs')
+  .option('-r, --resume <dir>', 'continue the run in <dir> from its last saved step')
+  .option('-q, --quiet', 'no progress bar')
+  .addOption(backendOption())
+  .action(async (file, opts) => {
+    await (await import('./commands/train.ts')).trainCommand(file, opts);
+  });
+
+program
+  .command('inspect')
+  .description('list the tensors, shapes, dtypes and metadata of a .safetensors file')
+  .argument('<file>')
+  .action(async (file) => (await import('./commands/inspect.ts')).inspectCommand(file));
+
+program
+  .command('demo')
+  .description('train the embedded demo (a+b mod 53, small transformer) until it groks, and print its timeline')
+  .option('--runs-dir <dir>', 'where the demo run is created', 'runs')
+  .addOption(backendOption())
+  .action(async (opts) => (await import('./commands/demo.ts')).demoCommand(opts));
+
+program
+  .command('presets')
+  .description('list the configuration presets')
+  .action(async () => (await import('./commands/presets.ts')).presetsCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof UserError) {
+    process.stderr.write(`groklens: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw e;
+  }
+}

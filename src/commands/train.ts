@@ -1,0 +1,61 @@
+import { useBackend } from '../backend/index.ts';
+import { resolveConfig } from '../config/load.ts';
+import type { BackendName } from '../config/types.ts';
+import { UserError } from '../errors.ts';
+import { defaultRunName, resumeRun, startRun, type SessionResult } from '../run/session.ts';
+import { interruptFlag, trainingProgress } from './progress.ts';
+
+export interface TrainOpts {
+  preset?: string;
+  set: string[];
+  name?: string;
+  runsDir: string;
+  resume?: string;
+  quiet?: boolean;
+  backend: BackendName;
+}
+
+export async function trainCommand(file: string | undefined, opts: TrainOpts): Promise<SessionResult> {
+  if (opts.resume && (file || opts.preset || opts.set.length || opts.name)) {
+    throw new UserError('--resume takes the run directory only: its config is read from run.json (no config file, --preset, --set or --name)');
+  }
+  // Resolve the config before loading any backend, so a typo fails in milliseconds.
+  const resolved = opts.resume ? null : resolveConfig({ preset: opts.preset, file, sets: opts.set });
+  const backend = await useBackend(opts.backend);
+  const progress = trainingProgress({ quiet: opts.quiet });
+  progress.log(`backend: ${backend.name}${backend.simd !== undefined ? ` (simd ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
+  const interrupt = interruptFlag(progress.log);
+  const hooks = { onProgress: progress.update, shouldStop: interrupt.requested, log: progress.log };
+  try {
+    const result = opts.resume
+      ? await resumeRun({ dir: opts.resume, backend, hooks })
+      : await startRun({
+          config: resolved!.config,
+          name: opts.name ?? defaultRunName(opts.preset, file, new Date()),
+          runsDir: opts.runsDir,
+          preset: resolved!.preset ?? null,
+          backend,
+          hooks,
+        });
+    progress.stop();
+    printTimeline(result);
+    if (result.state === 'interrupted') {
+      process.stderr.write(`stopped at step ${result.step}; continue with: groklens train --resume ${result.dir}\n`);
+      process.exitCode = 130;
+    }
+    return result;
+  } finally {
+    progress.stop();
+    interrupt.release();
+  }
+}
+
+export function printTimeline(r: SessionResult): void {
+  const lines = [
+    `run: ${r.dir} (${r.state} at step ${r.step})`,
+    `memorised   (train accuracy ≥ 99 %): ${r.memStep ?? 'not within the budget'}`,
+    `generalised (test accuracy ≥ 95 %):  ${r.firstGrokStep ?? 'not within the budget'}`,
+  ];
+  if (r.memStep !== null && r.firstGrokStep !== null) lines.push(`delay: ${r.firstGrokStep - r.memStep} steps`);
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,143 @@
+/**
+ * Setting up a run — fresh or resumed — from a resolved config or a run directory, and running it
+ * to completion. Shared by `groklens train`, `groklens demo` and (later) sweeps.
+ */
+import { basename, join } from 'node:path';
+import type { BackendInfo } from '../backend/index.ts';
+import { validateConfig } from '../config/load.ts';
+import type { RunConfig } from '../config/types.ts';
+import { UserError } from '../errors.ts';
+import { createModel, countParams } from '../models/index.ts';
+import { createOptimizer } from '../optim/index.ts';
+import { Rng } from '../rng.ts';
+import { buildDataset, describeTask } from '../tasks/index.ts';
+import { makeSplit } from '../tasks/split.ts';
+import { PACKAGE_VERSION, RUN_FORMAT_VERSION } from '../version.ts';
+import { RunStore, type MetricsRow, type NamedTensors, type RunMeta } from './store.ts';
+import { train, type Progress, type TrainResult } from './train.ts';
+
+export interface SessionHooks {
+  onProgress?: (p: Progress) => void;
+  shouldStop?: () => boolean;
+  log?: (line: string) => void;
+}
+
+export interface SessionResult extends TrainResult {
+  dir: string;
+  name: string;
+  resumedFrom: number | null;
+}
+
+const now = () => performance.now() / 1000;
+
+/** Create runs/NAME from a config and train it. */
+export async function startRun(opts: {
+  config: RunConfig;
+  name: string;
+  runsDir: string;
+  preset: string | null;
+  backend: BackendInfo;
+  hooks?: SessionHooks;
+}): Promise<SessionResult> {
+  const { config, backend } = opts;
+  if (!/^[A-Za-z0-9._+=-][A-Za-z0-9._+=@-]*$/.test(opts.name) || opts.name === '.' || opts.name === '..') {
+    throw new UserError(`--name: "${opts.name}" is not a usable directory name (letters, digits, . _ - + = @)`);
+  }
+  const dataset = buildDataset(config.task);
+  const split = makeSplit(dataset.n, config.split);
+  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const init = model.init(Rng.derive(config.training.seed, 'init'));
+  const params: NamedTensors = {};
+  for (const { name, shape } of model.specs) params[name] = { shape, data: init[name] };
+  const meta: RunMeta = {
+    format: 'groklens-run',
+    format_version: RUN_FORMAT_VERSION,
+    groklens_version: PACKAGE_VERSION,
+    name: opts.name,
+    created_at: new Date().toISOString(),
+    preset: opts.preset,
+    backend: { name: backend.name, requested: backend.requested, tfjs_version: backend.tfjsVersion, simd: backend.simd, threads: backend.threads },
+    config,
+    dataset: {
+      description: describeTask(config.task),
+      n: dataset.n,
+      n_ctx: dataset.n_ctx,
+      d_vocab: dataset.d_vocab,
+      d_vocab_out: dataset.d_vocab_out,
+      n_train: split.train.length,
+      n_test: split.test.length,
+    },
+    params: model.specs,
+    n_params: countParams(model.specs),
+  };
+  const dir = join(opts.runsDir, opts.name);
+  const store = RunStore.create(dir, meta, split, { train_fraction: config.split.train_fraction, seed: config.split.seed, mode: config.split.mode });
+  opts.hooks?.log?.(`run ${dir}: ${meta.dataset.description}, ${config.model.kind} with ${meta.n_params.toLocaleString('en')} parameters, ${split.train.length} train / ${split.test.length} test`);
+  const optimizer = createOptimizer(config.optimizer, model.specs);
+  try {
+    const result = await train({
+      store, config, model, optimizer, dataset, split, params, startStep: 0, priorMetrics: [], wallTimeOffset: 0,
+      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now,
+    });
+    return { ...result, dir, name: opts.name, resumedFrom: null };
+  } catch (e) {
+    markFailed(store, e);
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */
+export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks }): Promise<SessionResult> {
+  const store = RunStore.open(opts.dir);
+  const meta = store.meta();
+  const status = store.status();
+  if (status.state === 'finished') {
+    throw new UserError(`${opts.dir}: this run already finished at step ${status.final_step}; nothing to resume`);
+  }
+  if (meta.backend.name !== opts.backend.name) {
+    opts.hooks?.log?.(`warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`);
+  }
+  const config = validateConfig(meta.config, `${store.path('run.json')}: config`);
+  const dataset = buildDataset(config.task);
+  const split = store.split();
+  if (split.train.length + split.test.length !== dataset.n) {
+    throw new UserError(`${store.path('split.json')}: ${split.train.length}+${split.test.length} indices but the task has ${dataset.n} examples`);
+  }
+  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const resume = store.readResume(model.specs);
+  const removed = store.removeCheckpointsAfter(resume.step);
+  const prior = store.truncateMetrics(resume.step);
+  const optimizer = createOptimizer(config.optimizer, model.specs);
+  optimizer.setState(resume.optimizer);
+  opts.hooks?.log?.(`resuming ${opts.dir} from step ${resume.step}` + (removed.length ? ` (dropped ${removed.length} checkpoint(s) written after it)` : ''));
+  try {
+    const result = await train({
+      store, config, model, optimizer, dataset, split, params: resume.params, startStep: resume.step,
+      priorMetrics: prior as MetricsRow[], wallTimeOffset: resume.wall_time,
+      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now,
+    });
+    return { ...result, dir: opts.dir, name: meta.name, resumedFrom: resume.step };
+  } catch (e) {
+    markFailed(store, e);
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function markFailed(store: RunStore, e: unknown): void {
+  try {
+    store.writeStatus({ ...store.status(), state: 'failed', error: (e as Error).message ?? String(e), updated_at: new Date().toISOString() });
+  } catch {
+    // the original error matters more than a failure to record it
+  }
+}
+
+/** Default run name: what it came from plus a UTC timestamp, e.g. nanda-2023-20261122-071501. */
+export function defaultRunName(preset: string | undefined, file: string | undefined, date: Date): string {
+  const base = preset ?? (file ? basename(file).replace(/\.json$/i, '') : 'run');
+  const t = date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${base}-${t}`;
+}

@@ -1,0 +1,262 @@
+/**
+ * The run directory: a public, versioned contract (documented in the README).
+ *
+ *   runs/NAME/run.json                 immutable after creation: resolved config, dataset, params, backend, versions
+ *   runs/NAME/status.json              mutable: state, last step, checkpoint steps, final step
+ *   runs/NAME/split.json               the exact train / test indices into the dataset (a-major pair order)
+ *   runs/NAME/metrics.jsonl            one row per evaluation step
+ *   runs/NAME/checkpoints/step-SSSSSSS.safetensors   float32 weights, TransformerLens names
+ *   runs/NAME/resume.safetensors       weights + optimiser slots + step, one atomic file
+ *
+ * Only this module and the CLI touch the file system. Every write is atomic (temp, fsync, rename).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunConfig } from '../config/types.ts';
+import { FormatError, UserError } from '../errors.ts';
+import { appendLineDurable, readJsonlTolerant, removeStaleTemps, writeFileAtomic } from '../io/atomic.ts';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
+import type { ParamSpec } from '../models/types.ts';
+import type { Split } from '../tasks/types.ts';
+import { RUN_FORMAT_VERSION } from '../version.ts';
+
+export interface RunMeta {
+  format: 'groklens-run';
+  format_version: number;
+  groklens_version: string;
+  name: string;
+  created_at: string;
+  preset: string | null;
+  backend: { name: string; requested: string; tfjs_version: string; simd?: boolean; threads?: number };
+  config: RunConfig;
+  dataset: { description: string; n: number; n_ctx: number; d_vocab: number; d_vocab_out: number; n_train: number; n_test: number };
+  params: ParamSpec[];
+  n_params: number;
+}
+
+export interface RunStatus {
+  format_version: number;
+  state: 'running' | 'finished' | 'interrupted' | 'failed';
+  step: number; // last step whose checkpoint and resume state are on disk
+  final_step: number | null;
+  checkpoints: number[];
+  error?: string;
+  updated_at: string;
+}
+
+export interface MetricsRow {
+  step: number;
+  train_loss: number;
+  train_acc: number;
+  test_loss: number;
+  test_acc: number;
+  sq_norm: number; // ‖θ‖², every parameter
+  lr: number; // learning rate of the next update
+  wall_time: number; // seconds since the run (or its first segment) started, cumulative across resumes
+}
+
+export type NamedTensors = Record<string, { shape: number[]; data: Float32Array }>;
+
+export interface ResumeState {
+  step: number;
+  params: NamedTensors;
+  optimizer: { tensors: NamedTensors; stepsTaken: number };
+  wall_time: number;
+}
+
+export const checkpointName = (step: number): string => `step-${String(step).padStart(7, '0')}.safetensors`;
+const CHECKPOINT_RE = /^step-(\d{7,})\.safetensors$/;
+
+export class RunStore {
+  readonly checkpointsDir: string;
+  constructor(readonly dir: string) {
+    this.checkpointsDir = join(dir, 'checkpoints');
+  }
+
+  path(file: string): string {
+    return join(this.dir, file);
+  }
+
+  /** Create a fresh run directory. Refuses to overwrite an existing run. */
+  static create(dir: string, meta: RunMeta, split: Split, splitInfo: object): RunStore {
+    if (existsSync(join(dir, 'run.json'))) {
+      throw new UserError(`${dir}: a run already exists here; resume it with 'groklens train --resume ${dir}' or choose another --name`);
+    }
+    mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+    const store = new RunStore(dir);
+    writeFileAtomic(store.path('split.json'), JSON.stringify({
+      format_version: RUN_FORMAT_VERSION, ...splitInfo,
+      n_train: split.train.length, n_test: split.test.length,
+      train: Array.from(split.train), test: Array.from(split.test),
+    }) + '\n');
+    writeFileAtomic(store.path('metrics.jsonl'), '');
+    writeFileAtomic(store.path('run.json'), JSON.stringify(meta, null, 2) + '\n');
+    store.writeStatus({ format_version: RUN_FORMAT_VERSION, state: 'running', step: 0, final_step: null, checkpoints: [], updated_at: new Date().toISOString() });
+    return store;
+  }
+
+  /** Open an existing run directory, validating run.json's format and version. */
+  static open(dir: string): RunStore {
+    const store = new RunStore(dir);
+    if (!existsSync(store.path('run.json'))) throw new UserError(`${dir}: not a run directory (no run.json)`);
+    store.meta(); // validates
+    for (const d of [dir, store.checkpointsDir]) if (existsSync(d)) removeStaleTemps(d);
+    return store;
+  }
+
+  meta(): RunMeta {
+    const file = this.path('run.json');
+    const meta = readJson(file) as RunMeta;
+    if (meta.format !== 'groklens-run') throw new FormatError(file, `format: expected "groklens-run", got ${JSON.stringify(meta.format)}`);
+    if (meta.format_version !== RUN_FORMAT_VERSION) {
+      throw new FormatError(file, `format_version: this groklens reads version ${RUN_FORMAT_VERSION}, the file is version ${JSON.stringify(meta.format_version)}`);
+    }
+    for (const key of ['name', 'config', 'dataset', 'params'] as const) {
+      if (meta[key] === undefined) throw new FormatError(file, `${key}: missing`);
+    }
+    return meta;
+  }
+
+  status(): RunStatus {
+    return readJson(this.path('status.json')) as RunStatus;
+  }
+
+  writeStatus(s: RunStatus): void {
+    writeFileAtomic(this.path('status.json'), JSON.stringify(s, null, 2) + '\n');
+  }
+
+  split(): Split {
+    const file = this.path('split.json');
+    const s = readJson(file) as { train?: unknown; test?: unknown };
+    const toIdx = (key: 'train' | 'test'): Int32Array => {
+      const v = s[key];
+      if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0)) throw new FormatError(file, `${key}: expected an array of non-negative integer indices`);
+      return Int32Array.from(v as number[]);
+    };
+    return { train: toIdx('train'), test: toIdx('test') };
+  }
+
+  appendMetrics(row: MetricsRow): void {
+    appendLineDurable(this.path('metrics.jsonl'), JSON.stringify(row));
+  }
+
+  metrics(): MetricsRow[] {
+    return readJsonlTolerant(this.path('metrics.jsonl')).rows as MetricsRow[];
+  }
+
+  /** Keep only metric rows up to `step` (used on resume, so the log matches the restored state). */
+  truncateMetrics(step: number): MetricsRow[] {
+    const rows = this.metrics().filter((r) => r.step <= step);
+    writeFileAtomic(this.path('metrics.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    return rows;
+  }
+
+  writeCheckpoint(step: number, params: NamedTensors, specs: ParamSpec[]): void {
+    const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    for (const { name } of specs) tensors[name] = { dtype: 'F32', shape: params[name].shape, data: params[name].data };
+    writeSafetensors(join(this.checkpointsDir, checkpointName(step)), tensors, {
+      format: 'groklens-checkpoint',
+      format_version: String(RUN_FORMAT_VERSION),
+      step: String(step),
+    });
+  }
+
+  /** Steps of the checkpoint files present, ascending. */
+  checkpointSteps(): number[] {
+    if (!existsSync(this.checkpointsDir)) return [];
+    return readdirSync(this.checkpointsDir)
+      .map((f) => CHECKPOINT_RE.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  checkpointPath(step: number): string {
+    return join(this.checkpointsDir, checkpointName(step));
+  }
+
+  /** Read one checkpoint, checking that it holds exactly the run's parameters with their shapes. */
+  readCheckpoint(step: number, specs: ParamSpec[]): NamedTensors {
+    const file = this.checkpointPath(step);
+    const { tensors, metadata } = readSafetensors(file);
+    if (metadata.step !== undefined && Number(metadata.step) !== step) {
+      throw new FormatError(file, `metadata step is ${metadata.step} but the file name says ${step}`);
+    }
+    return checkParams(file, tensors, specs);
+  }
+
+  /** Delete checkpoints later than `step` (left by a run killed after its last resume point). */
+  removeCheckpointsAfter(step: number): number[] {
+    const gone = this.checkpointSteps().filter((s) => s > step);
+    for (const s of gone) rmSync(this.checkpointPath(s));
+    return gone;
+  }
+
+  writeResume(state: ResumeState, specs: ParamSpec[]): void {
+    const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    for (const { name } of specs) tensors[`param.${name}`] = { dtype: 'F32', ...state.params[name] };
+    for (const [name, t] of Object.entries(state.optimizer.tensors)) tensors[`optim.${name}`] = { dtype: 'F32', ...t };
+    writeSafetensors(this.path('resume.safetensors'), tensors, {
+      format: 'groklens-resume',
+      format_version: String(RUN_FORMAT_VERSION),
+      step: String(state.step),
+      optimizer_steps: String(state.optimizer.stepsTaken),
+      wall_time: String(state.wall_time),
+    });
+  }
+
+  readResume(specs: ParamSpec[]): ResumeState {
+    const file = this.path('resume.safetensors');
+    if (!existsSync(file)) throw new UserError(`${this.dir}: no resume.safetensors, nothing to resume from`);
+    const { tensors, metadata } = readSafetensors(file);
+    const num = (key: string): number => {
+      const v = Number(metadata[key]);
+      if (metadata[key] === undefined || !Number.isFinite(v)) throw new FormatError(file, `metadata ${key}: expected a number, got ${JSON.stringify(metadata[key])}`);
+      return v;
+    };
+    const params: NamedTensors = {};
+    const optim: NamedTensors = {};
+    for (const [name, t] of Object.entries(tensors)) {
+      if (!(t.data instanceof Float32Array)) throw new FormatError(file, `tensor '${name}': expected F32, got ${t.dtype}`);
+      if (name.startsWith('param.')) params[name.slice(6)] = { shape: t.shape, data: t.data };
+      else if (name.startsWith('optim.')) optim[name.slice(6)] = { shape: t.shape, data: t.data };
+      else throw new FormatError(file, `tensor '${name}': expected a 'param.' or 'optim.' prefix`);
+    }
+    return {
+      step: num('step'),
+      params: checkParams(file, params, specs),
+      optimizer: { tensors: optim, stepsTaken: num('optimizer_steps') },
+      wall_time: num('wall_time'),
+    };
+  }
+}
+
+function checkParams(file: string, tensors: Record<string, { dtype?: string; shape: number[]; data: ArrayLike<number> }>, specs: ParamSpec[]): NamedTensors {
+  const out: NamedTensors = {};
+  for (const { name, shape } of specs) {
+    const t = tensors[name];
+    if (!t) throw new FormatError(file, `missing tensor '${name}'`);
+    if (!(t.data instanceof Float32Array)) throw new FormatError(file, `tensor '${name}': expected F32, got ${t.dtype}`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new FormatError(file, `tensor '${name}': shape [${t.shape}] but the run's model needs [${shape}]`);
+    }
+    out[name] = { shape: t.shape, data: t.data };
+  }
+  const extra = Object.keys(tensors).filter((k) => !specs.some((s) => s.name === k));
+  if (extra.length) throw new FormatError(file, `unexpected tensor(s) ${extra.map((e) => `'${e}'`).join(', ')} not in the run's model`);
+  return out;
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(file, `not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The training loop. Deterministic given (config, resume state): minibatch order is derived from
+ * the seed and the epoch number alone, so a run killed at any point and resumed from its last
+ * resume point replays exactly the same updates and writes bit-identical checkpoints.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunConfig } from '../config/types.ts';
+import type { Model, PreparedInput } from '../models/types.ts';
+import type { Optimizer } from '../optim/types.ts';
+import { Rng } from '../rng.ts';
+import type { Dataset, Split } from '../tasks/types.ts';
+import { CheckpointSchedule } from './schedule.ts';
+import type { MetricsRow, NamedTensors, RunStore } from './store.ts';
+import { lossTensor, evaluate, type LabelTensors, makeLabelTensors } from './objective.ts';
+
+export interface Progress {
+  step: number;
+  total: number;
+  stepsPerSec: number;
+  last: MetricsRow | null;
+}
+
+export interface TrainArgs {
+  store: RunStore;
+  config: RunConfig;
+  model: Model;
+  optimizer: Optimizer;
+  dataset: Dataset;
+  split: Split;
+  /** Weights to start from (fresh init, or restored from resume state). */
+  params: NamedTensors;
+  startStep: number;
+  /** Metric rows already on disk (resume), used to restore the early-stop clock. */
+  priorMetrics: MetricsRow[];
+  wallTimeOffset: number;
+  onProgress?: (p: Progress) => void;
+  /** Polled between steps; true → save a checkpoint and stop (Ctrl-C). */
+  shouldStop?: () => boolean;
+  /** Clock in seconds; injected so the core never reads the wall clock itself. */
+  now: () => number;
+}
+
+export interface TrainResult {
+  state: 'finished' | 'interrupted';
+  step: number;
+  firstGrokStep: number | null; // first eval step with test accuracy ≥ 0.95
+  memStep: number | null; // first eval step with train accuracy ≥ 0.99
+}
+
+const GROK_ACC = 0.95;
+const MEM_ACC = 0.99;
+
+/** Gather rows of a [n, width] row-major Int32Array. */
+function takeRows(src: Int32Array, width: number, idx: Int32Array | number[]): Int32Array {
+  const out = new Int32Array(idx.length * width);
+  for (let i = 0; i < idx.length; i++) out.set(src.subarray(idx[i] * width, (idx[i] + 1) * width), i * width);
+  return out;
+}
+
+interface Batch {
+  input: PreparedInput;
+  labels: LabelTensors;
+  dispose(): void;
+}
+
+function makeBatch(model: Model, ds: Dataset, cfg: RunConfig, idx: Int32Array | number[]): Batch {
+  const input = model.prepare(takeRows(ds.tokens, ds.n_ctx, idx), idx.length);
+  const labels = makeLabelTensors(takeRows(ds.labels, 1, idx), ds.d_vocab_out, cfg);
+  return { input, labels, dispose: () => { input.dispose(); labels.dispose(); } };
+}
+
+/** Minibatch b of epoch e: a slice of a permutation derived from (seed, e) only — no carried state. */
+export function batchIndices(train: Int32Array, batchSize: number, seed: number, step: number): Int32Array {
+  const perEpoch = Math.ceil(train.length / batchSize);
+  const epoch = Math.floor(step / perEpoch);
+  const b = step % perEpoch;
+  const perm = Rng.derive(seed, `batches/epoch-${epoch}`).shuffle(Int32Array.from(train));
+  return perm.subarray(b * batchSize, Math.min((b + 1) * batchSize, perm.length));
+}
+
+export async function train(a: TrainArgs): Promise<TrainResult> {
+  const { store, config, model, optimizer, dataset, split } = a;
+  const { steps, batch_size, early_stop_after_grok, eval_every, seed } = config.training;
+  const schedule = new CheckpointSchedule(config.checkpoints.every, config.checkpoints.log_spaced);
+  const vars: Record<string, tf.Variable> = {};
+  for (const { name } of model.specs) vars[name] = tf.variable(tf.tensor(a.params[name].data, a.params[name].shape), true, name);
+  const varList = model.specs.map((s) => vars[s.name]);
+
+  const trainSet = makeBatch(model, dataset, config, split.train);
+  const testSet = makeBatch(model, dataset, config, split.test);
+  const fullBatch = batch_size === null || batch_size >= split.train.length;
+
+  let firstGrokStep: number | null = null;
+  let memStep: number | null = null;
+  const note = (row: MetricsRow) => {
+    if (firstGrokStep === null && row.test_acc >= GROK_ACC) firstGrokStep = row.step;
+    if (memStep === null && row.train_acc >= MEM_ACC) memStep = row.step;
+  };
+  a.priorMetrics.forEach(note);
+  let last: MetricsRow | null = a.priorMetrics.at(-1) ?? null;
+  const t0 = a.now();
+  const wall = () => a.wallTimeOffset + (a.now() - t0);
+
+  const snapshot = (): NamedTensors => {
+    const out: NamedTensors = {};
+    for (const { name, shape } of model.specs) out[name] = { shape, data: vars[name].dataSync() as Float32Array };
+    return out;
+  };
+  const save = (step: number, checkpoints: number[]) => {
+    const params = snapshot();
+    store.writeCheckpoint(step, params, model.specs);
+    store.writeResume({ step, params, optimizer: optimizer.getState(), wall_time: wall() }, model.specs);
+    if (!checkpoints.includes(step)) checkpoints.push(step);
+  };
+  const record = (step: number) => {
+    const m = evaluate(model, vars, trainSet, testSet, config);
+    const row: MetricsRow = { step, ...m, lr: optimizer.currentLr(), wall_time: round(wall(), 3) };
+    store.appendMetrics(row);
+    note(row);
+    last = row;
+  };
+  const status = store.status();
+  const checkpoints = status.checkpoints.filter((s) => s <= a.startStep);
+
+  try {
+    let step = a.startStep;
+    if (step === 0) {
+      record(0);
+      save(0, checkpoints);
+      store.writeStatus({ ...status, state: 'running', step: 0, checkpoints, updated_at: new Date().toISOString() });
+    }
+    let lastTick = a.now();
+    let lastTickStep = step;
+    let stepsPerSec = 0;
+    let state: TrainResult['state'] = 'finished';
+    let lastYield = a.now();
+    while (step < steps) {
+      // The step loop is synchronous; yield to the event loop every ~50 ms so that signal
+      // handlers (Ctrl-C → shouldStop) and timers run while training.
+      if (a.now() - lastYield >= 0.05) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = a.now();
+      }
+      if (a.shouldStop?.()) {
+        state = 'interrupted';
+        break;
+      }
+      tf.tidy(() => {
+        const batch = fullBatch ? null : makeBatch(model, dataset, config, batchIndices(split.train, batch_size!, seed, step));
+        const { input, labels } = batch ?? trainSet;
+        const { grads } = tf.variableGrads(() => lossTensor(model, vars, input, labels, config), varList);
+        optimizer.apply(vars, grads);
+        batch?.dispose();
+      });
+      step++;
+      let evaluated = false;
+      if (step % eval_every === 0 || schedule.has(step) || step === steps) {
+        record(step);
+        evaluated = true;
+      }
+      const done = step === steps || (early_stop_after_grok !== null && firstGrokStep !== null && step >= firstGrokStep + early_stop_after_grok);
+      if (done && !evaluated) record(step);
+      if (schedule.has(step) || done) {
+        save(step, checkpoints);
+        store.writeStatus({ ...status, state: 'running', step, checkpoints, updated_at: new Date().toISOString() });
+      }
+      const t = a.now();
+      if (t - lastTick >= 0.5 || done) {
+        stepsPerSec = (step - lastTickStep) / Math.max(t - lastTick, 1e-9);
+        lastTick = t;
+        lastTickStep = step;
+        a.onProgress?.({ step, total: steps, stepsPerSec, last });
+      }
+      if (done) break;
+    }
+    if (state === 'interrupted' && !checkpoints.includes(step)) {
+      if (last?.step !== step) record(step);
+      save(step, checkpoints);
+    }
+    store.writeStatus({
+      ...status,
+      state,
+      step,
+      final_step: state === 'finished' ? step : null,
+      checkpoints,
+      updated_at: new Date().toISOString(),
+    });
+    return { state, step, firstGrokStep, memStep };
+  } finally {
+    trainSet.dispose();
+    testSet.dispose();
+    for (const v of varList) v.dispose();
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
