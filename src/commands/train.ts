@@ -2,6 +2,7 @@ import { useBackend } from '../backend/index.ts';
 import { resolveConfig } from '../config/load.ts';
 import type { BackendName } from '../config/types.ts';
 import { UserError } from '../errors.ts';
+import { RunStore } from '../run/store.ts';
 import { defaultRunName, resumeRun, startRun, type SessionResult } from '../run/session.ts';
 import { interruptFlag, trainingProgress } from './progress.ts';
 
@@ -21,6 +22,7 @@ export async function trainCommand(file: string | undefined, opts: TrainOpts): P
   }
   // Resolve the config before loading any backend, so a typo fails in milliseconds.
   const resolved = opts.resume ? null : resolveConfig({ preset: opts.preset, file, sets: opts.set });
+  if (opts.resume) RunStore.open(opts.resume); // same for a directory that is not a run
   const backend = await useBackend(opts.backend);
   const progress = trainingProgress({ quiet: opts.quiet });
   progress.log(`backend: ${backend.name}${backend.simd !== undefined ? ` (simd ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
