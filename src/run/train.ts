@@ -83,7 +83,11 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   const { steps, batch_size, early_stop_after_grok, eval_every, seed } = config.training;
   const schedule = new CheckpointSchedule(config.checkpoints.every, config.checkpoints.log_spaced);
   const vars: Record<string, tf.Variable> = {};
-  for (const { name } of model.specs) vars[name] = tf.variable(tf.tensor(a.params[name].data, a.params[name].shape), true, name);
+  for (const { name } of model.specs) {
+    const init = tf.tensor(a.params[name].data, a.params[name].shape);
+    vars[name] = tf.variable(init, true, name);
+    init.dispose(); // the variable holds its own reference to the data
+  }
   const varList = model.specs.map((s) => vars[s.name]);
 
   const trainSet = makeBatch(model, dataset, config, split.train);
