@@ -133,6 +133,13 @@ export interface TransitionSummary {
   notes: string[];
 }
 
+/** Attention of the last position ('=') to the operand positions, last layer, per head (transformers). */
+export interface AttentionMaps {
+  step: number; // the checkpoint they come from (the key-frequency checkpoint)
+  p: number;
+  heads: { to_a: number[][]; to_b: number[][] }[]; // [a][b], rounded to 1e-4
+}
+
 export interface AnalysisFile {
   format: 'groklens-analysis';
   format_version: number;
@@ -162,6 +169,7 @@ export interface AnalysisFile {
   key_frequencies_step: number | null;
   neuron_clusters: NeuronCluster[];
   unclustered_neurons: number;
+  attention?: AttentionMaps;
   checkpoints: CheckpointResult[]; // ascending step
   summary: TransitionSummary;
   warnings: { file: string; problem: string }[];

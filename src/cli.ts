@@ -45,6 +45,19 @@ program
   .action(async (opts) => (await import('./commands/demo.ts')).demoCommand(opts));
 
 program
+  .command('analyze')
+  .description('analyse the checkpoints of a run into runs/NAME/analysis.json (only what is missing)')
+  .argument('<run>', 'run directory, e.g. runs/demo')
+  .option('--passes <list>', `comma-separated passes: ${'metrics,fourier,circuit,norms,ntk'} (default: all that apply)`)
+  .option('--key-freqs <mode>', "key frequencies from the 'final' checkpoint, reused for all, or 'per-checkpoint'", 'final')
+  .option('--probe-size <n>', 'inputs in the NTK probe set (default 64, or what analysis.json recorded)')
+  .option('-w, --watch', 'keep analysing new checkpoints while the run trains')
+  .option('--interval <seconds>', 'how often --watch looks for new checkpoints', '10')
+  .option('-q, --quiet', 'no progress bar')
+  .addOption(backendOption())
+  .action(async (dir, opts) => (await import('./commands/analyze.ts')).analyzeCommand(dir, opts));
+
+program
   .command('presets')
   .description('list the configuration presets')
   .action(async () => (await import('./commands/presets.ts')).presetsCommand());

@@ -1,0 +1,347 @@
+/**
+ * `groklens analyze`: turn a run directory into analysis.json. Each checkpoint gets the requested
+ * passes (metrics, fourier, circuit, norms, ntk) — pure functions of that checkpoint (plus the
+ * initial one for norms and the NTK, and the key frequencies) — and the run gets a transition
+ * summary. Incremental: what analysis.json already holds is kept and only missing (checkpoint,
+ * pass) pairs are computed; the file is rewritten atomically every few seconds, so an interrupted
+ * analysis loses nothing. A checkpoint that cannot be read is skipped with a warning naming it.
+ */
+import { basename } from 'node:path';
+import { validateConfig } from '../src/config/load.ts';
+import type { RunConfig } from '../src/config/types.ts';
+import { UserError } from '../src/errors.ts';
+import { createModel } from '../src/models/index.ts';
+import type { Model } from '../src/models/types.ts';
+import { RunStore, type RunMeta } from '../src/run/store.ts';
+import { buildDataset, type Dataset, type Split } from '../src/tasks/index.ts';
+import { PACKAGE_VERSION } from '../src/version.ts';
+import { circuitResult } from './circuit.ts';
+import { forwardAll, type ForwardAll } from './forward.ts';
+import { fourierResult, neuronFrequencies } from './frequencies.ts';
+import { gatherLogits, gridTrainMask, groupGrid, groupView, type GroupGrid } from './group-view.ts';
+import { metricsResult } from './metrics.ts';
+import { normsResult } from './norms.ts';
+import { chooseProbe, DEFAULT_PROBE_SIZE, empiricalNtk, ntkResult, ntkTargets, probeBatch, type NtkKernels, type NtkProbe } from './ntk.ts';
+import { readAnalysis, writeAnalysis } from './store.ts';
+import { locateTransition, type TransitionPoint } from './transition.ts';
+import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, type AnalysisFile, type AttentionMaps, type CheckpointResult, type PassName } from './types.ts';
+import { weightsView } from './weights-view.ts';
+
+export interface AnalyzeOptions {
+  passes?: PassName[]; // default: every pass that applies to the run
+  keyFreqs?: 'final' | 'per-checkpoint';
+  probeSize?: number;
+  probeSeed?: number; // default: the run's training seed
+  saveEveryMs?: number; // default 5000
+  onProgress?: (p: { done: number; total: number; step: number }) => void;
+  onWarning?: (file: string, problem: string) => void;
+  onLog?: (line: string) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface AnalyzeOutcome {
+  analysis: AnalysisFile;
+  analysed: number; // checkpoints that got at least one pass this time
+  upToDate: number; // checkpoints that needed nothing
+  stopped: boolean;
+}
+
+type Params = Record<string, Float32Array>;
+
+/** Which passes make sense for a run: the Fourier and circuit passes need a cyclic-group task. */
+export function applicablePasses(config: RunConfig): PassName[] {
+  const grouped = groupView(config.task).kind !== 'none';
+  return ALL_PASSES.filter((p) => grouped || (p !== 'fourier' && p !== 'circuit'));
+}
+
+export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promise<AnalyzeOutcome> {
+  const store = RunStore.open(dir);
+  const meta = store.meta();
+  const config = validateConfig(meta.config, `${store.path('run.json')}: config`);
+  const dataset = buildDataset(config.task);
+  const split = store.split();
+  if (split.train.length + split.test.length !== dataset.n) {
+    throw new UserError(`${store.path('split.json')}: ${split.train.length}+${split.test.length} indices but the task has ${dataset.n} examples`);
+  }
+  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const applicable = applicablePasses(config);
+  const requested = opts.passes ?? applicable;
+  for (const p of requested) {
+    if (!ALL_PASSES.includes(p)) throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
+  }
+  const notes: string[] = [];
+  const skippedPasses = requested.filter((p) => !applicable.includes(p));
+  if (skippedPasses.length) notes.push(`${skippedPasses.join(' and ')} skipped: they need a modular +, −, × or ÷ task, and this run is ${meta.dataset.description}`);
+  const passes = requested.filter((p) => applicable.includes(p));
+  const keyFreqSource = opts.keyFreqs ?? 'final';
+  const warn = (file: string, problem: string) => {
+    if (!warnings.some((w) => w.file === file && w.problem === problem)) warnings.push({ file, problem });
+    opts.onWarning?.(file, problem);
+  };
+
+  // ---- what we already have ----
+  let previous: AnalysisFile | null = null;
+  try {
+    previous = readAnalysis(dir);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    opts.onLog?.(`${(e as Error).message}: starting afresh`);
+  }
+  const probeSize = opts.probeSize ?? previous?.options.probe?.n ?? DEFAULT_PROBE_SIZE;
+  const probeSeed = opts.probeSeed ?? previous?.options.probe?.seed ?? config.training.seed;
+  let probe: NtkProbe | null = null;
+  if (passes.includes('ntk')) {
+    const old = previous?.options.probe;
+    probe = old && old.n === probeSize && old.seed === probeSeed ? old : chooseProbe(dataset, split, probeSeed, probeSize);
+  }
+  const results = new Map<number, CheckpointResult>();
+  if (previous) {
+    const probeChanged = JSON.stringify(previous.options.probe) !== JSON.stringify(probe) && passes.includes('ntk');
+    const sourceChanged = previous.options.key_freq_source !== keyFreqSource;
+    for (const c of previous.checkpoints) {
+      const r = { ...c };
+      if (probeChanged) delete r.ntk;
+      if (sourceChanged) (delete r.fourier, delete r.circuit);
+      results.set(c.step, r);
+    }
+  }
+  const warnings: AnalysisFile['warnings'] = [];
+
+  // ---- checkpoints and the initial weights ----
+  const steps = store.checkpointSteps();
+  if (steps.length === 0) throw new UserError(`${store.checkpointsDir}: no checkpoints to analyse`);
+  for (const s of [...results.keys()]) if (!steps.includes(s)) results.delete(s); // e.g. dropped on resume
+  const load = (step: number): Params | null => {
+    try {
+      const t = store.readCheckpoint(step, model.specs);
+      return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.data]));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      warn(store.checkpointPath(step), (e as Error).message.replace(`${store.checkpointPath(step)}: `, ''));
+      return null;
+    }
+  };
+  const init = steps[0] === 0 ? load(0) : null;
+  if (!init && (passes.includes('norms') || passes.includes('ntk'))) {
+    const problem = steps[0] === 0 ? 'initial checkpoint unreadable' : 'no initial checkpoint (step 0)';
+    notes.push(`norms distance from initialisation and the NTK pass need the initial weights: ${problem}; skipped`);
+  }
+  const initFile = store.checkpointPath(0);
+  const probeData = probe ? probeBatch(dataset, probe) : null;
+  const K0: NtkKernels | null = init && probeData && probe ? empiricalNtk(model, init, probeData.tokens, probe.projection) : null;
+  const ntkTarget = probeData && probe ? ntkTargets(probeData.labels, probe.projection) : null;
+
+  // ---- key frequencies (neuron rule on the last readable checkpoint) ----
+  const grid: GroupGrid | null = passes.includes('fourier') || passes.includes('circuit') ? groupGrid(dataset) : null;
+  const trainMask = grid ? gridTrainMask(grid, split.train) : null;
+  let keyInfo: Pick<AnalysisFile, 'key_frequencies' | 'key_frequencies_step' | 'neuron_clusters' | 'unclustered_neurons'> = {
+    key_frequencies: previous?.key_frequencies ?? [],
+    key_frequencies_step: previous?.key_frequencies_step ?? null,
+    neuron_clusters: previous?.neuron_clusters ?? [],
+    unclustered_neurons: previous?.unclustered_neurons ?? 0,
+  };
+  let attention: AttentionMaps | undefined = previous?.attention;
+  const lastStep = steps.at(-1)!;
+  if (grid && (keyInfo.key_frequencies_step !== lastStep || keyInfo.key_frequencies.length === 0 || (model.config.kind === 'transformer' && attention?.step !== lastStep))) {
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const params = load(steps[i]);
+      if (!params) continue;
+      const fw = forwardAll(model, params, dataset.tokens, dataset.n, { neurons: true, attention: model.config.kind === 'transformer' });
+      const nf = neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell });
+      const changed = JSON.stringify(nf.keyFrequencies) !== JSON.stringify(keyInfo.key_frequencies);
+      keyInfo = { key_frequencies: nf.keyFrequencies, key_frequencies_step: steps[i], neuron_clusters: nf.clusters, unclustered_neurons: nf.unclustered };
+      if (changed && keyFreqSource === 'final') {
+        // Measures that depend on the key set must be recomputed with the new one.
+        for (const r of results.values()) (delete r.circuit, delete r.fourier);
+      }
+      attention = fw.attention && dataset.operands ? attentionMaps(fw, dataset, steps[i]) : undefined;
+      break;
+    }
+  }
+
+  // ---- the per-checkpoint passes ----
+  const needed = (step: number): PassName[] => {
+    const have = results.get(step);
+    return passes.filter((p) => {
+      if (have?.[p] !== undefined) return false;
+      if ((p === 'ntk' && !K0) || (p === 'norms' && !init)) return false;
+      if ((p === 'fourier' || p === 'circuit') && keyFreqSource === 'final' && keyInfo.key_frequencies.length === 0) return false;
+      return true;
+    });
+  };
+  const todo = steps.filter((s) => needed(s).length > 0);
+  const analysis = (): AnalysisFile => assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes);
+  let lastSave = performance.now();
+  let done = 0;
+  let stopped = false;
+  for (const step of todo) {
+    if (opts.shouldStop?.()) {
+      stopped = true;
+      break;
+    }
+    const want = needed(step);
+    const params = step === 0 && init ? init : load(step);
+    if (params) {
+      const file = store.checkpointPath(step);
+      const r: CheckpointResult = results.get(step) ?? { step, file: basename(file) };
+      Object.assign(r, analyseCheckpoint({ model, config, dataset, split, grid, trainMask, params, want, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget }));
+      results.set(step, r);
+    }
+    done++;
+    opts.onProgress?.({ done, total: todo.length, step });
+    if (performance.now() - lastSave > (opts.saveEveryMs ?? 5000)) {
+      writeAnalysis(dir, analysis());
+      lastSave = performance.now();
+    }
+    await new Promise<void>((res) => setImmediate(res)); // let Ctrl-C and timers through
+  }
+  const out = analysis();
+  writeAnalysis(dir, out);
+  return { analysis: out, analysed: done, upToDate: steps.length - todo.length, stopped };
+}
+
+interface CheckpointInput {
+  model: Model;
+  config: RunConfig;
+  dataset: Dataset;
+  split: Split;
+  grid: GroupGrid | null;
+  trainMask: Uint8Array | null;
+  params: Params;
+  want: PassName[];
+  keyInfo: { key_frequencies: number[] };
+  keyFreqSource: 'final' | 'per-checkpoint';
+  prior: CheckpointResult;
+  init: Params | null;
+  initFile: string;
+  file: string;
+  K0: NtkKernels | null;
+  probe: NtkProbe | null;
+  probeData: { tokens: Int32Array; labels: Int32Array } | null;
+  ntkTarget: ReturnType<typeof ntkTargets> | null;
+}
+
+function analyseCheckpoint(c: CheckpointInput): Partial<CheckpointResult> {
+  const out: Partial<CheckpointResult> = {};
+  const { want, grid } = c;
+  const perCheckpointKeys = c.keyFreqSource === 'per-checkpoint' && (want.includes('fourier') || want.includes('circuit'));
+  const needForward = want.includes('metrics') || want.includes('circuit') || perCheckpointKeys;
+  const fw = needForward ? forwardAll(c.model, c.params, c.dataset.tokens, c.dataset.n, { neurons: perCheckpointKeys }) : null;
+  if (fw && (want.includes('metrics') || (want.includes('circuit') && !c.prior.metrics))) {
+    out.metrics = metricsResult(fw.logits, fw.classes, c.dataset.labels, c.split);
+  }
+  let keys = c.keyInfo.key_frequencies;
+  if (perCheckpointKeys && grid && fw?.neurons) keys = neuronFrequencies(fw.neurons, grid.n, fw.width, { rowOfCell: grid.exampleOfCell }).keyFrequencies;
+  if (want.includes('fourier') && grid) {
+    out.fourier = fourierResult(weightsView(c.params, c.config.model, c.config.task), keys, { reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint' });
+  }
+  if (want.includes('circuit') && grid && c.trainMask && fw) {
+    const testLoss = (out.metrics ?? c.prior.metrics)!.test_loss;
+    out.circuit = circuitResult({ L: gatherLogits(grid, fw.logits), n: grid.n, trainMask: c.trainMask, keyFrequencies: keys, testLoss: Number.isFinite(testLoss) ? testLoss : NaN });
+  }
+  if (want.includes('norms') && c.init) out.norms = normsResult(c.params, c.init, c.model.specs, { current: c.file, init: c.initFile });
+  if (want.includes('ntk') && c.K0 && c.probe && c.probeData && c.ntkTarget) {
+    out.ntk = ntkResult(empiricalNtk(c.model, c.params, c.probeData.tokens, c.probe.projection), c.K0, c.ntkTarget);
+  }
+  return out;
+}
+
+/**
+ * Attention of the last position ('=') to a and to b, per head of the last layer, as p × p maps
+ * indexed [a][b] by the operands (pairs outside the task, e.g. b = 0 for ÷, stay 0).
+ */
+function attentionMaps(fw: ForwardAll, dataset: Dataset, step: number): AttentionMaps {
+  const ops = dataset.operands!;
+  const p = ops.size;
+  const T = fw.attention!.length / (fw.n * fw.heads);
+  const heads: AttentionMaps['heads'] = Array.from({ length: fw.heads }, () => ({
+    to_a: Array.from({ length: p }, () => new Array<number>(p).fill(0)),
+    to_b: Array.from({ length: p }, () => new Array<number>(p).fill(0)),
+  }));
+  for (let e = 0; e < fw.n; e++) {
+    for (let h = 0; h < fw.heads; h++) {
+      const o = (e * fw.heads + h) * T;
+      heads[h].to_a[ops.a[e]][ops.b[e]] = round4(fw.attention![o]);
+      heads[h].to_b[ops.a[e]][ops.b[e]] = round4(fw.attention![o + 1]);
+    }
+  }
+  return { step, p, heads };
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function assemble(
+  meta: RunMeta,
+  config: RunConfig,
+  passes: PassName[],
+  keyFreqSource: 'final' | 'per-checkpoint',
+  probe: NtkProbe | null,
+  grid: GroupGrid | null,
+  keyInfo: Pick<AnalysisFile, 'key_frequencies' | 'key_frequencies_step' | 'neuron_clusters' | 'unclustered_neurons'>,
+  attention: AttentionMaps | undefined,
+  results: Map<number, CheckpointResult>,
+  warnings: AnalysisFile['warnings'],
+  notes: string[],
+): AnalysisFile {
+  const checkpoints = [...results.values()].sort((a, b) => a.step - b.step);
+  const o = config.optimizer;
+  const series: TransitionPoint[] = checkpoints
+    .filter((c) => c.metrics)
+    .map((c) => ({
+      step: c.step,
+      train_acc: c.metrics!.train_acc,
+      test_acc: c.metrics!.test_acc,
+      train_loss: c.metrics!.train_loss,
+      test_loss: c.metrics!.test_loss,
+      sq_norm: c.norms?.sq_norm_total ?? sqNormFallback(c),
+      excluded_loss: c.circuit?.excluded_loss ?? null,
+      restricted_loss: c.circuit?.restricted_loss ?? null,
+      gini_embed: c.fourier?.gini_embed ?? null,
+    }))
+    .filter((p) => Number.isFinite(p.sq_norm));
+  const summary = series.length > 0 ? locateTransition(series, { lr: o.lr, weightDecay: o.weight_decay }) : emptySummary('no checkpoint has the metrics pass yet');
+  summary.notes = [...notes, ...summary.notes];
+  return {
+    format: 'groklens-analysis',
+    format_version: ANALYSIS_FORMAT_VERSION,
+    groklens_version: PACKAGE_VERSION,
+    run: {
+      name: meta.name,
+      task: meta.dataset.description,
+      model: describeModel(config),
+      n_params: meta.n_params,
+      n_train: meta.dataset.n_train,
+      n_test: meta.dataset.n_test,
+      lr: o.lr,
+      weight_decay: o.weight_decay,
+      optimizer: o.kind,
+      seed: config.training.seed,
+      backend: meta.backend.name,
+      steps: config.training.steps,
+    },
+    options: { passes, key_freq_source: keyFreqSource, probe },
+    group: grid?.view ?? groupView(config.task),
+    ...keyInfo,
+    ...(attention ? { attention } : {}),
+    checkpoints,
+    summary,
+    warnings,
+    updated_at: new Date().toISOString(),
+  };
+}
+
+/** Without the norms pass, ‖θ‖² is not known per checkpoint: the transition then has no V. */
+function sqNormFallback(_c: CheckpointResult): number {
+  return NaN;
+}
+
+function emptySummary(note: string): AnalysisFile['summary'] {
+  return { t_mem: null, t_grok_95: null, t_grok_99: null, delay_95: null, delay_99: null, phases: [], boundaries: [], contraction: null, notes: [note] };
+}
+
+export function describeModel(config: RunConfig): string {
+  const m = config.model;
+  if (m.kind === 'transformer') return `${m.n_layers}-layer transformer, d_model ${m.d_model}, ${m.n_heads} heads × ${m.d_head}, d_mlp ${m.d_mlp}, ${m.act}${m.layer_norm ? ', LayerNorm' : ''}`;
+  if (m.kind === 'mlp') return `MLP, embedding ${m.d_embed}, hidden [${m.hidden.join(', ')}], ${m.act}`;
+  return `quadratic network, ${m.hidden} hidden units`;
+}
