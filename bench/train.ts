@@ -1,0 +1,135 @@
+/**
+ * Training speed: median ms per optimiser step of groklens (wasm backend, 1 thread and 2 threads)
+ * beside PyTorch on the same CPU (Debian's python3-torch, 1 and 2 threads), for the models users
+ * train most, plus the end-to-end steps/s of `groklens train` (evaluation and checkpoints included).
+ *
+ *   npm run bench:train            (or: npx tsx bench/train.ts [--cases demo,nanda-2023,mlp-97])
+ *
+ * The PyTorch step uses the same shapes, batch and AdamW; its inputs are random pairs (the cost
+ * does not depend on the values).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../src/backend/index.ts';
+import { resolveConfig } from '../src/config/load.ts';
+import type { RunConfig } from '../src/config/types.ts';
+import { createModel } from '../src/models/index.ts';
+import { createOptimizer } from '../src/optim/index.ts';
+import { Rng } from '../src/rng.ts';
+import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
+import { buildDataset } from '../src/tasks/index.ts';
+import { makeSplit } from '../src/tasks/split.ts';
+import { printTable } from './timing.ts';
+
+interface Case {
+  name: string;
+  preset: string;
+  sets: string[];
+}
+const CASES: Case[] = [
+  { name: 'demo', preset: 'demo', sets: [] },
+  { name: 'nanda-2023', preset: 'nanda-2023', sets: [] },
+  { name: 'mlp-97', preset: 'nanda-2023', sets: ['task.p=97', 'model.kind=mlp', 'split.train_fraction=0.5'] },
+];
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const wanted = flag('cases')?.split(',') ?? CASES.map((c) => c.name);
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function stepTimer(cfg: RunConfig): () => number {
+  const dataset = buildDataset(cfg.task);
+  const split = makeSplit(dataset.n, cfg.split);
+  const rows = cfg.training.batch_size === null ? split.train : split.train.slice(0, cfg.training.batch_size);
+  const tokens = new Int32Array(rows.length * dataset.n_ctx);
+  const labels = new Int32Array(rows.length);
+  rows.forEach((r, i) => {
+    tokens.set(dataset.tokens.subarray(r * dataset.n_ctx, (r + 1) * dataset.n_ctx), i * dataset.n_ctx);
+    labels[i] = dataset.labels[r];
+  });
+  const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const init = model.init(new Rng(0));
+  const vars: Record<string, tf.Variable> = {};
+  for (const { name, shape } of model.specs) vars[name] = tf.variable(tf.tensor(init[name], shape), true, name);
+  const varList = model.specs.map((s) => vars[s.name]);
+  const optimizer = createOptimizer(cfg.optimizer, model.specs);
+  const input = model.prepare(tokens, rows.length);
+  const lt = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
+  const step = () => {
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => lossTensor(model, vars, input, lt, cfg), varList);
+      optimizer.apply(vars, grads);
+    });
+    vars[model.specs[0].name].dataSync();
+  };
+  return () => {
+    for (let i = 0; i < 3; i++) step();
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < 5 || performance.now() - start < 2000) {
+      const t0 = performance.now();
+      step();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return times[times.length >> 1];
+  };
+}
+
+function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): number | null {
+  const m = cfg.model;
+  const spec =
+    m.kind === 'transformer'
+      ? { kind: 'transformer', d_model: m.d_model, n_heads: m.n_heads, d_head: m.d_head, d_mlp: m.d_mlp }
+      : m.kind === 'mlp'
+        ? { kind: 'mlp', d_embed: m.d_embed, hidden: m.hidden[0] }
+        : null;
+  if (!spec || cfg.task.kind !== 'modular') return null;
+  const json = JSON.stringify({ name: c.name, n, p: cfg.task.p, ...spec });
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(python, [join(here, 'torch_step.py'), json, String(threads)], { encoding: 'utf8' });
+    if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').at(-1)!).median_ms;
+  }
+  return null;
+}
+
+/** End to end: `groklens train` for a fixed number of steps, in a child process, steps per second. */
+function endToEnd(c: Case, steps: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'groklens-bench-'));
+  try {
+    const cli = join(here, '..', 'bin', 'groklens.js');
+    const sets = [...c.sets, `training.steps=${steps}`, 'training.early_stop_after_grok=null'].flatMap((s) => ['--set', s]);
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [cli, 'train', '--preset', c.preset, ...sets, '--runs-dir', dir, '--name', 'b', '--quiet', '--backend', 'wasm'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench run failed: ${r.stderr}`);
+    return steps / ((performance.now() - t0) / 1000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const rows: string[][] = [];
+for (const c of CASES.filter((c) => wanted.includes(c.name))) {
+  const { config: cfg } = resolveConfig({ preset: c.preset, sets: c.sets });
+  const n = cfg.training.batch_size ?? Math.floor(cfg.split.train_fraction * buildDataset(cfg.task).n);
+  const ours: number[] = [];
+  for (const threads of [1, 2]) {
+    await useBackend('wasm', { wasmThreads: threads });
+    ours.push(stepTimer(cfg)());
+  }
+  const torch1 = torchMs(c, cfg, n, 1);
+  const torch2 = torchMs(c, cfg, n, 2);
+  const e2e = endToEnd(c, c.name === 'nanda-2023' ? 100 : 500);
+  const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(1));
+  rows.push([c.name, String(n), f(ours[0]), f(ours[1]), f(torch1), f(torch2), torch1 ? `×${(ours[0] / torch1).toFixed(2)}` : 'n/a', e2e.toFixed(1)]);
+  console.error(`${c.name} done`);
+}
+console.log('ms per optimiser step (median), wasm backend vs PyTorch on the same CPU:');
+printTable(['case', 'batch', 'ours 1 thr', 'ours 2 thr', 'torch 1 thr', 'torch 2 thr', 'ours/torch (1 thr)', 'train steps/s (e2e, 1 thr)'], rows);
