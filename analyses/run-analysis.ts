@@ -7,13 +7,12 @@
  * analysis loses nothing. A checkpoint that cannot be read is skipped with a warning naming it.
  */
 import { basename } from 'node:path';
-import { validateConfig } from '../src/config/load.ts';
 import type { RunConfig } from '../src/config/types.ts';
 import { UserError } from '../src/errors.ts';
-import { createModel } from '../src/models/index.ts';
 import type { Model } from '../src/models/types.ts';
-import { RunStore, type RunMeta } from '../src/run/store.ts';
-import { buildDataset, type Dataset, type Split } from '../src/tasks/index.ts';
+import { loadRun } from '../src/run/session.ts';
+import type { RunMeta } from '../src/run/store.ts';
+import type { Dataset, Split } from '../src/tasks/index.ts';
 import { PACKAGE_VERSION } from '../src/version.ts';
 import { circuitResult } from './circuit.ts';
 import { forwardAll, type ForwardAll } from './forward.ts';
@@ -55,15 +54,7 @@ export function applicablePasses(config: RunConfig): PassName[] {
 }
 
 export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promise<AnalyzeOutcome> {
-  const store = RunStore.open(dir);
-  const meta = store.meta();
-  const config = validateConfig(meta.config, `${store.path('run.json')}: config`);
-  const dataset = buildDataset(config.task);
-  const split = store.split();
-  if (split.train.length + split.test.length !== dataset.n) {
-    throw new UserError(`${store.path('split.json')}: ${split.train.length}+${split.test.length} indices but the task has ${dataset.n} examples`);
-  }
-  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const { store, meta, config, dataset, split, model } = loadRun(dir);
   const applicable = applicablePasses(config);
   const requested = opts.passes ?? applicable;
   for (const p of requested) {

@@ -7,10 +7,10 @@ import type { BackendInfo } from '../backend/index.ts';
 import { validateConfig } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
-import { createModel, countParams } from '../models/index.ts';
+import { createModel, countParams, type Model } from '../models/index.ts';
 import { createOptimizer } from '../optim/index.ts';
 import { Rng } from '../rng.ts';
-import { buildDataset, describeTask } from '../tasks/index.ts';
+import { buildDataset, describeTask, type Dataset, type Split } from '../tasks/index.ts';
 import { makeSplit } from '../tasks/split.ts';
 import { PACKAGE_VERSION, RUN_FORMAT_VERSION } from '../version.ts';
 import { RunStore, type MetricsRow, type NamedTensors, type RunMeta } from './store.ts';
@@ -88,17 +88,19 @@ export async function startRun(opts: {
   }
 }
 
-/** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */
-export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks }): Promise<SessionResult> {
-  const store = RunStore.open(opts.dir);
+export interface LoadedRun {
+  store: RunStore;
+  meta: RunMeta;
+  config: RunConfig;
+  dataset: Dataset;
+  split: Split;
+  model: Model;
+}
+
+/** Open a run directory and rebuild what it describes: validated config, dataset, split, model. */
+export function loadRun(dir: string): LoadedRun {
+  const store = RunStore.open(dir);
   const meta = store.meta();
-  const status = store.status();
-  if (status.state === 'finished') {
-    throw new UserError(`${opts.dir}: this run already finished at step ${status.final_step}; nothing to resume`);
-  }
-  if (meta.backend.name !== opts.backend.name) {
-    opts.hooks?.log?.(`warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`);
-  }
   const config = validateConfig(meta.config, `${store.path('run.json')}: config`);
   const dataset = buildDataset(config.task);
   const split = store.split();
@@ -106,6 +108,19 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
     throw new UserError(`${store.path('split.json')}: ${split.train.length}+${split.test.length} indices but the task has ${dataset.n} examples`);
   }
   const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  return { store, meta, config, dataset, split, model };
+}
+
+/** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */
+export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks }): Promise<SessionResult> {
+  const { store, meta, config, dataset, split, model } = loadRun(opts.dir);
+  const status = store.status();
+  if (status.state === 'finished') {
+    throw new UserError(`${opts.dir}: this run already finished at step ${status.final_step}; nothing to resume`);
+  }
+  if (meta.backend.name !== opts.backend.name) {
+    opts.hooks?.log?.(`warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`);
+  }
   const resume = store.readResume(model.specs);
   const removed = store.removeCheckpointsAfter(resume.step);
   const prior = store.truncateMetrics(resume.step);
