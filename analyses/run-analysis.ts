@@ -145,7 +145,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
         // Measures that depend on the key set must be recomputed with the new one.
         for (const r of results.values()) (delete r.circuit, delete r.fourier);
       }
-      attention = fw.attention && dataset.operands ? attentionMaps(fw, dataset, steps[i]) : undefined;
+      attention = fw.attention && dataset.operands ? attentionMaps(fw, dataset, steps[i], model.config.kind === 'transformer' ? model.config.n_layers - 1 : 0) : undefined;
       break;
     }
   }
@@ -241,11 +241,13 @@ function analyseCheckpoint(c: CheckpointInput): Partial<CheckpointResult> {
  * Attention of the last position ('=') to a and to b, per head of the last layer, as p × p maps
  * indexed [a][b] by the operands (pairs outside the task, e.g. b = 0 for ÷, stay 0).
  */
-function attentionMaps(fw: ForwardAll, dataset: Dataset, step: number): AttentionMaps {
+function attentionMaps(fw: ForwardAll, dataset: Dataset, step: number, layer: number): AttentionMaps {
   const ops = dataset.operands!;
   const p = ops.size;
   const T = fw.attention!.length / (fw.n * fw.heads);
-  const heads: AttentionMaps['heads'] = Array.from({ length: fw.heads }, () => ({
+  const heads: AttentionMaps['heads'] = Array.from({ length: fw.heads }, (_, head) => ({
+    layer,
+    head,
     to_a: Array.from({ length: p }, () => new Array<number>(p).fill(0)),
     to_b: Array.from({ length: p }, () => new Array<number>(p).fill(0)),
   }));

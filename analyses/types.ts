@@ -137,7 +137,7 @@ export interface TransitionSummary {
 export interface AttentionMaps {
   step: number; // the checkpoint they come from (the key-frequency checkpoint)
   p: number;
-  heads: { to_a: number[][]; to_b: number[][] }[]; // [a][b], rounded to 1e-4
+  heads: { layer: number; head: number; to_a: number[][]; to_b: number[][] }[]; // [a][b], rounded to 1e-4
 }
 
 export interface AnalysisFile {

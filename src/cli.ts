@@ -39,7 +39,7 @@ program
 
 program
   .command('demo')
-  .description('train the embedded demo (a+b mod 53, small transformer) until it groks, and print its timeline')
+  .description('train the embedded demo (a+b mod 53, small transformer) until it groks, analyse it and write its report')
   .option('--runs-dir <dir>', 'where the demo run is created', 'runs')
   .addOption(backendOption())
   .action(async (opts) => (await import('./commands/demo.ts')).demoCommand(opts));
@@ -56,6 +56,20 @@ program
   .option('-q, --quiet', 'no progress bar')
   .addOption(backendOption())
   .action(async (dir, opts) => (await import('./commands/analyze.ts')).analyzeCommand(dir, opts));
+
+program
+  .command('report')
+  .description('write a self-contained HTML report of one analysed run (default: RUN/report.html)')
+  .argument('<run>', 'run directory, e.g. runs/NAME')
+  .option('-o, --output <file>', 'where to write the HTML')
+  .action(async (run, opts) => (await import('./commands/report.ts')).reportCommand(run, opts));
+
+program
+  .command('compare')
+  .description('compare several analysed runs in one self-contained HTML file')
+  .argument('<runs...>', 'run directories')
+  .requiredOption('-o, --output <file>', 'where to write the HTML')
+  .action(async (runs, opts) => (await import('./commands/compare.ts')).compareCommand(runs, opts));
 
 program
   .command('presets')
