@@ -18,7 +18,7 @@ import { circuitResult } from './circuit.ts';
 import { forwardAll, type ForwardAll } from './forward.ts';
 import { fourierResult, neuronFrequencies } from './frequencies.ts';
 import { gatherLogits, gridTrainMask, groupGrid, groupView, type GroupGrid } from './group-view.ts';
-import { metricsResult } from './metrics.ts';
+import { lossAndAccuracy, metricsResult } from './metrics.ts';
 import { normsResult } from './norms.ts';
 import { chooseProbe, DEFAULT_PROBE_SIZE, empiricalNtk, ntkResult, ntkTargets, probeBatch, type NtkKernels, type NtkProbe } from './ntk.ts';
 import { readAnalysis, writeAnalysis } from './store.ts';
@@ -61,7 +61,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     if (!ALL_PASSES.includes(p)) throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
   }
   const notes: string[] = [];
-  const skippedPasses = requested.filter((p) => !applicable.includes(p));
+  const skippedPasses = (opts.passes ?? ALL_PASSES).filter((p) => !applicable.includes(p));
   if (skippedPasses.length) notes.push(`${skippedPasses.join(' and ')} skipped: they need a modular +, −, × or ÷ task, and this run is ${meta.dataset.description}`);
   const passes = requested.filter((p) => applicable.includes(p));
   const keyFreqSource = opts.keyFreqs ?? 'final';
@@ -229,6 +229,10 @@ function analyseCheckpoint(c: CheckpointInput): Partial<CheckpointResult> {
   if (want.includes('circuit') && grid && c.trainMask && fw) {
     const testLoss = (out.metrics ?? c.prior.metrics)!.test_loss;
     out.circuit = circuitResult({ L: gatherLogits(grid, fw.logits), n: grid.n, trainMask: c.trainMask, keyFrequencies: keys, testLoss: Number.isFinite(testLoss) ? testLoss : NaN });
+    if (grid.outside.length > 0) {
+      const o = lossAndAccuracy(fw.logits, fw.classes, c.dataset.labels, grid.outside);
+      out.circuit.outside_group = { n: grid.outside.length, loss: o.loss, acc: o.acc };
+    }
   }
   if (want.includes('norms') && c.init) out.norms = normsResult(c.params, c.init, c.model.specs, { current: c.file, init: c.initFile });
   if (want.includes('ntk') && c.K0 && c.probe && c.probeData && c.ntkTarget) {

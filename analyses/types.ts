@@ -58,6 +58,8 @@ export interface CircuitResult {
   /** Cosine coefficients α_w for w = 0…K (unit-normalised C_w). */
   alpha: number[];
   test_restricted_ratio: number; // test loss / restricted loss
+  /** × and ÷ only: the pairs with a zero operand, outside the group, reported apart (all p classes). */
+  outside_group?: { n: number; loss: number; acc: number };
 }
 
 export interface NormsResult {
