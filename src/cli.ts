@@ -72,6 +72,23 @@ program
   .action(async (runs, opts) => (await import('./commands/compare.ts')).compareCommand(runs, opts));
 
 program
+  .command('linear')
+  .description('linear grokking without a network (spec §8): teacher-student, ridge and their sweeps, exact dynamics beside the theory; writes JSON')
+  .argument('<setup>', 'teacher-student | ridge | sweep-lambda | sweep-gamma | sweep-ridge-nu2 | sweep-ridge-lambda')
+  .option('-s, --set <key=value>', 'a setting, e.g. lambda=0.7, dIn=500, nu2=10 (repeatable)', collect, [])
+  .option('--values <list>', 'swept values: 0.1,0.5 or start:stop:count or start:stop:count:log')
+  .option('--seeds <list>', 'seeds of a sweep (default 0,1,2)')
+  .option('--max-steps <n>', 'budget of the threshold searches (default 1e7)')
+  .option('--points <n>', 'curve points of a single run (default 160)')
+  .option('--n-test <n>', 'teacher-student: fresh inputs for the test accuracy (default 1000; 0: none)')
+  .option('--no-accuracy', 'teacher-student: skip the accuracy curves')
+  .option('-o, --out <file>', 'JSON result (default runs/linear/<setup>.json)')
+  .option('-q, --quiet', 'no progress lines')
+  .action(async (setup, opts) => {
+    await (await import('./commands/linear.ts')).linearCommand(setup, opts);
+  });
+
+program
   .command('presets')
   .description('list the configuration presets')
   .action(async () => (await import('./commands/presets.ts')).presetsCommand());

@@ -1,0 +1,156 @@
+/**
+ * Float64 dense linear algebra for the linear-grokking problems: Gaussian draws, Gram matrices and
+ * the eigendecomposition of an empirical covariance Σ = AᵀA/rows. The eigensolver is ml-matrix's
+ * (Householder tridiagonalisation + implicit QL); this file only prepares its input and reads its
+ * output back into flat arrays.
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import type { Rng } from '../rng.ts';
+
+/** Row-major dense matrix. */
+export interface Dense {
+  rows: number;
+  cols: number;
+  data: Float64Array; // [rows, cols]
+}
+
+export function zeros(rows: number, cols: number): Dense {
+  return { rows, cols, data: new Float64Array(rows * cols) };
+}
+
+/** A matrix of independent N(0, std²) entries, drawn row by row from `rng`. */
+export function gaussian(rng: Rng, rows: number, cols: number, std: number): Dense {
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * std;
+  return { rows, cols, data };
+}
+
+export function transpose(a: Dense): Dense {
+  const out = new Float64Array(a.rows * a.cols);
+  for (let i = 0; i < a.rows; i++) {
+    for (let j = 0; j < a.cols; j++) out[j * a.rows + i] = a.data[i * a.cols + j];
+  }
+  return { rows: a.cols, cols: a.rows, data: out };
+}
+
+/** A·B. */
+export function matmul(a: Dense, b: Dense): Dense {
+  if (a.cols !== b.rows) throw new RangeError(`matmul: [${a.rows}, ${a.cols}]·[${b.rows}, ${b.cols}]`);
+  const out = new Float64Array(a.rows * b.cols);
+  const n = b.cols;
+  for (let i = 0; i < a.rows; i++) {
+    const o = i * n;
+    for (let k = 0; k < a.cols; k++) {
+      const aik = a.data[i * a.cols + k];
+      if (aik === 0) continue;
+      const bk = k * n;
+      for (let j = 0; j < n; j++) out[o + j] += aik * b.data[bk + j];
+    }
+  }
+  return { rows: a.rows, cols: n, data: out };
+}
+
+/** Aᵀ·B without forming Aᵀ. */
+export function matmulTransposeA(a: Dense, b: Dense): Dense {
+  if (a.rows !== b.rows) throw new RangeError(`matmulTransposeA: [${a.rows}, ${a.cols}]ᵀ·[${b.rows}, ${b.cols}]`);
+  const out = new Float64Array(a.cols * b.cols);
+  const n = b.cols;
+  for (let r = 0; r < a.rows; r++) {
+    const br = r * n;
+    for (let i = 0; i < a.cols; i++) {
+      const ari = a.data[r * a.cols + i];
+      if (ari === 0) continue;
+      const o = i * n;
+      for (let j = 0; j < n; j++) out[o + j] += ari * b.data[br + j];
+    }
+  }
+  return { rows: a.cols, cols: n, data: out };
+}
+
+/**
+ * The Gram matrix of the rows of `a` scaled by `scale`: scale·AAᵀ, [rows, rows]. Each entry is a
+ * dot product of two contiguous rows, which keeps the inner loop sequential in memory.
+ */
+export function rowGram(a: Dense, scale: number): Float64Array {
+  const { rows, cols, data } = a;
+  const g = new Float64Array(rows * rows);
+  for (let i = 0; i < rows; i++) {
+    const oi = i * cols;
+    for (let j = i; j < rows; j++) {
+      const oj = j * cols;
+      let s = 0;
+      for (let k = 0; k < cols; k++) s += data[oi + k] * data[oj + k];
+      g[i * rows + j] = s * scale;
+      g[j * rows + i] = s * scale;
+    }
+  }
+  return g;
+}
+
+/** Eigenpairs of a symmetric matrix, eigenvalues ascending, eigenvectors as rows. */
+export interface SymmetricEigen {
+  values: Float64Array; // [n]
+  vectors: Float64Array; // [n, n]; row i is the unit eigenvector of values[i]
+}
+
+/** Eigendecomposition of the symmetric n×n matrix `s` (row-major) with ml-matrix. */
+export function symmetricEigen(s: Float64Array, n: number): SymmetricEigen {
+  const m = new Matrix(n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, s[i * n + j]);
+  const evd = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  const raw = evd.realEigenvalues;
+  const v = evd.eigenvectorMatrix; // column j is the eigenvector of raw[j]
+  const order = raw.map((_, i) => i).sort((a, b) => raw[a] - raw[b]);
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((j, r) => {
+    values[r] = raw[j];
+    for (let i = 0; i < n; i++) vectors[r * n + i] = v.get(i, j);
+  });
+  return { values, vectors };
+}
+
+/**
+ * The nonzero part of the spectrum of an empirical covariance Σ = AᵀA/rows for A [rows, dim].
+ * When rows ≥ dim, Σ itself is decomposed (k = dim modes, complete basis). When rows < dim, the
+ * smaller Gram K = AAᵀ/rows is decomposed instead: Σ and K share their nonzero eigenvalues, and
+ * v = Aᵀu/√(rows·s) maps a unit eigenvector u of K to one of Σ. The remaining dim − k directions
+ * are Σ's null space, the orthogonal complement of the returned vectors (complete = false).
+ */
+export interface CovarianceEigen {
+  dim: number;
+  values: Float64Array; // [k] eigenvalues of Σ, ascending
+  vectors: Float64Array; // [k, dim] orthonormal eigenvectors as rows
+  complete: boolean; // k === dim
+}
+
+/** Eigenvalues below this fraction of the largest are treated as exact zeros of a rank-deficient K. */
+const RANK_TOLERANCE = 1e-12;
+
+export function covarianceEigen(a: Dense): CovarianceEigen {
+  const { rows, cols: dim } = a;
+  if (rows >= dim) {
+    const at = transpose(a);
+    const e = symmetricEigen(rowGram(at, 1 / rows), dim);
+    return { dim, values: e.values, vectors: e.vectors, complete: true };
+  }
+  const e = symmetricEigen(rowGram(a, 1 / rows), rows);
+  const top = e.values[rows - 1];
+  const keep: number[] = [];
+  for (let i = 0; i < rows; i++) if (e.values[i] > RANK_TOLERANCE * top) keep.push(i);
+  const k = keep.length;
+  const values = new Float64Array(k);
+  const vectors = new Float64Array(k * dim);
+  keep.forEach((i, r) => {
+    values[r] = e.values[i];
+    const norm = 1 / Math.sqrt(rows * e.values[i]);
+    const out = r * dim;
+    for (let s = 0; s < rows; s++) {
+      const c = e.vectors[i * rows + s] * norm;
+      if (c === 0) continue;
+      const as = s * dim;
+      for (let j = 0; j < dim; j++) vectors[out + j] += c * a.data[as + j];
+    }
+  });
+  return { dim, values, vectors, complete: k === dim };
+}

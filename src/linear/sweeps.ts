@@ -1,0 +1,184 @@
+/**
+ * Sweeps of the linear setups: measured times (exact closed form, several seeds) beside the
+ * predicted ones. Each eigendecomposition is done once per (seed, data) and reused for every value
+ * that leaves the data unchanged (γ, η; ν² and the ridge λ), which is what makes these cheap.
+ */
+import { covarianceEigen, type CovarianceEigen } from './linalg.ts';
+import { exactDynamics, lossAt, meanLoss, type ModalDynamics, type ModalLoss } from './modal.ts';
+import { grokTimes, nonNegative, positive, type GrokTimes } from './params.ts';
+import { firstStepAtOrBelow } from './thresholds.ts';
+import { drawRidge, ridgeLosses, ridgeProblem, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeTimes } from './ridge.ts';
+import {
+  checkTeacherStudent,
+  drawTeacherStudent,
+  nTrainFor,
+  teacherStudentLosses,
+  teacherStudentProblem,
+  type TeacherStudentDraw,
+  type TeacherStudentParams,
+} from './teacher-student.ts';
+import {
+  closedFormDeltaT,
+  initAveragedTeacherStudentLosses,
+  mpTeacherStudentPrediction,
+  type TeacherStudentPrediction,
+} from './teacher-student-theory.ts';
+
+/** Mean of the values, or null if any is null (a seed that never crossed) or there are none. */
+export function meanOrNull(values: (number | null)[]): number | null {
+  if (values.length === 0 || values.some((v) => v === null)) return null;
+  return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+}
+
+function meanTimes(rows: GrokTimes[]): GrokTimes {
+  return {
+    tTrain: meanOrNull(rows.map((r) => r.tTrain)),
+    tGen: meanOrNull(rows.map((r) => r.tGen)),
+    deltaT: meanOrNull(rows.map((r) => r.deltaT)),
+  };
+}
+
+export interface TeacherStudentSweepRow {
+  lambda: number; // dIn / nTrain as drawn (the requested λ rounded through nTrain)
+  nTrain: number;
+  gamma: number;
+  seeds: (GrokTimes & { seed: number; initAveraged: GrokTimes })[];
+  simulated: GrokTimes; // mean over seeds of each draw's times (null if any seed did not cross)
+  simulatedMeanCurve: GrokTimes; // times of the loss curves averaged over the seeds' draws
+  initAveraged: GrokTimes; // times of the curves averaged over the initialisation exactly, and over seeds
+  mpIntegral: TeacherStudentPrediction;
+  closedFormDeltaT: number | null;
+}
+
+interface SeedOutcome {
+  seed: number;
+  losses: { train: ModalLoss; gen: ModalLoss };
+  averaged: { train: ModalLoss; gen: ModalLoss };
+}
+
+function seedOutcome(seed: number, dyn: ModalDynamics, p: { dIn: number; eta: number; gamma: number; dOut: number }): SeedOutcome {
+  return { seed, losses: teacherStudentLosses(dyn), averaged: initAveragedTeacherStudentLosses(dyn.eig.values, p.dIn, p) };
+}
+
+const timesOf = (l: { train: ModalLoss; gen: ModalLoss }, eps: number, maxSteps: number): GrokTimes =>
+  grokTimes(firstStepAtOrBelow(l.train, eps / 4, maxSteps), firstStepAtOrBelow(l.gen, eps / 4, maxSteps));
+
+const meanOf = (ls: { train: ModalLoss; gen: ModalLoss }[]) => ({ train: meanLoss(ls.map((l) => l.train)), gen: meanLoss(ls.map((l) => l.gen)) });
+
+export interface SweepHooks {
+  onProgress?: (done: number, total: number) => void;
+}
+
+type TeacherStudentBase = Omit<TeacherStudentParams, 'nTrain' | 'seed'>;
+
+/** Δt against λ = dIn/N_tr: simulated (exact), MP integral, the paper's closed form. */
+export function sweepTeacherStudentLambda(
+  base: TeacherStudentBase,
+  lambdas: number[],
+  seeds: number[],
+  maxSteps: number,
+  hooks: SweepHooks = {},
+): TeacherStudentSweepRow[] {
+  lambdas.forEach((l) => positive('sweep lambda', 'lambda', l));
+  let done = 0;
+  return lambdas.map((requested) => {
+    const nTrain = nTrainFor(base.dIn, requested);
+    const outcomes = seeds.map((seed) => {
+      const p = checkTeacherStudent({ ...base, nTrain, seed });
+      const dyn = exactDynamics(teacherStudentProblem(drawTeacherStudent(p)));
+      hooks.onProgress?.(++done, lambdas.length * seeds.length);
+      return seedOutcome(seed, dyn, p);
+    });
+    return summarise(base, base.dIn / nTrain, nTrain, base.gamma, outcomes, maxSteps);
+  });
+}
+
+/** Δt against the weight decay γ at one λ; one eigendecomposition per seed serves every γ. */
+export function sweepTeacherStudentGamma(
+  base: TeacherStudentBase,
+  lambda: number,
+  gammas: number[],
+  seeds: number[],
+  maxSteps: number,
+  hooks: SweepHooks = {},
+): TeacherStudentSweepRow[] {
+  const nTrain = nTrainFor(base.dIn, lambda);
+  gammas.forEach((g) => nonNegative('sweep gamma', 'gamma', g));
+  const perSeed: { seed: number; draw: TeacherStudentDraw; eig: CovarianceEigen }[] = [];
+  let done = 0;
+  const total = seeds.length + gammas.length * seeds.length;
+  for (const seed of seeds) {
+    const draw = drawTeacherStudent(checkTeacherStudent({ ...base, nTrain, seed }));
+    perSeed.push({ seed, draw, eig: covarianceEigen(draw.x) });
+    hooks.onProgress?.(++done, total);
+  }
+  return gammas.map((gamma) => {
+    const outcomes = perSeed.map(({ seed, draw, eig }) => {
+      // γ does not enter the draw: the same data, teacher and initial student for every γ.
+      const dyn = exactDynamics({ ...teacherStudentProblem(draw), decay: gamma }, eig);
+      hooks.onProgress?.(++done, total);
+      return seedOutcome(seed, dyn, { ...base, gamma });
+    });
+    return summarise({ ...base, gamma }, base.dIn / nTrain, nTrain, gamma, outcomes, maxSteps);
+  });
+}
+
+function summarise(
+  base: TeacherStudentBase,
+  lambda: number,
+  nTrain: number,
+  gamma: number,
+  outcomes: SeedOutcome[],
+  maxSteps: number,
+): TeacherStudentSweepRow {
+  const rows = outcomes.map((o) => ({ seed: o.seed, ...timesOf(o.losses, base.eps, maxSteps), initAveraged: timesOf(o.averaged, base.eps, maxSteps) }));
+  return {
+    lambda,
+    nTrain,
+    gamma,
+    seeds: rows,
+    simulated: meanTimes(rows),
+    simulatedMeanCurve: timesOf(meanOf(outcomes.map((o) => o.losses)), base.eps, maxSteps),
+    initAveraged: timesOf(meanOf(outcomes.map((o) => o.averaged)), base.eps, maxSteps),
+    mpIntegral: mpTeacherStudentPrediction({ lambda, eta: base.eta, gamma, eps: base.eps, dOut: base.dOut }, maxSteps),
+    closedFormDeltaT: gamma === 0 ? closedFormDeltaT(lambda, base.eta) : null,
+  };
+}
+
+export interface RidgeSweepRow {
+  nu2: number;
+  lambda: number;
+  seeds: (RidgeTimes & { seed: number; initialPopulation: number })[];
+  mean: { t1: number | null; t2: number | null; delay: number | null };
+  bound: RidgeBound;
+}
+
+/**
+ * t₁, t₂ and the bound over a grid of (ν², ridge λ) — amplification (larger ν², smaller λ) and
+ * elimination (small ν²). The features, and so the eigendecomposition, depend on the seed only.
+ */
+export function sweepRidge(
+  base: Omit<RidgeParams, 'seed'>,
+  grid: { nu2: number; lambda: number }[],
+  seeds: number[],
+  maxSteps: number,
+  hooks: SweepHooks = {},
+): RidgeSweepRow[] {
+  const eigs = seeds.map((seed) => covarianceEigen(drawRidge({ ...base, seed }).phi));
+  let done = 0;
+  return grid.map(({ nu2, lambda }) => {
+    const rows = seeds.map((seed, s) => {
+      const p: RidgeParams = { ...base, nu2, lambda, seed };
+      const losses = ridgeLosses(exactDynamics(ridgeProblem(drawRidge(p)), eigs[s]));
+      hooks.onProgress?.(++done, grid.length * seeds.length);
+      return { seed, ...ridgeTimes(losses, p, maxSteps), initialPopulation: lossAt(losses.population, 0) };
+    });
+    return {
+      nu2,
+      lambda,
+      seeds: rows,
+      mean: { t1: meanOrNull(rows.map((r) => r.t1)), t2: meanOrNull(rows.map((r) => r.t2)), delay: meanOrNull(rows.map((r) => r.delay)) },
+      bound: ridgeT2LowerBound({ ...base, nu2, lambda, seed: 0 }),
+    };
+  });
+}
