@@ -8,6 +8,7 @@ Only a yardstick for our figures; groklens never depends on PyTorch.
 """
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -85,7 +86,7 @@ def main():
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1e3)
-    print(json.dumps({"case": c["name"], "threads": threads, "torch": torch.__version__, "median_ms": statistics.median(times), "reps": len(times)}))
+    print(json.dumps({"case": c["name"], "threads": threads, "torch": torch.__version__, "median_ms": statistics.median(times), "reps": len(times), "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ interface Case {
 const CASES: Case[] = [
   { name: 'demo', preset: 'demo', sets: [] },
   { name: 'nanda-2023', preset: 'nanda-2023', sets: [] },
-  { name: 'mlp-97', preset: 'nanda-2023', sets: ['task.p=97', 'model.kind=mlp', 'split.train_fraction=0.5'] },
+  { name: 'mlp-97', preset: 'nanda-2023', sets: ['task.p=97', 'model.kind=mlp'] }, // embedding 128, hidden 256, 30 % train
 ];
 
 const args = process.argv.slice(2);
@@ -83,7 +83,7 @@ function stepTimer(cfg: RunConfig): () => number {
   };
 }
 
-function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): number | null {
+function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): { ms: number; mb: number } | null {
   const m = cfg.model;
   const spec =
     m.kind === 'transformer'
@@ -95,41 +95,59 @@ function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): number | 
   const json = JSON.stringify({ name: c.name, n, p: cfg.task.p, ...spec });
   for (const python of ['/usr/bin/python3', 'python3']) {
     const r = spawnSync(python, [join(here, 'torch_step.py'), json, String(threads)], { encoding: 'utf8' });
-    if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').at(-1)!).median_ms;
+    if (r.status === 0) {
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      return { ms: out.median_ms, mb: out.maxrss_mb };
+    }
   }
   return null;
 }
 
-/** End to end: `groklens train` for a fixed number of steps, in a child process, steps per second. */
-function endToEnd(c: Case, steps: number): number {
+/** End to end: `groklens train` for a fixed number of steps in a child process: steps/s and peak memory. */
+function endToEnd(c: Case, steps: number): { stepsPerSec: number; mb: number } {
   const dir = mkdtempSync(join(tmpdir(), 'groklens-bench-'));
   try {
     const cli = join(here, '..', 'bin', 'groklens.js');
     const sets = [...c.sets, `training.steps=${steps}`, 'training.early_stop_after_grok=null'].flatMap((s) => ['--set', s]);
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [cli, 'train', '--preset', c.preset, ...sets, '--runs-dir', dir, '--name', 'b', '--quiet', '--backend', 'wasm'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--require', join(here, 'maxrss.cjs'), cli, 'train', '--preset', c.preset, ...sets, '--runs-dir', dir, '--name', 'b', '--quiet', '--backend', 'wasm'], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench run failed: ${r.stderr}`);
-    return steps / ((performance.now() - t0) / 1000);
+    const kb = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? NaN);
+    return { stepsPerSec: steps / ((performance.now() - t0) / 1000), mb: kb / 1024 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The step timing runs in a child process per thread count: wasm's thread count is fixed at first use. */
+function oursMs(c: Case, threads: number): number {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-step', c.name, String(threads)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`step timing failed: ${r.stderr}`);
+  return Number(r.stdout.trim().split('\n').at(-1));
+}
+
+const child = args.indexOf('--child-step');
+if (child >= 0) {
+  const c = CASES.find((x) => x.name === args[child + 1])!;
+  await useBackend('wasm', { wasmThreads: Number(args[child + 2]) });
+  console.log(stepTimer(resolveConfig({ preset: c.preset, sets: c.sets }).config)());
+  process.exit(0);
 }
 
 const rows: string[][] = [];
 for (const c of CASES.filter((c) => wanted.includes(c.name))) {
   const { config: cfg } = resolveConfig({ preset: c.preset, sets: c.sets });
   const n = cfg.training.batch_size ?? Math.floor(cfg.split.train_fraction * buildDataset(cfg.task).n);
-  const ours: number[] = [];
-  for (const threads of [1, 2]) {
-    await useBackend('wasm', { wasmThreads: threads });
-    ours.push(stepTimer(cfg)());
-  }
+  const ours = [oursMs(c, 1), oursMs(c, 2)];
   const torch1 = torchMs(c, cfg, n, 1);
   const torch2 = torchMs(c, cfg, n, 2);
   const e2e = endToEnd(c, c.name === 'nanda-2023' ? 100 : 500);
-  const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(1));
-  rows.push([c.name, String(n), f(ours[0]), f(ours[1]), f(torch1), f(torch2), torch1 ? `×${(ours[0] / torch1).toFixed(2)}` : 'n/a', e2e.toFixed(1)]);
+  const f = (x: number | null | undefined) => (x == null ? 'n/a' : x.toFixed(1));
+  rows.push([
+    c.name, String(n), f(ours[0]), f(ours[1]), f(torch1?.ms), f(torch2?.ms),
+    torch1 ? `×${(ours[0] / torch1.ms).toFixed(2)}` : 'n/a', f(e2e.stepsPerSec), f(e2e.mb), f(torch1?.mb),
+  ]);
   console.error(`${c.name} done`);
 }
 console.log('ms per optimiser step (median), wasm backend vs PyTorch on the same CPU:');
-printTable(['case', 'batch', 'ours 1 thr', 'ours 2 thr', 'torch 1 thr', 'torch 2 thr', 'ours/torch (1 thr)', 'train steps/s (e2e, 1 thr)'], rows);
+printTable(['case', 'batch', 'ours 1 thr', 'ours 2 thr', 'torch 1 thr', 'torch 2 thr', 'ours/torch (1 thr)', 'train steps/s (e2e)', 'peak MB (e2e)', 'torch peak MB'], rows);

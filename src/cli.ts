@@ -93,6 +93,8 @@ program
   .description('list the configuration presets')
   .action(async () => (await import('./commands/presets.ts')).presetsCommand());
 
+program.addCommand((await import('./commands/sweep.ts')).sweepCli());
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
