@@ -7,3 +7,4 @@ export { renderRunReport, type RunReportOptions } from './run-report.ts';
 export { renderCompareReport, type CompareOptions } from './compare-report.ts';
 export { checkReportInput, type AttentionHead, type AttentionPatterns, type RunReportInput } from './input.ts';
 export { labelRuns, type RunLabels } from './compare/labels.ts';
+export { renderSweepReport, type SweepReportOptions } from './sweep/report.ts';

@@ -8,7 +8,7 @@
 #
 # Each arm is an ordinary sweep (docs/readme/sweeps.md) under $OUT/sweeps/, so the script can be
 # stopped at any time (Ctrl-C) and run again: finished runs are skipped, interrupted ones resume.
-# At the end each arm is aggregated with `groklens sweep report` (aggregate.json + a table), and
+# At the end each arm is aggregated with `groklens sweep report` (aggregate.json, a table and report.html), and
 # the wall time of each arm is printed. This is long: 39 runs of up to 20k steps each (an estimated
 # 8–9 hours on 2 cores, mostly the SGD arm, which never stops early).
 #

@@ -2,7 +2,7 @@
  * `groklens sweep SWEEP.json`, `sweep status DIR`, `sweep slurm SWEEP.json`, `sweep report DIR`.
  * The machinery lives in src/sweep/; this module parses options, shows progress and prints.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,14 +10,15 @@ import { Command, Option } from 'commander';
 import type { BackendName } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { aggregateSweep, DEFAULT_AGGREGATE_OPTIONS, type SweepAggregate } from '../sweep/aggregate.ts';
+import type { SweepReportInput } from '../../reports/sweep/input.ts';
+import { aggregateSweep, DEFAULT_AGGREGATE_OPTIONS, type RunInput, type SweepAggregate } from '../sweep/aggregate.ts';
 import type { ExpandedSweep } from '../sweep/expand.ts';
 import { loadSweep } from '../sweep/load.ts';
 import type { SweepEvent, SweepOutcome } from '../sweep/runner.ts';
 import { parseShard, shardFromEnv, type Shard } from '../sweep/shard.ts';
 import { slurmScript } from '../sweep/slurm.ts';
 import { localEnvironment, runState, type SweepRunState } from '../sweep/status.ts';
-import { buildManifest, writeManifest } from '../sweep/store.ts';
+import { buildManifest, manifestPath, runDir, writeManifest, type SweepManifest } from '../sweep/store.ts';
 import { countsLine, reportText, statusTable } from '../sweep/table.ts';
 
 /** The CLI entry point the workers run. */
@@ -206,7 +207,17 @@ export interface ReportOpts {
   json?: boolean;
 }
 
-/** `groklens sweep report DIR`: aggregate.json and a table (the HTML report comes later). */
+/** What the HTML sweep report is drawn from: the loaded sweep, its aggregate, and which runs have a report.html. */
+export function sweepReportInput(sweepDir: string, manifest: SweepManifest, inputs: readonly RunInput[], agg: SweepAggregate): SweepReportInput {
+  return {
+    manifest,
+    aggregate: agg,
+    runs: inputs.map((r) => ({ id: r.id, rows: r.rows, hasReport: existsSync(join(runDir(sweepDir, r.id), 'report.html')) })),
+    files: { manifest: manifestPath(sweepDir), aggregate: join(sweepDir, 'aggregate.json'), metrics: (id) => join(runDir(sweepDir, id), 'metrics.jsonl') },
+  };
+}
+
+/** `groklens sweep report DIR`: aggregate.json, report.html and a table. */
 export async function sweepReportCommand(sweepDir: string, opts: ReportOpts = {}): Promise<SweepAggregate> {
   const { manifest, inputs } = loadSweep(sweepDir, localEnvironment());
   const d = DEFAULT_AGGREGATE_OPTIONS;
@@ -218,7 +229,16 @@ export async function sweepReportCommand(sweepDir: string, opts: ReportOpts = {}
   });
   const file = join(sweepDir, 'aggregate.json');
   writeFileAtomic(file, JSON.stringify(agg, null, 2) + '\n');
-  process.stdout.write(opts.json ? JSON.stringify(agg, null, 2) + '\n' : `${reportText(agg)}\n\nwrote ${file}\n`);
+  // Imported on demand: d3 and jsdom take a while to load, and only this command needs them.
+  const [{ renderSweepReport }, { sizeText }] = await Promise.all([import('../../reports/sweep/report.ts'), import('./report.ts')]);
+  const html = renderSweepReport(sweepReportInput(sweepDir, manifest, inputs, agg), { source: sweepDir });
+  const htmlFile = join(sweepDir, 'report.html');
+  writeFileAtomic(htmlFile, html);
+  const wroteHtml = `wrote ${htmlFile} (${sizeText(Buffer.byteLength(html))})\n`;
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(agg, null, 2) + '\n');
+    process.stderr.write(wroteHtml);
+  } else process.stdout.write(`${reportText(agg)}\n\nwrote ${file}\n${wroteHtml}`);
   return agg;
 }
 
@@ -266,7 +286,7 @@ export function sweepCli(): Command {
     });
   sweep
     .command('report')
-    .description('aggregate a sweep: per-run transition times, delay-law fits, delay predictor → aggregate.json and a table')
+    .description('aggregate a sweep: per-run transition times, delay-law fits, delay predictor → aggregate.json, report.html and a table')
     .argument('<sweep-dir>', 'e.g. sweeps/NAME')
     .option('--horizon <k>', 'the delay predictor sees steps up to T_mem + k', String(DEFAULT_AGGREGATE_OPTIONS.predictHorizon))
     .option('--bootstrap-seed <n>', 'seed of the bootstrap resampling', '0')
