@@ -109,4 +109,17 @@ describe('analyze on a run that groks', () => {
     expect(healed.analysis.checkpoints.map((c) => c.step)).toEqual(steps);
     expect(healed.analysis.checkpoints.every((c) => c.fourier === undefined)).toBe(true); // only the passes asked for
   });
+
+  it('--key-freqs per-checkpoint records the key set of each checkpoint, and the last one equals the final set', async () => {
+    const copy = join(dirname(run.dir), 'per-checkpoint');
+    cpSync(run.dir, copy, { recursive: true });
+    const out = (await analyzeRun(copy, { passes: ['fourier'], keyFreqs: 'per-checkpoint' })).analysis;
+    expect(out.options.key_freq_source).toBe('per-checkpoint');
+    // Switching the source recomputed every fourier result with its own keys.
+    for (const c of out.checkpoints) expect(Array.isArray(c.fourier!.key_frequencies)).toBe(true);
+    expect(out.checkpoints.at(-1)!.fourier!.key_frequencies).toEqual(a.key_frequencies);
+    // Early checkpoints (random weights) do not share the final circuit's key set.
+    expect(out.checkpoints[0].fourier!.key_frequencies).not.toEqual(a.key_frequencies);
+  });
 });
+
