@@ -19,7 +19,8 @@ export function formatValue(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a (zod issue) path inside a parsed JSON value, or undefined. */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;
   for (const k of path) {
     if (typeof v !== 'object' || v === null) return undefined;

@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { parseJson } from '../config/json.ts';
-import { formatValue } from '../config/issues.ts';
+import { formatValue, valueAt } from '../config/issues.ts';
 import { ConfigError } from '../errors.ts';
 
 /** Keys a seed sets when the sweep file does not say: model init and data order, and the split. */
@@ -123,15 +123,6 @@ function pathText(path: readonly PropertyKey[]): string {
     }
   }
   return out;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
 }
 
 function issueText(issue: z.core.$ZodIssue, got: unknown): string {
