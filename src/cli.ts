@@ -84,8 +84,20 @@ program
   .option('--no-accuracy', 'teacher-student: skip the accuracy curves')
   .option('-o, --out <file>', 'JSON result (default runs/linear/<setup>.json)')
   .option('-q, --quiet', 'no progress lines')
+  .option('--workers <n>', 'sweeps: threads for the eigendecompositions (default: one per core)')
+  .option('--report [file]', 'also write the HTML report (default: beside the JSON, .html)')
   .action(async (setup, opts) => {
     await (await import('./commands/linear.ts')).linearCommand(setup, opts);
+  });
+
+program
+  .command('linear-report')
+  .description('one self-contained HTML report of saved linear results (JSON from groklens linear)')
+  .argument('<results...>', 'JSON results of groklens linear')
+  .option('-o, --out <file>', 'HTML file (default: beside the first result; linear-report.html for several)')
+  .option('--title <text>', 'page title')
+  .action(async (files, opts) => {
+    await (await import('./commands/linear.ts')).linearReportCommand(files, opts);
   });
 
 program

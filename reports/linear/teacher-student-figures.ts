@@ -154,14 +154,17 @@ export function plateauFigure(doc: Document, id: string, d: TeacherStudentRun): 
 
 type Pick = (r: TeacherStudentSweepRow) => number | null;
 
-function perSeedPoints(rows: TeacherStudentSweepRow[], xOf: (r: TeacherStudentSweepRow, i: number) => number, yOf: (s: TeacherStudentSweepRow['seeds'][number]) => number | null, name: string, what: string): XYSeries {
+const lambdaName = (r: TeacherStudentSweepRow) => `λ ${fmtNum(r.lambda, 4)}`;
+const gammaName = (r: TeacherStudentSweepRow) => `γ ${fmtNum(r.gamma, 3)}`;
+
+function perSeedPoints(rows: TeacherStudentSweepRow[], xOf: (r: TeacherStudentSweepRow, i: number) => number, yOf: (s: TeacherStudentSweepRow['seeds'][number]) => number | null, name: (r: TeacherStudentSweepRow) => string, what: string): XYSeries {
   const x: number[] = [];
   const y: (number | null)[] = [];
   const titles: string[] = [];
   rows.forEach((r, i) => r.seeds.forEach((s) => {
     x.push(xOf(r, i));
     y.push(yOf(s));
-    titles.push(`${name}, seed ${s.seed}: ${what} ${fmtNum(yOf(s), 4)}`);
+    titles.push(`${name(r)}, seed ${s.seed}: ${what} ${yOf(s) === null ? 'not reached' : fmtNum(yOf(s), 4)}`);
   }));
   return { label: 'each draw (seed)', x, y, titles, colour: SEED_POINTS, line: false, points: true, radius: 2.2, opacity: 0.8 };
 }
@@ -173,8 +176,8 @@ function rowSeries(rows: TeacherStudentSweepRow[], xOf: (r: TeacherStudentSweepR
 export function deltaTLambdaFigure(doc: Document, id: string, rows: TeacherStudentSweepRow[]): Figure {
   const xOf = (r: TeacherStudentSweepRow) => r.lambda;
   const series: XYSeries[] = [
-    perSeedPoints(rows, xOf, (s) => s.deltaT, 'λ', 'Δt'),
-    rowSeries(rows, xOf, (r) => r.simulated.deltaT, 'simulated, mean over seeds', TRAIN, null, { points: true, width: 2, titles: rows.map((r) => `λ ${fmtNum(r.lambda, 4)}: mean Δt ${fmtNum(r.simulated.deltaT, 4)}`) }),
+    perSeedPoints(rows, xOf, (s) => s.deltaT, lambdaName, 'Δt'),
+    rowSeries(rows, xOf, (r) => r.simulated.deltaT, 'simulated, mean over seeds', TRAIN, null, { points: true, width: 2, titles: rows.map((r) => `${lambdaName(r)}: mean Δt ${fmtNum(r.simulated.deltaT, 4)}`) }),
     rowSeries(rows, xOf, (r) => r.simulatedMeanCurve.deltaT, 'seed-averaged loss curve', OKABE_ITO.skyBlue, '4 2'),
     rowSeries(rows, xOf, (r) => r.initAveraged.deltaT, 'init-averaged', OKABE_ITO.bluishGreen, '2 2'),
     rowSeries(rows, xOf, (r) => r.mpIntegral.deltaT, 'MP integral', OKABE_ITO.black, null, { width: 2.2 }),
@@ -206,7 +209,7 @@ export function plateauLambdaFigure(doc: Document, id: string, rows: TeacherStud
   if (!rows.some((r) => r.lambda > 1)) return { id, title, note: 'Not drawn: this sweep has no λ > 1, where the plateau appears (e.g. groklens linear sweep-lambda --values 0.5:3:11).' };
   const xOf = (r: TeacherStudentSweepRow) => r.lambda;
   const series: XYSeries[] = [
-    perSeedPoints(rows, xOf, (s) => s.genLimit, 'λ', 'L_gen(∞)'),
+    perSeedPoints(rows, xOf, (s) => s.genLimit, lambdaName, 'L_gen(∞)'),
     rowSeries(rows, xOf, (r) => r.simulatedGenLimit, 'simulated, mean over seeds', GEN, null, { points: true, width: 2 }),
     rowSeries(rows, xOf, (r) => r.mpIntegral.genLimit, 'MP integral', OKABE_ITO.black, '6 3'),
     rowSeries(rows, xOf, (r) => r.plateauPredicted ?? (r.lambda <= 1 && r.gamma === 0 ? 0 : null), '(1 − 1/λ)/d_out', OKABE_ITO.orange, '2 2', { width: 2 }),
@@ -225,7 +228,7 @@ export function gammaFigures(doc: Document, idPrefix: string, rows: TeacherStude
     x: axis,
     y: { scale: 'log', label: 'Δt = t_gen − t_tr (steps, log scale)' },
     series: [
-      perSeedPoints(rows, xOf, (s) => s.deltaT, 'γ', 'Δt'),
+      perSeedPoints(rows, xOf, (s) => s.deltaT, gammaName, 'Δt'),
       rowSeries(rows, xOf, (r) => r.simulated.deltaT, 'simulated, mean over seeds', TRAIN, null, { points: true, width: 2 }),
       rowSeries(rows, xOf, (r) => r.initAveraged.deltaT, 'init-averaged', OKABE_ITO.bluishGreen, '2 2'),
       rowSeries(rows, xOf, (r) => r.mpIntegral.deltaT, 'MP integral', OKABE_ITO.black, null, { width: 2.2 }),
@@ -237,7 +240,7 @@ export function gammaFigures(doc: Document, idPrefix: string, rows: TeacherStude
     x: axis,
     y: { scale: 'linear', label: 'L_gen as t → ∞' },
     series: [
-      perSeedPoints(rows, xOf, (s) => s.genLimit, 'γ', 'L_gen(∞)'),
+      perSeedPoints(rows, xOf, (s) => s.genLimit, gammaName, 'L_gen(∞)'),
       rowSeries(rows, xOf, (r) => r.simulatedGenLimit, 'simulated, mean over seeds', GEN, null, { points: true, width: 2 }),
       rowSeries(rows, xOf, (r) => r.mpIntegral.genLimit, 'MP integral', OKABE_ITO.black, '6 3'),
     ],

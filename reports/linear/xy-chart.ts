@@ -150,6 +150,7 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
     const g = plot.append('g').attr('class', 'bars');
     const base = yLog ? y0 : 0;
     b.values.forEach((v, i) => {
+      if (v === 0) return; // an empty bin: nothing to draw
       if (!okY(v) || !inX(b.edges[i]) || !inX(b.edges[i + 1])) {
         if (finite(v) && yLog && v <= 0) hidden++;
         return;

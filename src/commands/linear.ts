@@ -1,12 +1,17 @@
 /**
  * `groklens linear <setup>`: run a linear-grokking setup or sweep (src/linear/), print a table and
- * write the self-describing JSON result. Only this file touches the file system and the clock.
+ * write the self-describing JSON result, and with --report its HTML report (reports/linear/).
+ * `linearReportCommand` renders saved results into one report. Only this file touches the file
+ * system and the clock.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { UserError } from '../errors.ts';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { checkLinearResult, type LinearReportInput } from '../../reports/linear/input.ts';
+import { renderLinearReport } from '../../reports/linear/report.ts';
+import { FormatError, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { LINEAR_SETUPS, runLinear, type LinearResult, type LinearSetup } from '../linear/experiment.ts';
+import { defaultWorkers } from '../linear/pool.ts';
 import type { RidgeRun, TeacherStudentRun } from '../linear/runs.ts';
 import type { RidgeSweepRow, TeacherStudentSweepRow } from '../linear/sweeps.ts';
 
@@ -18,6 +23,8 @@ export interface LinearOpts {
   points?: string;
   nTest?: string;
   accuracy?: boolean; // commander's --no-accuracy sets false
+  workers?: string; // sweeps: worker threads (default: one per core)
+  report?: string | boolean; // --report [file]: also write the HTML report (default: beside the JSON)
   out?: string;
   quiet?: boolean;
 }
@@ -70,7 +77,7 @@ export async function linearCommand(setup: string, opts: LinearOpts): Promise<Li
     throw new UserError(`linear: unknown setup "${setup}" (expected one of ${LINEAR_SETUPS.join(', ')})`);
   }
   const started = performance.now();
-  const result = runLinear(
+  const result = await runLinear(
     {
       setup: setup as LinearSetup,
       settings: parseSettings(opts.set),
@@ -80,6 +87,7 @@ export async function linearCommand(setup: string, opts: LinearOpts): Promise<Li
       points: optionalInt('--points', opts.points, 2),
       nTest: optionalInt('--n-test', opts.nTest, 0),
       accuracy: opts.accuracy,
+      workers: optionalInt('--workers', opts.workers, 1) ?? defaultWorkers(),
     },
     { onProgress: opts.quiet ? undefined : progressLine(setup) },
   );
@@ -88,7 +96,48 @@ export async function linearCommand(setup: string, opts: LinearOpts): Promise<Li
   mkdirSync(dirname(out), { recursive: true });
   writeFileAtomic(out, JSON.stringify(result, null, 1) + '\n');
   process.stdout.write(formatLinearTable(result) + `\nwrote ${out} (${elapsed.toFixed(1)} s)\n`);
+  if (opts.report) {
+    const html = typeof opts.report === 'string' ? opts.report : reportPathFor(out);
+    writeReport(html, [{ result, file: out }]);
+    process.stdout.write(`wrote ${html}\n`);
+  }
   return result;
+}
+
+/** The report beside a result: runs/linear/ridge.json → runs/linear/ridge.html. */
+export const reportPathFor = (json: string): string => (json.endsWith('.json') ? json.slice(0, -5) : json) + '.html';
+
+function writeReport(file: string, inputs: LinearReportInput[], title?: string): void {
+  const html = renderLinearReport(inputs, { title });
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomic(file, html);
+}
+
+/** Read and check one saved result; errors name the file. */
+export function readLinearResult(file: string): LinearReportInput {
+  if (!existsSync(file)) throw new UserError(`${file}: not found (write one with groklens linear <setup> --out ${file})`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new FormatError(file, `not valid JSON (${(e as Error).message})`);
+  }
+  return { result: checkLinearResult(value, file), file };
+}
+
+export interface LinearReportOpts {
+  out?: string; // default: beside the first result
+  title?: string;
+}
+
+/** `groklens linear-report a.json b.json … [-o FILE]`: saved results as one report; returns its path. */
+export async function linearReportCommand(files: string[], opts: LinearReportOpts = {}): Promise<string> {
+  if (!files.length) throw new UserError('linear-report: give at least one result file (from groklens linear <setup>)');
+  const inputs = files.map(readLinearResult);
+  const out = opts.out ?? (files.length === 1 ? reportPathFor(files[0]) : join(dirname(files[0]), 'linear-report.html'));
+  writeReport(out, inputs, opts.title);
+  process.stdout.write(`wrote ${out} (${inputs.length} result${inputs.length === 1 ? '' : 's'})\n`);
+  return out;
 }
 
 /** `setup: done/total` redrawn in place on a terminal, a line every 10 % otherwise (logs). */

@@ -3,6 +3,7 @@
  * Pure: no file system, no clock — the CLI (src/commands/linear.ts) reads options and writes files.
  */
 import { UserError } from '../errors.ts';
+import { createRunner } from './pool.ts';
 import { runRidge, runTeacherStudent, type RidgeRun, type TeacherStudentRun } from './runs.ts';
 import { RIDGE_DEFAULTS, type RidgeParams } from './ridge.ts';
 import {
@@ -27,6 +28,7 @@ export interface LinearRequest {
   points?: number; // curve points (single runs)
   nTest?: number; // teacher-student: fresh inputs for the empirical test accuracy
   accuracy?: boolean; // teacher-student: accuracy curves
+  workers?: number; // teacher-student sweeps: worker threads for the eigendecompositions (default 1: inline)
 }
 
 export const LINEAR_RESULT_KIND = 'groklens.linear';
@@ -69,7 +71,7 @@ const TS_DEFINITIONS: Record<string, string> = {
   simulatedMeanCurve: 'sweeps: times of the loss curve averaged over the seeds (not the mean of the times)',
   mpIntegral: 'expected losses with the spectrum of Σ_tr replaced by Marchenko–Pastur at ratio lambda (din → ∞), same thresholds',
   closedFormDeltaT: "the paper's approximation log(1/(1−√λ)) / (2·eta·(1−√λ)²), lambda < 1 and gamma = 0",
-  plateau: 'genLimit: L_gen as t → ∞; plateauPredicted = (1 − 1/lambda)/dOut for lambda > 1, gamma = 0',
+  plateau: 'genLimit: L_gen as t → ∞ (sweeps: per seed, and simulatedGenLimit their mean); plateauPredicted = (1 − 1/lambda)/dOut for lambda > 1, gamma = 0',
   spectrum: 'histogram of the eigenvalues of Σ_tr (density per eigenvalue) against the MP density; zeroShare = null-space share vs the MP atom 1 − 1/lambda',
   simulated: 'single runs: the drawn run; sweeps: mean over seeds of each draw\'s times (null if any seed did not cross)',
 };
@@ -113,7 +115,18 @@ const SWEPT: Partial<Record<LinearSetup, string[]>> = {
   'sweep-ridge-lambda': ['lambda', 'seed'],
 };
 
-export function runLinear(req: LinearRequest, hooks: SweepHooks = {}): LinearResult {
+/** Runs a setup. Teacher–student sweeps spread their draws over `req.workers` threads. */
+export async function runLinear(req: LinearRequest, hooks: Omit<SweepHooks, 'runner'> = {}): Promise<LinearResult> {
+  const parallel = req.setup === 'sweep-lambda' || req.setup === 'sweep-gamma';
+  const runner = parallel ? createRunner(req.workers ?? 1) : undefined;
+  try {
+    return await runSetup(req, { ...hooks, runner });
+  } finally {
+    await runner?.close();
+  }
+}
+
+async function runSetup(req: LinearRequest, hooks: SweepHooks): Promise<LinearResult> {
   for (const k of SWEPT[req.setup] ?? []) {
     if (k in req.settings) throw new UserError(`${req.setup}: ${k} is set by the sweep (use --values and --seeds), not by a setting`);
   }
@@ -132,12 +145,12 @@ export function runLinear(req: LinearRequest, hooks: SweepHooks = {}): LinearRes
     }
     case 'sweep-lambda': {
       const { lambda: _l, nTrain: _n, seed: _s, ...base } = teacherStudentParams(req.setup, req.settings);
-      const data = sweepTeacherStudentLambda(base, values, seeds, maxSteps, hooks);
+      const data = await sweepTeacherStudentLambda(base, values, seeds, maxSteps, hooks);
       return { ...common, source: lrs, definitions: TS_DEFINITIONS, settings: base, sweep: { key: 'lambda', values, seeds }, data };
     }
     case 'sweep-gamma': {
       const { lambda, nTrain: _n, seed: _s, ...base } = teacherStudentParams(req.setup, req.settings);
-      const data = sweepTeacherStudentGamma(base, lambda, values, seeds, maxSteps, hooks);
+      const data = await sweepTeacherStudentGamma(base, lambda, values, seeds, maxSteps, hooks);
       return { ...common, source: lrs, definitions: TS_DEFINITIONS, settings: { ...base, lambda }, sweep: { key: 'gamma', values, seeds }, data };
     }
     case 'ridge': {

@@ -1,26 +1,22 @@
 /**
  * Sweeps of the linear setups: measured times (exact closed form, several seeds) beside the
  * predicted ones. Each eigendecomposition is done once per (seed, data) and reused for every value
- * that leaves the data unchanged (γ, η; ν² and the ridge λ), which is what makes these cheap.
+ * that leaves the data unchanged (γ, η; ν² and the ridge λ), which is what makes these cheap. The
+ * teacher–student draws are independent jobs (jobs.ts) that a JobRunner spreads over worker
+ * threads; rows come out in the order of the values whatever order the jobs finish in.
  */
-import { covarianceEigen, type CovarianceEigen } from './linalg.ts';
-import { exactDynamics, lossAt, meanLoss, type ModalDynamics, type ModalLoss } from './modal.ts';
+import { covarianceEigen } from './linalg.ts';
+import { exactDynamics, limitLoss, lossAt, meanLoss, type ModalLoss, type ModalSystem } from './modal.ts';
 import { grokTimes, nonNegative, positive, type GrokTimes } from './params.ts';
+import { inlineRunner, type JobRunner } from './pool.ts';
 import { firstStepAtOrBelow } from './thresholds.ts';
 import { drawRidge, ridgeLosses, ridgeProblem, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeTimes } from './ridge.ts';
-import {
-  checkTeacherStudent,
-  drawTeacherStudent,
-  nTrainFor,
-  teacherStudentLosses,
-  teacherStudentProblem,
-  type TeacherStudentDraw,
-  type TeacherStudentParams,
-} from './teacher-student.ts';
+import { checkTeacherStudent, nTrainFor, type TeacherStudentParams } from './teacher-student.ts';
 import {
   closedFormDeltaT,
   initAveragedTeacherStudentLosses,
   mpTeacherStudentPrediction,
+  plateauGen,
   type TeacherStudentPrediction,
 } from './teacher-student-theory.ts';
 
@@ -42,10 +38,12 @@ export interface TeacherStudentSweepRow {
   lambda: number; // dIn / nTrain as drawn (the requested λ rounded through nTrain)
   nTrain: number;
   gamma: number;
-  seeds: (GrokTimes & { seed: number; initAveraged: GrokTimes })[];
+  seeds: (GrokTimes & { seed: number; initAveraged: GrokTimes; genLimit: number })[];
   simulated: GrokTimes; // mean over seeds of each draw's times (null if any seed did not cross)
   simulatedMeanCurve: GrokTimes; // times of the loss curves averaged over the seeds' draws
   initAveraged: GrokTimes; // times of the curves averaged over the initialisation exactly, and over seeds
+  simulatedGenLimit: number; // mean over seeds of L_gen as t → ∞ (the plateau for λ > 1)
+  plateauPredicted: number | null; // (1 − 1/λ)/dOut for λ > 1 and γ = 0
   mpIntegral: TeacherStudentPrediction;
   closedFormDeltaT: number | null;
 }
@@ -56,8 +54,13 @@ interface SeedOutcome {
   averaged: { train: ModalLoss; gen: ModalLoss };
 }
 
-function seedOutcome(seed: number, dyn: ModalDynamics, p: { dIn: number; eta: number; gamma: number; dOut: number }): SeedOutcome {
-  return { seed, losses: teacherStudentLosses(dyn), averaged: initAveragedTeacherStudentLosses(dyn.eig.values, p.dIn, p) };
+function seedOutcome(seed: number, values: Float64Array, system: ModalSystem, p: { dIn: number; eta: number; gamma: number; dOut: number }): SeedOutcome {
+  const scale = 1 / p.dOut; // as teacherStudentLosses
+  return {
+    seed,
+    losses: { train: { system, weighting: 'covariance', scale }, gen: { system, weighting: 'identity', scale } },
+    averaged: initAveragedTeacherStudentLosses(values, p.dIn, p),
+  };
 }
 
 const timesOf = (l: { train: ModalLoss; gen: ModalLoss }, eps: number, maxSteps: number): GrokTimes =>
@@ -67,58 +70,71 @@ const meanOf = (ls: { train: ModalLoss; gen: ModalLoss }[]) => ({ train: meanLos
 
 export interface SweepHooks {
   onProgress?: (done: number, total: number) => void;
+  /** Where the eigendecompositions run (default: inline). The caller closes it. */
+  runner?: JobRunner;
 }
 
 type TeacherStudentBase = Omit<TeacherStudentParams, 'nTrain' | 'seed'>;
 
 /** Δt against λ = dIn/N_tr: simulated (exact), MP integral, the paper's closed form. */
-export function sweepTeacherStudentLambda(
+export async function sweepTeacherStudentLambda(
   base: TeacherStudentBase,
   lambdas: number[],
   seeds: number[],
   maxSteps: number,
   hooks: SweepHooks = {},
-): TeacherStudentSweepRow[] {
+): Promise<TeacherStudentSweepRow[]> {
   lambdas.forEach((l) => positive('sweep lambda', 'lambda', l));
+  const runner = hooks.runner ?? inlineRunner();
+  const total = lambdas.length * seeds.length;
   let done = 0;
-  return lambdas.map((requested) => {
+  // Every draw is queued at once (largest training sets first, the slowest Gram matrices), so the
+  // workers stay busy across λ values.
+  const jobs = lambdas.flatMap((requested, v) => {
     const nTrain = nTrainFor(base.dIn, requested);
-    const outcomes = seeds.map((seed) => {
-      const p = checkTeacherStudent({ ...base, nTrain, seed });
-      const dyn = exactDynamics(teacherStudentProblem(drawTeacherStudent(p)));
-      hooks.onProgress?.(++done, lambdas.length * seeds.length);
-      return seedOutcome(seed, dyn, p);
-    });
+    return seeds.map((seed) => ({ v, seed, nTrain, params: checkTeacherStudent({ ...base, nTrain, seed }) }));
+  });
+  const order = [...jobs].sort((a, b) => b.nTrain - a.nTrain);
+  const finished = await Promise.all(
+    order.map((j) =>
+      runner.run({ params: j.params, gammas: [base.gamma] }).then((r) => {
+        hooks.onProgress?.(++done, total);
+        return { job: j, outcome: seedOutcome(j.seed, r.values, r.systems[0], base) };
+      }),
+    ),
+  );
+  const byJob = new Map(finished.map((f) => [f.job, f.outcome]));
+  return lambdas.map((requested, v) => {
+    const nTrain = nTrainFor(base.dIn, requested);
+    const outcomes = jobs.filter((j) => j.v === v).map((j) => byJob.get(j)!);
     return summarise(base, base.dIn / nTrain, nTrain, base.gamma, outcomes, maxSteps);
   });
 }
 
 /** Δt against the weight decay γ at one λ; one eigendecomposition per seed serves every γ. */
-export function sweepTeacherStudentGamma(
+export async function sweepTeacherStudentGamma(
   base: TeacherStudentBase,
   lambda: number,
   gammas: number[],
   seeds: number[],
   maxSteps: number,
   hooks: SweepHooks = {},
-): TeacherStudentSweepRow[] {
+): Promise<TeacherStudentSweepRow[]> {
   const nTrain = nTrainFor(base.dIn, lambda);
   gammas.forEach((g) => nonNegative('sweep gamma', 'gamma', g));
-  const perSeed: { seed: number; draw: TeacherStudentDraw; eig: CovarianceEigen }[] = [];
+  const runner = hooks.runner ?? inlineRunner();
   let done = 0;
-  const total = seeds.length + gammas.length * seeds.length;
-  for (const seed of seeds) {
-    const draw = drawTeacherStudent(checkTeacherStudent({ ...base, nTrain, seed }));
-    perSeed.push({ seed, draw, eig: covarianceEigen(draw.x) });
-    hooks.onProgress?.(++done, total);
-  }
-  return gammas.map((gamma) => {
-    const outcomes = perSeed.map(({ seed, draw, eig }) => {
-      // γ does not enter the draw: the same data, teacher and initial student for every γ.
-      const dyn = exactDynamics({ ...teacherStudentProblem(draw), decay: gamma }, eig);
-      hooks.onProgress?.(++done, total);
-      return seedOutcome(seed, dyn, { ...base, gamma });
-    });
+  // γ does not enter the draw: the same data, teacher and initial student for every γ.
+  const perSeed = await Promise.all(
+    seeds.map((seed) =>
+      runner.run({ params: checkTeacherStudent({ ...base, nTrain, seed }), gammas }).then((r) => {
+        hooks.onProgress?.(++done, seeds.length);
+        return { seed, ...r };
+      }),
+    ),
+  );
+  return gammas.map((gamma, g) => {
+    const outcomes = perSeed.map((s) => seedOutcome(s.seed, s.values, s.systems[g], { ...base, gamma }));
     return summarise({ ...base, gamma }, base.dIn / nTrain, nTrain, gamma, outcomes, maxSteps);
   });
 }
@@ -131,7 +147,12 @@ function summarise(
   outcomes: SeedOutcome[],
   maxSteps: number,
 ): TeacherStudentSweepRow {
-  const rows = outcomes.map((o) => ({ seed: o.seed, ...timesOf(o.losses, base.eps, maxSteps), initAveraged: timesOf(o.averaged, base.eps, maxSteps) }));
+  const rows = outcomes.map((o) => ({
+    seed: o.seed,
+    ...timesOf(o.losses, base.eps, maxSteps),
+    initAveraged: timesOf(o.averaged, base.eps, maxSteps),
+    genLimit: limitLoss(o.losses.gen),
+  }));
   return {
     lambda,
     nTrain,
@@ -140,6 +161,8 @@ function summarise(
     simulated: meanTimes(rows),
     simulatedMeanCurve: timesOf(meanOf(outcomes.map((o) => o.losses)), base.eps, maxSteps),
     initAveraged: timesOf(meanOf(outcomes.map((o) => o.averaged)), base.eps, maxSteps),
+    simulatedGenLimit: rows.reduce((a, r) => a + r.genLimit, 0) / Math.max(1, rows.length),
+    plateauPredicted: lambda > 1 && gamma === 0 ? plateauGen(lambda, base.dOut) : null,
     mpIntegral: mpTeacherStudentPrediction({ lambda, eta: base.eta, gamma, eps: base.eps, dOut: base.dOut }, maxSteps),
     closedFormDeltaT: gamma === 0 ? closedFormDeltaT(lambda, base.eta) : null,
   };

@@ -33,8 +33,8 @@ describe('parseValues', () => {
 });
 
 describe('runLinear', () => {
-  it('teacher-student: a self-describing result whose curves line up with their steps', () => {
-    const r = runLinear({ setup: 'teacher-student', settings: { dIn: 60, lambda: 0.5 }, nTest: 500, points: 40 });
+  it('teacher-student: a self-describing result whose curves line up with their steps', async () => {
+    const r = await runLinear({ setup: 'teacher-student', settings: { dIn: 60, lambda: 0.5 }, nTest: 500, points: 40 });
     expect(r.kind).toBe(LINEAR_RESULT_KIND);
     expect(r.settings).toMatchObject({ dIn: 60, nTrain: 120, lambda: 0.5, eta: 0.01, eps: 1e-3 });
     const d = r.data as TeacherStudentRun;
@@ -51,8 +51,8 @@ describe('runLinear', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
-  it('sweeps: one row per value, one entry per seed, times and predictions side by side', () => {
-    const r = runLinear({ setup: 'sweep-lambda', settings: { dIn: 40 }, values: [0.3, 0.6], seeds: [0, 1] });
+  it('sweeps: one row per value, one entry per seed, times and predictions side by side', async () => {
+    const r = await runLinear({ setup: 'sweep-lambda', settings: { dIn: 40 }, values: [0.3, 0.6], seeds: [0, 1] });
     const rows = r.data as TeacherStudentSweepRow[];
     expect(rows.map((x) => x.lambda)).toEqual([40 / 133, 40 / 67]);
     expect(rows.every((x) => x.seeds.length === 2)).toBe(true);
@@ -62,19 +62,19 @@ describe('runLinear', () => {
     }
     expect(r.sweep).toEqual({ key: 'lambda', values: [0.3, 0.6], seeds: [0, 1] });
 
-    const g = runLinear({ setup: 'sweep-gamma', settings: { dIn: 40, lambda: 0.5 }, values: [0, 1e-3], seeds: [3] });
+    const g = await runLinear({ setup: 'sweep-gamma', settings: { dIn: 40, lambda: 0.5 }, values: [0, 1e-3], seeds: [3] });
     const gr = g.data as TeacherStudentSweepRow[];
     expect(gr.map((x) => x.gamma)).toEqual([0, 1e-3]);
     expect(gr[1].closedFormDeltaT).toBeNull(); // the paper's formula is for γ = 0 only
 
-    const nu = runLinear({ setup: 'sweep-ridge-nu2', settings: { m: 200, n: 20 }, values: [1e-3, 1, 10], seeds: [0] });
+    const nu = await runLinear({ setup: 'sweep-ridge-nu2', settings: { m: 200, n: 20 }, values: [1e-3, 1, 10], seeds: [0] });
     const nr = nu.data as RidgeSweepRow[];
     expect(nr[0].mean.t2).toBe(0); // eliminated
     expect(nr[2].mean.t2!).toBeGreaterThan(nr[1].mean.t2!); // amplified
   });
 
-  it('ridge: times, bound and curves', () => {
-    const r = runLinear({ setup: 'ridge', settings: { seed: 4 }, points: 30 });
+  it('ridge: times, bound and curves', async () => {
+    const r = await runLinear({ setup: 'ridge', settings: { seed: 4 }, points: 30 });
     const d = r.data as RidgeRun;
     expect(d.times.t2!).toBeGreaterThan(d.bound.t2Lower);
     expect(d.curve.steps).toContain(d.times.t2);
@@ -82,13 +82,17 @@ describe('runLinear', () => {
     expect(allFinite(r)).toBe(true);
   });
 
-  it('rejects unknown keys, contradictory keys and keys a sweep sets itself', () => {
-    const run = (setup: LinearResult['setup'], settings: Record<string, number>) => () => runLinear({ setup, settings, values: [0.5], seeds: [0] });
-    expect(run('teacher-student', { din: 10 })).toThrow(/teacher-student: unknown setting "din" \(expected one of dIn, /);
-    expect(run('teacher-student', { lambda: 0.5, nTrain: 100 })).toThrow(/lambda or nTrain, not both/);
-    expect(run('sweep-lambda', { lambda: 0.5 })).toThrow(/sweep-lambda: lambda is set by the sweep/);
-    expect(run('ridge', { nu2: -2 })).toThrow(UserError);
-    expect(run('teacher-student', { dIn: 10, eta: 5 })).toThrow(/eta = 5 makes gradient descent diverge/);
+  it('rejects unknown keys, contradictory keys and keys a sweep sets itself', async () => {
+    const run = (setup: LinearResult['setup'], settings: Record<string, number>, workers = 1) => runLinear({ setup, settings, values: [0.5], seeds: [0], workers });
+    await expect(run('teacher-student', { din: 10 })).rejects.toThrow(/teacher-student: unknown setting "din" \(expected one of dIn, /);
+    await expect(run('teacher-student', { lambda: 0.5, nTrain: 100 })).rejects.toThrow(/lambda or nTrain, not both/);
+    await expect(run('sweep-lambda', { lambda: 0.5 })).rejects.toThrow(/sweep-lambda: lambda is set by the sweep/);
+    await expect(run('ridge', { nu2: -2 })).rejects.toThrow(UserError);
+    await expect(run('teacher-student', { dIn: 10, eta: 5 })).rejects.toThrow(/eta = 5 makes gradient descent diverge/);
+    // The same mistake found inside a worker thread is still a UserError with the same message.
+    const inWorker = run('sweep-lambda', { dIn: 10, eta: 5 }, 2);
+    await expect(inWorker).rejects.toThrow(UserError);
+    await expect(inWorker).rejects.toThrow(/eta = 5 makes gradient descent diverge/);
   });
 });
 
@@ -117,8 +121,8 @@ describe('linearCommand', () => {
     await expect(linearCommand('ridge', { set: ['nu2=big'] })).rejects.toThrow(/--set nu2: "big" is not a number/);
   });
 
-  it('prints every setup as a table', () => {
-    const r = runLinear({ setup: 'sweep-ridge-lambda', settings: { m: 200, n: 20 }, values: [1e-4, 1e-3], seeds: [0] });
+  it('prints every setup as a table', async () => {
+    const r = await runLinear({ setup: 'sweep-ridge-lambda', settings: { m: 200, n: 20 }, values: [1e-4, 1e-3], seeds: [0] });
     const text = formatLinearTable(r);
     expect(text.split('\n')).toHaveLength(3);
     expect(text).toContain('bound t₂');
