@@ -5,56 +5,29 @@
  * under the page's CSP, and the print layout hides the navigation. Screenshots are left in
  * scratch/reports/ (gitignored) for a person to look at.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCompareReport } from '../../reports/compare-report.ts';
 import { renderRunReport } from '../../reports/run-report.ts';
+import { SHOTS, haveChromium, launchChromium, openHtml } from './browser-helper.ts';
 import { HOSTILE, hostileCompareRuns, hostileRun } from './hostile.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '../../scratch/reports');
-const have = existsSync(CHROMIUM);
-if (!have) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
-
-describe.skipIf(!have)('reports in Chromium', () => {
-  let ctx: BrowserContext;
-  let profile: string;
+describe.skipIf(!haveChromium)('reports in Chromium', () => {
+  let browser: Browser;
   const dir = mkdtempSync(join(tmpdir(), 'gl-browser-'));
 
   beforeAll(async () => {
-    profile = mkdtempSync(join(tmpdir(), 'gl-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 900, height: 1200 },
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
-    await ctx?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(html: string, name: string): Promise<{ page: Page; problems: string[]; requests: string[]; dialogs: string[] }> {
-    const file = join(dir, `${name}.html`);
-    writeFileSync(file, html);
-    const url = pathToFileURL(file).href;
-    const page = await ctx.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    const dialogs: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => { if (r.url() !== url) requests.push(r.url().slice(0, 100)); });
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
-    await page.goto(url, { waitUntil: 'load' });
-    return { page, problems, requests, dialogs };
-  }
+  const open = (html: string, name: string) => openHtml(browser, html, join(dir, `${name}.html`));
 
   async function checkCharts(page: Page): Promise<void> {
     const sizes = await page.$$eval('figure svg.chart', (svgs) => svgs.map((s) => {

@@ -4,29 +4,20 @@
  * no request beyond the file itself, no dialog from hostile strings, tooltips present, print
  * layout hides the navigation. A screenshot is left in scratch/reports/ for a person to look at.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderLinearReport } from '../../reports/linear/report.ts';
 import { LINEAR_FIXTURES, loadLinearFixture } from '../linear/report-fixtures.ts';
+import { SHOTS, haveChromium, launchChromium, openHtml } from './browser-helper.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '../../scratch/reports');
-const have = existsSync(CHROMIUM);
-if (!have) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
-
-describe.skipIf(!have)('linear report in Chromium', () => {
+describe.skipIf(!haveChromium)('linear report in Chromium', () => {
   let browser: Browser;
   const dir = mkdtempSync(join(tmpdir(), 'gl-linear-browser-'));
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -38,18 +29,7 @@ describe.skipIf(!have)('linear report in Chromium', () => {
     const inputs = Object.keys(LINEAR_FIXTURES).map((n) => ({ result: loadLinearFixture(n), file: `fixtures/reports/linear/${n}.json` }));
     inputs[0].result.source = hostile;
     inputs[0].result.definitions.note = '</script><script>alert(2)</script>';
-    const file = join(dir, 'linear.html');
-    writeFileSync(file, renderLinearReport(inputs, { title: '<script>alert(3)</script>' }));
-    const url = pathToFileURL(file).href;
-    const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    const dialogs: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => { if (r.url() !== url) requests.push(r.url().slice(0, 100)); });
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, problems, requests, dialogs } = await openHtml(browser, renderLinearReport(inputs, { title: '<script>alert(3)</script>' }), join(dir, 'linear.html'));
 
     const sizes = await page.$$eval('figure svg.chart', (svgs) => svgs.map((s) => ({ id: s.id, w: s.getBoundingClientRect().width, h: s.getBoundingClientRect().height })));
     expect(sizes.length).toBe(17);

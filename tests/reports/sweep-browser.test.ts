@@ -5,37 +5,25 @@
  * the page's CSP, the print layout hides the navigation, and the link to a run's report (its id
  * full of markup) opens that file. The screenshot is left in scratch/reports/sweep.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSweepReport } from '../../reports/sweep/report.ts';
 import { HOSTILE } from './hostile.ts';
+import { SHOTS, haveChromium, launchChromium, openHtml } from './browser-helper.ts';
 import { HOSTILE_IDS, hostileSweepInput } from './sweep-fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '../../scratch/reports');
-const have = existsSync(CHROMIUM);
-if (!have) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
-
-describe.skipIf(!have)('sweep report in Chromium', () => {
-  let ctx: BrowserContext;
+describe.skipIf(!haveChromium)('sweep report in Chromium', () => {
+  let browser: Browser;
   const dir = mkdtempSync(join(tmpdir(), 'gl-sweep-browser-'));
-  const profile = mkdtempSync(join(tmpdir(), 'gl-chromium-'));
 
   beforeAll(async () => {
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 900, height: 1200 },
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
-    await ctx?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -44,18 +32,7 @@ describe.skipIf(!have)('sweep report in Chromium', () => {
     mkdirSync(join(sweepDir, 'runs', HOSTILE_IDS.linked), { recursive: true });
     writeFileSync(join(sweepDir, 'runs', HOSTILE_IDS.linked, 'report.html'), '<!DOCTYPE html><html><head><title>linked run report</title></head><body></body></html>\n');
     const file = join(sweepDir, 'report.html');
-    writeFileSync(file, renderSweepReport(hostileSweepInput(), { phaseAxes: ['optimizer.kind', 'optimizer.weight_decay'] }));
-    const url = pathToFileURL(file).href;
-
-    const page = await ctx.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    const dialogs: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => { if (r.url() !== url) requests.push(r.url().slice(0, 100)); });
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, problems, requests, dialogs } = await openHtml(browser, renderSweepReport(hostileSweepInput(), { phaseAxes: ['optimizer.kind', 'optimizer.weight_decay'] }), file);
 
     const sizes = await page.$$eval('figure svg.chart', (svgs) => svgs.map((s) => ({ id: s.id, w: s.getBoundingClientRect().width, h: s.getBoundingClientRect().height })));
     expect(sizes.map((s) => s.id)).toEqual([
