@@ -18,7 +18,7 @@ import { Rng } from '../src/rng.ts';
 import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
 import { buildDataset } from '../src/tasks/index.ts';
 import { makeSplit } from '../src/tasks/split.ts';
-import { fmtMs, printTable } from './timing.ts';
+import { firstBatch, fmtMs, printTable } from './timing.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -35,13 +35,7 @@ const dataset = buildDataset(cfg.task);
 const split = makeSplit(dataset.n, cfg.split);
 const batchArg = flag('batch');
 const batchSize = batchArg !== undefined ? Number(batchArg) || null : cfg.training.batch_size;
-const rows = batchSize === null ? split.train : split.train.slice(0, batchSize);
-const tokens = new Int32Array(rows.length * dataset.n_ctx);
-const labels = new Int32Array(rows.length);
-rows.forEach((r, i) => {
-  tokens.set(dataset.tokens.subarray(r * dataset.n_ctx, (r + 1) * dataset.n_ctx), i * dataset.n_ctx);
-  labels[i] = dataset.labels[r];
-});
+const { tokens, labels, n: batchRows } = firstBatch(dataset, split.train, batchSize);
 
 const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
 const init = model.init(new Rng(cfg.training.seed));
@@ -49,11 +43,11 @@ const vars: Record<string, tf.Variable> = {};
 for (const { name, shape } of model.specs) vars[name] = tf.variable(tf.tensor(init[name], shape), true, name);
 const varList = model.specs.map((s) => vars[s.name]);
 const optimizer = createOptimizer(cfg.optimizer, model.specs);
-const input = model.prepare(tokens, rows.length);
+const input = model.prepare(tokens, batchRows);
 const labelTensors = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
 
 console.log(
-  `${preset}: ${cfg.model.kind}, ${rows.length} examples × ${dataset.n_ctx} tokens, backend ${info.name} ` +
+  `${preset}: ${cfg.model.kind}, ${batchRows} examples × ${dataset.n_ctx} tokens, backend ${info.name} ` +
     `(threads ${info.threads ?? 1}), ${model.specs.length} parameter tensors\n`,
 );
 

@@ -61,3 +61,19 @@ export function printTable(header: string[], rows: string[][]): void {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
 }
+
+/** The first `batchSize` train examples (all of them for null): tokens [n, n_ctx] and labels [n]. */
+export function firstBatch(
+  dataset: { n_ctx: number; tokens: Int32Array; labels: Int32Array },
+  train: Int32Array,
+  batchSize: number | null,
+): { tokens: Int32Array; labels: Int32Array; n: number } {
+  const rows = batchSize === null ? train : train.slice(0, batchSize);
+  const tokens = new Int32Array(rows.length * dataset.n_ctx);
+  const labels = new Int32Array(rows.length);
+  rows.forEach((r, i) => {
+    tokens.set(dataset.tokens.subarray(r * dataset.n_ctx, (r + 1) * dataset.n_ctx), i * dataset.n_ctx);
+    labels[i] = dataset.labels[r];
+  });
+  return { tokens, labels, n: rows.length };
+}

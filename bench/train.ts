@@ -23,7 +23,7 @@ import { Rng } from '../src/rng.ts';
 import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
 import { buildDataset } from '../src/tasks/index.ts';
 import { makeSplit } from '../src/tasks/split.ts';
-import { printTable } from './timing.ts';
+import { firstBatch, printTable } from './timing.ts';
 
 interface Case {
   name: string;
@@ -47,20 +47,14 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 function stepTimer(cfg: RunConfig): () => number {
   const dataset = buildDataset(cfg.task);
   const split = makeSplit(dataset.n, cfg.split);
-  const rows = cfg.training.batch_size === null ? split.train : split.train.slice(0, cfg.training.batch_size);
-  const tokens = new Int32Array(rows.length * dataset.n_ctx);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((r, i) => {
-    tokens.set(dataset.tokens.subarray(r * dataset.n_ctx, (r + 1) * dataset.n_ctx), i * dataset.n_ctx);
-    labels[i] = dataset.labels[r];
-  });
+  const { tokens, labels, n } = firstBatch(dataset, split.train, cfg.training.batch_size);
   const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
   const init = model.init(new Rng(0));
   const vars: Record<string, tf.Variable> = {};
   for (const { name, shape } of model.specs) vars[name] = tf.variable(tf.tensor(init[name], shape), true, name);
   const varList = model.specs.map((s) => vars[s.name]);
   const optimizer = createOptimizer(cfg.optimizer, model.specs);
-  const input = model.prepare(tokens, rows.length);
+  const input = model.prepare(tokens, n);
   const lt = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
   const step = () => {
     tf.tidy(() => {
