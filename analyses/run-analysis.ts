@@ -161,7 +161,9 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     });
   };
   const todo = steps.filter((s) => needed(s).length > 0);
-  const analysis = (): AnalysisFile => assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes);
+  // ‖θ‖² as training logged it: the transition's V when the norms pass is not run.
+  const loggedSqNorm = new Map(store.metrics().map((r) => [r.step, r.sq_norm]));
+  const analysis = (): AnalysisFile => assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes, loggedSqNorm);
   let lastSave = performance.now();
   let done = 0;
   let stopped = false;
@@ -279,6 +281,7 @@ function assemble(
   results: Map<number, CheckpointResult>,
   warnings: AnalysisFile['warnings'],
   notes: string[],
+  loggedSqNorm: Map<number, number>,
 ): AnalysisFile {
   const checkpoints = [...results.values()].sort((a, b) => a.step - b.step);
   const o = config.optimizer;
@@ -290,7 +293,7 @@ function assemble(
       test_acc: c.metrics!.test_acc,
       train_loss: c.metrics!.train_loss,
       test_loss: c.metrics!.test_loss,
-      sq_norm: c.norms?.sq_norm_total ?? sqNormFallback(c),
+      sq_norm: c.norms?.sq_norm_total ?? loggedSqNorm.get(c.step) ?? NaN,
       excluded_loss: c.circuit?.excluded_loss ?? null,
       restricted_loss: c.circuit?.restricted_loss ?? null,
       gini_embed: c.fourier?.gini_embed ?? null,
@@ -325,11 +328,6 @@ function assemble(
     warnings,
     updated_at: new Date().toISOString(),
   };
-}
-
-/** Without the norms pass, ‖θ‖² is not known per checkpoint: the transition then has no V. */
-function sqNormFallback(_c: CheckpointResult): number {
-  return NaN;
 }
 
 function emptySummary(note: string): AnalysisFile['summary'] {

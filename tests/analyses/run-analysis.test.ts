@@ -121,5 +121,17 @@ describe('analyze on a run that groks', () => {
     // Early checkpoints (random weights) do not share the final circuit's key set.
     expect(out.checkpoints[0].fourier!.key_frequencies).not.toEqual(a.key_frequencies);
   });
+
+  it('without the norms pass, takes ‖θ‖² for the contraction fit from what training logged', async () => {
+    const copy = join(dirname(run.dir), 'metrics-only');
+    cpSync(run.dir, copy, { recursive: true });
+    rmSync(join(copy, 'analysis.json'));
+    const out = (await analyzeRun(copy, { passes: ['metrics'] })).analysis;
+    expect(out.checkpoints.every((c) => c.norms === undefined)).toBe(true);
+    const logged = metricsRows().find((r) => r.step === out.summary.t_mem)!;
+    expect(out.summary.contraction).not.toBeNull();
+    expect(out.summary.contraction!.v_mem).toBeCloseTo(logged.sq_norm, 3);
+    expect(out.summary.contraction!.c).toBeCloseTo(a.summary.contraction!.c, 4); // same V up to float32 rounding
+  });
 });
 
