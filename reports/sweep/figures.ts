@@ -39,7 +39,7 @@ function positions(manifest: SweepManifest, axes: SweptAxis[]): Map<string, numb
   return new Map(manifest.runs.map((m: ManifestRun) => [m.id, axes.map((a) => axisIndex(a, valueOf(m, a.key)))]));
 }
 
-export function phaseFigure(doc: Document, manifest: SweepManifest, agg: SweepAggregate, swept: SweptAxis[], axes: SweptAxis[]): Figure {
+export function phaseFigure(doc: Document, manifest: SweepManifest, agg: SweepAggregate, swept: SweptAxis[], axes: SweptAxis[], chosen = false): Figure {
   const id = 'phase-diagram';
   const title = axes.length === 2 ? `Outcome over ${axes[0].key} and ${axes[1].key}` : axes.length === 1 ? `Outcome over ${axes[0].key}` : 'Outcome';
   if (!axes.length) return { id, title, note: 'Not drawn: no setting varies between the runs of this sweep.' };
@@ -57,7 +57,9 @@ export function phaseFigure(doc: Document, manifest: SweepManifest, agg: SweepAg
   const others = swept.filter((a) => !axes.includes(a));
   const caption = [
     'One square per run, in the cell of its two values. Grokked runs are coloured by their delay T_grok − T_mem (test accuracy ≥ 95 % minus train accuracy ≥ 99 %); the others are marked by outcome. Hover a square for the run.',
-    `Axes: the two swept settings with the most distinct values${axes.some((a) => a.seed) ? ' (the seed only because nothing else varies enough)' : ''}.`,
+    chosen
+      ? 'Axes: as asked for with --phase-axes.'
+      : `Axes: the two swept settings with the most distinct values${axes.some((a) => a.seed) ? ' (the seed only because nothing else varies enough)' : ''}.`,
   ];
   if (others.length) caption.push(`The runs also differ in ${others.map((a) => `${a.key} (${a.values.map(fmtValue).join(', ')})`).join('; ')}: each cell holds every run with its two values.`);
   return { id, title, svg: renderPhaseDiagram(doc, spec), caption };

@@ -35,7 +35,7 @@ export function sweepSections(doc: Document, input: SweepReportInput, opts: Swee
     },
     {
       id: 'phases', title: 'Phase diagram',
-      figures: [phaseFigure(doc, manifest, agg, swept, axes)],
+      figures: [phaseFigure(doc, manifest, agg, swept, axes, Boolean(opts.phaseAxes?.length))],
     },
     {
       id: 'fits', title: 'Delay law',

@@ -205,6 +205,7 @@ export interface ReportOpts {
   bootstrapSeed?: string;
   resamples?: string;
   json?: boolean;
+  phaseAxes?: string; // "key1,key2": the phase diagram's axes
 }
 
 /** What the HTML sweep report is drawn from: the loaded sweep, its aggregate, and which runs have a report.html. */
@@ -231,7 +232,9 @@ export async function sweepReportCommand(sweepDir: string, opts: ReportOpts = {}
   writeFileAtomic(file, JSON.stringify(agg, null, 2) + '\n');
   // Imported on demand: d3 and jsdom take a while to load, and only this command needs them.
   const [{ renderSweepReport }, { sizeText }] = await Promise.all([import('../../reports/sweep/report.ts'), import('./report.ts')]);
-  const html = renderSweepReport(sweepReportInput(sweepDir, manifest, inputs, agg), { source: sweepDir });
+  const phaseAxes = opts.phaseAxes?.split(',').map((k) => k.trim());
+  if (phaseAxes && phaseAxes.length !== 2) throw new UserError(`--phase-axes: expected two swept keys separated by a comma, got ${JSON.stringify(opts.phaseAxes)}`);
+  const html = renderSweepReport(sweepReportInput(sweepDir, manifest, inputs, agg), { source: sweepDir, phaseAxes });
   const htmlFile = join(sweepDir, 'report.html');
   writeFileAtomic(htmlFile, html);
   const wroteHtml = `wrote ${htmlFile} (${sizeText(Buffer.byteLength(html))})\n`;
@@ -292,6 +295,7 @@ export function sweepCli(): Command {
     .option('--bootstrap-seed <n>', 'seed of the bootstrap resampling', '0')
     .option('--resamples <n>', 'bootstrap resamples', String(DEFAULT_AGGREGATE_OPTIONS.bootstrap.resamples))
     .option('--json', 'print aggregate.json instead of the table')
+    .option('--phase-axes <keys>', 'two swept keys for the phase diagram, comma-separated (default: the two with the most values)')
     .action(async (dir, opts) => {
       await sweepReportCommand(dir, opts);
     });

@@ -68,6 +68,19 @@ describe('groklens sweep report', () => {
     expect(after.querySelectorAll('table.runs a').length).toBe(2);
   });
 
+  it('draws the phase diagram over the axes asked for with --phase-axes, and names a bad request', async () => {
+    const dir = join(root, 'axes');
+    writeSyntheticSweep(dir, { reports: [] });
+    await capture(() => sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.kind,optimizer.lr' }));
+    const fig = new JSDOM(readFileSync(join(dir, 'report.html'), 'utf8')).window.document.querySelector('#phase-diagram')!;
+    expect(fig.textContent).toContain('optimizer.kind');
+    expect(fig.textContent).toContain('optimizer.lr');
+    expect(fig.querySelector('svg')!.textContent).not.toContain('optimizer.weight_decay'); // not an axis (the caption says the runs differ in it)
+    expect(fig.textContent).toContain('Axes: as asked for with --phase-axes.');
+    await expect(sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.lr' })).rejects.toThrow(/--phase-axes: expected two swept keys/);
+    await expect(sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.lr,model.d_model' })).rejects.toThrow(/model\.d_model.*not a swept key/);
+  });
+
   it('keeps stdout pure JSON with --json and names the report on stderr', async () => {
     const dir = join(root, 'c');
     writeSyntheticSweep(dir);
