@@ -4,9 +4,9 @@
  * a·b = g^{(log a + log b) mod (p−1)}. Re-indexing a p×p table over (a, b) by (log a, log b)
  * turns the multiplicative structure into an additive one over Z_{p−1}, which the Fourier basis
  * of size p−1 (even: with its Nyquist row) analyses. Pairs with a zero operand have no log and
- * are reported apart (zeroOperandPairs).
+ * are reported apart. The re-indexing of a dataset is analyses/group-view.ts (groupGrid).
  */
-import { checkLength, checkSize, FourierInputError, type NumericArray } from './errors.ts';
+import { checkSize, FourierInputError } from './errors.ts';
 
 /** Largest modulus accepted: keeps every product a·b below 2^53, so modular arithmetic is exact. */
 export const MAX_GROUP_MODULUS = 2 ** 26;
@@ -85,78 +85,6 @@ export function multiplicativeGroup(p: number): MultiplicativeGroup {
   return { p, order, generator: g, log, exp };
 }
 
-/**
- * Re-index a table over pairs by discrete logs: table [p, p, inner] indexed (a, b, ·), a-major
- * (pair index a·p + b, e.g. logits [p², C] with inner = C) → [p−1, p−1, inner] indexed
- * (i, j, ·) = table[g^i, g^j, ·]. Rows and columns with a zero operand are dropped
- * (see zeroOperandPairs); the inner axis (e.g. output classes) is left as it is.
- */
-export function reindexPairsByLog(
-  table: NumericArray,
-  p: number,
-  inner = 1,
-  group: MultiplicativeGroup = multiplicativeGroup(p),
-): Float64Array {
-  checkGroup(group, p);
-  checkSize('inner size', inner);
-  checkLength('pair table', table, p * p * inner, `[${p}, ${p}, ${inner}]`);
-  const m = p - 1;
-  const out = new Float64Array(m * m * inner); // [p−1, p−1, inner]
-  for (let i = 0; i < m; i++) {
-    const a = group.exp[i];
-    for (let j = 0; j < m; j++) {
-      const from = (a * p + group.exp[j]) * inner;
-      const to = (i * m + j) * inner;
-      for (let t = 0; t < inner; t++) out[to + t] = table[from + t];
-    }
-  }
-  return out;
-}
-
-/**
- * Re-index a table over Z_p along its leading axis: rows [p, inner] → [p−1, inner], row i =
- * rows[g^i] (row 0, the zero element, dropped). For an embedding W_E' [p, d_model], or a class
- * axis once moved to the front.
- */
-export function reindexRowsByLog(
-  rows: NumericArray,
-  p: number,
-  inner = 1,
-  group: MultiplicativeGroup = multiplicativeGroup(p),
-): Float64Array {
-  checkGroup(group, p);
-  checkSize('inner size', inner);
-  checkLength('row table', rows, p * inner, `[${p}, ${inner}]`);
-  const out = new Float64Array((p - 1) * inner); // [p−1, inner]
-  for (let i = 0; i < p - 1; i++) out.set(rows.subarray(group.exp[i] * inner, (group.exp[i] + 1) * inner), i * inner);
-  return out;
-}
-
-/** [(p−1)²] the original pair index a·p + b of each re-indexed cell (i, j), a = g^i, b = g^j. */
-export function logPairIndices(p: number, group: MultiplicativeGroup = multiplicativeGroup(p)): Int32Array {
-  checkGroup(group, p);
-  const m = p - 1;
-  const idx = new Int32Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) idx[i * m + j] = group.exp[i] * p + group.exp[j];
-  return idx;
-}
-
-export interface ZeroOperandPair {
-  a: number;
-  b: number;
-  /** a·p + b, the pair's row in the logits. */
-  index: number;
-}
-
-/** The 2p−1 pairs with a = 0 or b = 0, outside Z_p^*, in ascending pair index. */
-export function zeroOperandPairs(p: number): ZeroOperandPair[] {
-  checkPrime(p);
-  const pairs: ZeroOperandPair[] = [];
-  for (let b = 0; b < p; b++) pairs.push({ a: 0, b, index: b });
-  for (let a = 1; a < p; a++) pairs.push({ a, b: 0, index: a * p });
-  return pairs;
-}
-
 function checkPrime(p: number): void {
   if (!Number.isInteger(p) || p < 2 || p > MAX_GROUP_MODULUS) {
     throw new FourierInputError('modulus p for the multiplicative group', p, `an integer prime in [2, ${MAX_GROUP_MODULUS}]`);
@@ -169,8 +97,4 @@ function checkPrime(p: number): void {
       `prime factors ${primeFactors(p).join(', ')}; x·y and x/y mod p form a group of order p−1 only for prime p`,
     );
   }
-}
-
-function checkGroup(group: MultiplicativeGroup, p: number): void {
-  if (group.p !== p) throw new FourierInputError('multiplicative group p', group.p, `${p}, the table's modulus`);
 }

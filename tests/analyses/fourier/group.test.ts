@@ -2,13 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { FourierInputError } from '../../../analyses/fourier/errors.ts';
 import {
   isPrime,
-  logPairIndices,
   multiplicativeGroup,
   primeFactors,
-  reindexPairsByLog,
-  reindexRowsByLog,
   smallestGenerator,
-  zeroOperandPairs,
 } from '../../../analyses/fourier/group.ts';
 
 const PRIMES_TO_200 = Array.from({ length: 199 }, (_, i) => i + 2).filter((n) => {
@@ -62,70 +58,5 @@ describe('primes and generators', () => {
     expect(() => multiplicativeGroup(91)).toThrow(/^modulus p for the multiplicative group: expected a prime, got 91 \(prime factors 7, 13; /);
     expect(() => smallestGenerator(1)).toThrow(/expected an integer prime in \[2, 67108864\], got 1$/);
     expect(() => smallestGenerator(2.5)).toThrow(FourierInputError);
-    expect(() => zeroOperandPairs(100)).toThrow(/prime factors 2, 5/);
-  });
-});
-
-describe('re-indexing by discrete logs', () => {
-  it('turns the multiplication table into addition mod p − 1, and division into subtraction', () => {
-    for (const p of [2, 3, 5, 7, 11, 97, 113, 199]) {
-      const G = multiplicativeGroup(p);
-      const m = p - 1;
-      const mul = new Float64Array(p * p);
-      const div = new Float64Array(p * p);
-      for (let a = 0; a < p; a++) {
-        for (let b = 0; b < p; b++) {
-          mul[a * p + b] = (a * b) % p;
-          div[a * p + b] = b === 0 ? NaN : (a * G.exp[(m - G.log[b]) % m]) % p; // a · b^{−1}
-        }
-      }
-      const R = reindexPairsByLog(mul, p, 1, G);
-      const D = reindexPairsByLog(div, p);
-      expect(R).toHaveLength(m * m);
-      const wrong: string[] = [];
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < m; j++) {
-          if (G.log[R[i * m + j]] !== (i + j) % m) wrong.push(`mul (${i},${j})`);
-          if (G.log[D[i * m + j]] !== (i - j + m) % m) wrong.push(`div (${i},${j})`);
-        }
-      }
-      expect(wrong, `p = ${p}`).toEqual([]);
-    }
-  });
-
-  it('re-indexes an inner axis along with the pair, and agrees with logPairIndices', () => {
-    const p = 13;
-    const inner = 3;
-    const T = new Float32Array(p * p * inner).map((_, i) => i);
-    const R = reindexPairsByLog(T, p, inner);
-    const idx = logPairIndices(p);
-    expect(idx).toHaveLength(12 * 12);
-    for (let cell = 0; cell < idx.length; cell++) {
-      for (let t = 0; t < inner; t++) expect(R[cell * inner + t]).toBe(idx[cell] * inner + t);
-    }
-  });
-
-  it('re-indexes rows over Z_p (an embedding) by log, dropping the zero row', () => {
-    const p = 7;
-    const G = multiplicativeGroup(p); // g = 3: exp = 1, 3, 2, 6, 4, 5
-    const W = new Float64Array(p * 2).map((_, i) => i); // row x = [2x, 2x+1]
-    expect(Array.from(reindexRowsByLog(W, p, 2, G))).toEqual([2, 3, 6, 7, 4, 5, 12, 13, 8, 9, 10, 11]);
-    expect(() => reindexRowsByLog(W, p, 3)).toThrow(/^row table length: expected 21 \(shape \[7, 3\]\), got 14$/);
-    expect(() => reindexPairsByLog(new Float64Array(49), 7, 1, multiplicativeGroup(5))).toThrow(FourierInputError);
-  });
-
-  it('lists the 2p − 1 pairs with a zero operand, each once', () => {
-    for (const p of [2, 5, 113]) {
-      const pairs = zeroOperandPairs(p);
-      expect(pairs).toHaveLength(2 * p - 1);
-      expect(new Set(pairs.map((q) => q.index)).size).toBe(2 * p - 1);
-      for (const { a, b, index } of pairs) {
-        expect(a === 0 || b === 0).toBe(true);
-        expect(index).toBe(a * p + b);
-      }
-      // Together with the re-indexed cells they cover every pair exactly once.
-      const all = new Set([...pairs.map((q) => q.index), ...logPairIndices(p)]);
-      expect(all.size).toBe(p * p);
-    }
   });
 });
