@@ -3,7 +3,7 @@
  * turns user errors into one clean line on stderr (exit 2) instead of a stack trace.
  */
 import { Command, Option } from 'commander';
-import { UserError } from './errors.ts';
+import { runProgram } from './commands/run-program.ts';
 import { PACKAGE_VERSION } from './version.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -107,13 +107,4 @@ program
 
 program.addCommand((await import('./commands/sweep.ts')).sweepCli());
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof UserError) {
-    process.stderr.write(`groklens: ${e.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw e;
-  }
-}
+await runProgram(program);
