@@ -7,7 +7,7 @@
  * 2020), the change ‖K_t − K_0‖_F absolute and relative to ‖K_0‖_F, the kernel–label alignment
  * plain and centred (Kumar et al.), and the trace.
  *
- * Our choices (documented in docs/readme/analyses-ntk.md):
+ * Our choices (documented in the README, "Weight norms and the kernel-versus-rich distance"):
  * - Probe set: M examples (default 64) drawn without replacement from train and test in the
  *   split's proportion (round(M·n_train/n)), with Rng.derive(seed, 'ntk/probe'); train indices
  *   first, then test, each ascending. r: N(0, 1) per class from Rng.derive(seed, 'ntk/projection'),

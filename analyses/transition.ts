@@ -3,7 +3,7 @@
  * (memorisation → circuit formation → cleanup → stable) and the post-memorisation
  * norm-contraction fit V(t) ≈ V_mem·exp(−c·(t − T_mem)). Run level: a pure function of one
  * TransitionPoint per analysed checkpoint. The rule is written out in
- * docs/readme/analyses-transition.md; the constants it uses are TRANSITION_RULE below.
+ * the README, "Locating the transition"; the constants it uses are TRANSITION_RULE below.
  */
 import { UserError } from '../src/errors.ts';
 import type { ContractionFit, PhaseBoundary, PhaseName, TransitionSummary } from './types.ts';

@@ -104,6 +104,7 @@ function checkRidgeRun(c: Checker, d: Rec): void {
   const b = c.obj(d.bound, 'data.bound');
   c.num(b.t2Lower, 'data.bound.t2Lower');
   if (typeof b.applies !== 'boolean') fail(c.file, 'data.bound.applies', 'true or false', b.applies);
+  checkT1Bound(c, d, 'data');
   for (const k of ['initial', 'limit']) {
     const o = c.obj(d[k], `data.${k}`);
     c.num(o.train, `data.${k}.train`);
@@ -126,11 +127,22 @@ function checkRidgeRows(c: Checker, rows: unknown[]): void {
       c.times(s, `${k}.seeds[${j}]`, ['t1', 't2', 'delay']);
       c.num((s as Rec).seed, `${k}.seeds[${j}].seed`);
       c.num((s as Rec).initialPopulation, `${k}.seeds[${j}].initialPopulation`);
+      if ((s as Rec).t1Upper === undefined) (s as Rec).t1Upper = null; // written before the t₁ bound
+      c.numOrNull((s as Rec).t1Upper, `${k}.seeds[${j}].t1Upper`);
     });
     c.times(o.mean, `${k}.mean`, ['t1', 't2', 'delay']);
     const b = c.obj(o.bound, `${k}.bound`);
     c.num(b.t2Lower, `${k}.bound.t2Lower`);
+    checkT1Bound(c, o, k);
   });
+}
+
+/** The upper bound on t₁ (absent from files written before it existed: read as not computed). */
+function checkT1Bound(c: Checker, holder: Rec, key: string): void {
+  if (holder.t1Bound === undefined) holder.t1Bound = { t1Upper: null, t1UpperMp: null };
+  const t = c.obj(holder.t1Bound, `${key}.t1Bound`);
+  c.numOrNull(t.t1Upper, `${key}.t1Bound.t1Upper`);
+  c.numOrNull(t.t1UpperMp, `${key}.t1Bound.t1UpperMp`);
 }
 
 /** Validate a parsed result file; returns it typed. Throws FormatError naming the file, key and value. */

@@ -121,6 +121,7 @@ function ridgeSection(doc: Document, id: string, r: LinearResult): Section {
   const keys: Key[] = [
     { label: 't₁ (train < ε after)', value: d.times.t1 === null ? '–' : d.times.t1 < 0 ? 'from step 0' : fmtStep(d.times.t1) },
     { label: 't₂ (population ≤ c)', value: time(d.times.t2) },
+    { label: 'upper bound on t₁', value: d.t1Bound.t1Upper === null ? '–' : d.t1Bound.t1Upper < 0 ? 'from step 0' : fmtStep(Math.floor(d.t1Bound.t1Upper)), detail: d.t1Bound.t1UpperMp === null ? 'derived here for this draw' : `this draw; ${fmtStep(Math.floor(d.t1Bound.t1UpperMp))} from the MP edges` },
     { label: 'lower bound on t₂', value: fmtStep(Math.ceil(d.bound.t2Lower)), detail: d.bound.applies ? 'conditions met (m > n, ηλ ≤ 0.01)' : 'conditions not met: for reference' },
     { label: 't₂ − t₁', value: time(d.times.delay) },
     { label: 'population loss at step 0', value: fmtNum(d.initial.population, 4), detail: `threshold c = ${fmtNum(d.params.c)}` },
@@ -132,9 +133,10 @@ function ridgeSweepSection(doc: Document, id: string, r: LinearResult): Section 
   const rows = r.data as RidgeSweepRow[];
   const byNu = r.setup === 'sweep-ridge-nu2';
   const meanInit = (x: RidgeSweepRow) => x.seeds.reduce((a, s) => a + s.initialPopulation, 0) / Math.max(1, x.seeds.length);
-  const table = dataTable(doc, 'sweep', [byNu ? 'ν²' : 'λ', 't₁ (mean)', 't₂ (mean)', 't₂ − t₁', 'bound on t₂', 't₂ / bound', 't₂·λ', 'L_pop(0)'], rows.map((x) => [
+  const table = dataTable(doc, 'sweep', [byNu ? 'ν²' : 'λ', 't₁ (mean)', 'bound on t₁', 't₂ (mean)', 't₂ − t₁', 'bound on t₂', 't₂ / bound', 't₂·λ', 'L_pop(0)'], rows.map((x) => [
     fmtNum(byNu ? x.nu2 : x.lambda),
     x.mean.t1 === null ? '–' : fmtNum(x.mean.t1, 4),
+    x.t1Bound.t1Upper === null ? '–' : fmtNum(x.t1Bound.t1Upper, 4),
     x.mean.t2 === null ? '–' : fmtNum(x.mean.t2, 5),
     x.mean.delay === null ? '–' : fmtNum(x.mean.delay, 5),
     x.bound.t2Lower > 0 ? fmtNum(x.bound.t2Lower, 5) : '–',

@@ -4,6 +4,7 @@
  * ν²) and a ridge-λ sweep (t₂ ∝ 1/λ), both beside the bound.
  */
 import type { RidgeRun } from '../../src/linear/runs.ts';
+import type { RidgeT1Bound } from '../../src/linear/ridge.ts';
 import type { RidgeSweepRow } from '../../src/linear/sweeps.ts';
 import { fmtNum, fmtStep } from '../format.ts';
 import type { Figure } from '../page.ts';
@@ -14,6 +15,13 @@ import type { XYMarker, XYSeries } from './xy-chart.ts';
 const BOUND = OKABE_ITO.black;
 
 const step = (v: number | null): string => (v === null ? 'not reached' : v < 0 ? 'below from the start' : `step ${fmtStep(v)}`);
+
+/** The upper bound on t₁ in words: this draw's value, and the one predicted from the hyperparameters. */
+export function t1BoundText(b: RidgeT1Bound): string {
+  if (b.t1Upper === null) return b.t1UpperMp === null ? 'none (the loss at the ridge solution is not below ε, or the file predates the bound)' : `none for this draw (MP estimate ${fmtNum(b.t1UpperMp, 4)})`;
+  const own = b.t1Upper < 0 ? 'below ε from step 0' : fmtNum(b.t1Upper, 4);
+  return `${own} from this draw's spectrum (√L̂(t) ≤ √A + ρ^t√B, derived here, not Xu et al.'s statement), ${b.t1UpperMp === null ? 'no MP estimate' : `${fmtNum(b.t1UpperMp, 4)} from (n, m, η, λ, ν², ε) with the MP edges`}`;
+}
 
 export function ridgeLossFigure(doc: Document, id: string, d: RidgeRun): Figure {
   const p = d.params;
@@ -29,6 +37,8 @@ export function ridgeLossFigure(doc: Document, id: string, d: RidgeRun): Figure 
   const markers: XYMarker[] = [];
   if (d.times.t1 !== null && d.times.t1 > 0) markers.push({ x: d.times.t1, label: 't₁', title: `t₁ = ${d.times.t1}: last step with train loss ≥ ε`, colour: TRAIN, dash: '1 2' });
   if (d.times.t2 !== null && d.times.t2 > 0) markers.push({ x: d.times.t2, label: 't₂', title: `t₂ = ${d.times.t2}: first step with population loss ≤ c`, colour: GEN, dash: '1 2' });
+  const t1Up = d.t1Bound.t1Upper;
+  if (t1Up !== null && t1Up > 0) markers.push({ x: t1Up, label: 'bound on t₁', title: `t₁ ≤ ${fmtNum(t1Up, 4)}: upper bound on t₁ for this draw, ln(√B/(√ε − √A))/ln(1/ρ) (derived here, not Xu et al.'s)`, colour: TRAIN, dash: '8 3' });
   if (d.bound.t2Lower > 0) markers.push({ x: d.bound.t2Lower, label: 'bound on t₂', title: `Xu et al.: t₂ ≥ ln((m − n)ν²/(8mc))/(2.02ηλ) = ${fmtNum(d.bound.t2Lower, 5)}${d.bound.applies ? '' : ' (conditions not met here)'}`, colour: BOUND, dash: '8 3' });
   const series: XYSeries[] = [
     { label: 'train loss (1/2n)Σ⟨θ − θ*, φ_i⟩²', x, y: train, colour: TRAIN, width: 2 },
@@ -40,7 +50,7 @@ export function ridgeLossFigure(doc: Document, id: string, d: RidgeRun): Figure 
   ];
   return chartFigure(doc, id, { x: STEP_AXIS, y: { scale: 'log', label: 'loss (log scale)' }, series, markers, refLines }, 'Train and population loss with t₁, t₂ and the bound', [
     `Exact gradient descent (closed form in the eigenbasis of Σ = ΦᵀΦ/n; the m − n null directions lumped, shrinking only by (1 − ηλ) a step). n ${p.n}, m ${p.m}, η ${fmtNum(p.eta)}, λ ${fmtNum(p.lambda)}, ν² ${fmtNum(p.nu2)}, seed ${p.seed}. Step 0 (train ${fmtNum(d.initial.train)}, population ${fmtNum(d.initial.population)}) is left off the log axis.`,
-    `t₁ ${step(d.times.t1)}, t₂ ${step(d.times.t2)}, t₂ − t₁ = ${fmtNum(d.times.delay, 4)}. Lower bound on t₂: ${fmtNum(d.bound.t2Lower, 5)}${d.bound.applies ? '' : ' — the theorem\'s conditions (m > n, ηλ ≤ 0.01) do not hold here, shown for reference'}. At the ridge solution: train ${fmtNum(d.limit.train)}, population ${fmtNum(d.limit.population)}.`,
+    `t₁ ${step(d.times.t1)}, t₂ ${step(d.times.t2)}, t₂ − t₁ = ${fmtNum(d.times.delay, 4)}. Upper bound on t₁: ${t1BoundText(d.t1Bound)}. Lower bound on t₂: ${fmtNum(d.bound.t2Lower, 5)}${d.bound.applies ? '' : ' — the theorem\'s conditions (m > n, ηλ ≤ 0.01) do not hold here, shown for reference'}. At the ridge solution: train ${fmtNum(d.limit.train)}, population ${fmtNum(d.limit.population)}.`,
     'No accuracy is defined for this regression setup (Xu et al. measure grokking by the two losses).',
   ]);
 }
@@ -68,6 +78,7 @@ function sweepSeries(rows: RidgeSweepRow[], v: RidgeSweepView): XYSeries[] {
     { label: 't₂, mean over seeds', x: rows.map(xOf), y: rows.map((r) => r.mean.t2), colour: GEN, width: 2, points: true, titles: rows.map((r) => `${v.name} ${fmtNum(xOf(r))}: mean t₂ ${fmtNum(r.mean.t2, 5)}`) },
     { label: "Xu et al.'s lower bound on t₂", x: rows.map(xOf), y: rows.map((r) => (r.bound.t2Lower > 0 ? r.bound.t2Lower : null)), colour: BOUND, dash: '8 3', width: 1.8 },
     { label: 't₁, mean over seeds', x: rows.map(xOf), y: rows.map((r) => (r.mean.t1 !== null && r.mean.t1 > 0 ? r.mean.t1 : null)), colour: TRAIN, dash: '2 2', width: 1.6 },
+    { label: 'upper bound on t₁, mean over seeds', x: rows.map(xOf), y: rows.map((r) => (r.t1Bound.t1Upper !== null && r.t1Bound.t1Upper > 0 ? r.t1Bound.t1Upper : null)), colour: TRAIN, dash: '8 3', width: 1.2 },
   ];
 }
 

@@ -199,6 +199,8 @@ export function formatLinearTable(r: LinearResult): string {
           ['t₁ (train < ε after)', show(d.times.t1)],
           ['t₂ (population ≤ c)', show(d.times.t2)],
           ['t₂ − t₁', show(d.times.delay)],
+          ['bound t₁ ≤ (this draw)', show(d.t1Bound.t1Upper)],
+          ['bound t₁ ≤ (MP edges)', show(d.t1Bound.t1UpperMp)],
           [`bound t₂ ≥${d.bound.applies ? '' : ' (not applicable)'}`, show(d.bound.t2Lower)],
           ['initial population loss', show(d.initial.population, 4)],
         ],
@@ -209,12 +211,13 @@ export function formatLinearTable(r: LinearResult): string {
       const rows = (r.data as RidgeSweepRow[]).map((d) => [
         r.setup === 'sweep-ridge-nu2' ? String(d.nu2) : String(d.lambda),
         show(d.mean.t1, 1),
+        show(d.t1Bound.t1Upper, 1),
         show(d.mean.t2, 1),
         show(d.mean.delay, 1),
         show(d.bound.t2Lower),
         show(d.seeds.reduce((a, s) => a + s.initialPopulation, 0) / d.seeds.length, 4),
       ]);
-      return table([r.setup === 'sweep-ridge-nu2' ? 'ν²' : 'λ', 't₁', 't₂', 't₂ − t₁', 'bound t₂', 'L_pop(0)'], rows);
+      return table([r.setup === 'sweep-ridge-nu2' ? 'ν²' : 'λ', 't₁', 'bound t₁', 't₂', 't₂ − t₁', 'bound t₂', 'L_pop(0)'], rows);
     }
   }
 }

@@ -86,6 +86,8 @@ const RIDGE_DEFINITIONS: Record<string, string> = {
   delay: 't2 − t1',
   bound: "Xu et al.'s lower bound t2 ≥ ln((m − n)·nu2/(8·m·c)) / (2.02·eta·lambda); applies when m > n and eta·lambda ≤ 0.01",
   initialPopulation: 'population loss at step 0: below c means grokking is eliminated (t2 = 0)',
+  t1Bound:
+    'upper bound on t1, derived by groklens (not from the paper): sqrt(train(t)) ≤ sqrt(A) + rho^t·sqrt(B) in the eigenbasis of Σ, so t1 ≤ t1Upper = ln(sqrt(B)/(sqrt(eps) − sqrt(A)))/ln(1/rho) with A the train loss at the ridge solution, B that of the initial distance to it, rho the slowest rate |1 − eta·(x + lambda)| over nonzero eigenvalues x (null when A ≥ eps; −1 when below from the start); t1UpperMp: the same expression from (n, m, eta, lambda, nu2, eps) with the Marchenko–Pastur edges and expected A, B — an estimate, not a bound; in sweeps t1Upper is the mean over seeds',
 };
 
 function pick<K extends string>(setup: string, settings: Record<string, number>, keys: readonly K[]): Partial<Record<K, number>> {

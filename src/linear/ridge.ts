@@ -11,6 +11,7 @@
 import { Rng } from '../rng.ts';
 import type { LinearGdProblem } from './gd.ts';
 import { gaussian, type Dense } from './linalg.ts';
+import { mpEdges, mpQuadrature } from './marchenko-pastur.ts';
 import type { ModalDynamics, ModalLoss } from './modal.ts';
 import { nonNegative, positive, positiveInteger, seedValue } from './params.ts';
 import { firstStepAtOrBelow, lastStepAtOrAbove } from './thresholds.ts';
@@ -103,4 +104,67 @@ export function ridgeT2LowerBound(p: RidgeParams): RidgeBound {
   const arg = ((m - n) * nu2) / (8 * m * c);
   const t2Lower = m > n && arg > 0 && lambda > 0 ? Math.log(arg) / (2.02 * eta * lambda) : 0;
   return { t2Lower, applies: m > n && lambda > 0 && eta * lambda <= 0.01 };
+}
+
+/**
+ * An upper bound on t₁ (the last step with train loss ≥ ε). Not Xu et al.'s statement — the spec
+ * does not give theirs — but one derived here for the same setting. In the eigenbasis of Σ the
+ * train loss is L̂(t) = ½Σ_i x_i‖E*_i + r_i^t W_i‖² (modal.ts), a weighted ℓ² norm, so by Minkowski
+ *
+ *   √L̂(t) ≤ √A + ρ^t √B,   A = ½Σ x_i‖E*_i‖²,  B = ½Σ x_i‖W_i‖²,  ρ = max over x_i > 0 of |r_i|,
+ *
+ * and L̂(t) < ε for every t > t̄ = ln(√B / (√ε − √A)) / ln(1/ρ): t₁ ≤ ⌊t̄⌋.
+ */
+export interface RidgeT1Bound {
+  /** t̄ for this draw (rigorous): t₁ ≤ ⌊t̄⌋; −1 when the loss starts below ε; null when √A ≥ √ε. */
+  t1Upper: number | null;
+  /**
+   * The same expression from (n, m, η, λ, ν², ε) alone: ρ from the Marchenko–Pastur edges of Σ's
+   * nonzero spectrum, B = ½(ν² + 1/m) its expectation (E tr Σ = 1, E θ*ᵀΣθ* = 1/m) and A the MP
+   * average of ½Σ x λ²a²/(x + λ)² with E a² = 1/m. A prediction of the bound, not a bound.
+   */
+  t1UpperMp: number | null;
+}
+
+function t1Expression(a: number, b: number, rho: number, eps: number): number | null {
+  const gap = Math.sqrt(eps) - Math.sqrt(a);
+  if (!(gap > 0) || !(rho < 1)) return null;
+  if (b === 0 || rho === 0) return -1;
+  return Math.max(-1, Math.log(Math.sqrt(b) / gap) / Math.log(1 / rho));
+}
+
+/** The bound of RidgeT1Bound for one draw's train loss (ridgeLosses(...).train). */
+export function ridgeT1UpperBound(train: ModalLoss, p: RidgeParams): RidgeT1Bound {
+  if (train.weighting !== 'covariance') throw new RangeError('ridgeT1UpperBound: expects the train loss (covariance weighting)');
+  const { values, rates, uu, ww } = train.system;
+  let a = 0;
+  let b = 0;
+  let rho = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (!(values[i] > 0)) continue; // the null lump carries no train loss
+    a += values[i] * uu[i];
+    b += values[i] * ww[i];
+    rho = Math.max(rho, Math.abs(rates[i]));
+  }
+  return { t1Upper: t1Expression(train.scale * a, train.scale * b, rho, p.eps), t1UpperMp: ridgeT1UpperBoundMp(p) };
+}
+
+/** RidgeT1Bound.t1UpperMp: the bound's expression with the MP-typical spectrum and expected errors. */
+export function ridgeT1UpperBoundMp(p: RidgeParams): number | null {
+  const { n, m, eta, lambda, nu2, eps } = p;
+  const k = Math.min(n, m);
+  const q = k / Math.max(n, m); // MP ratio of Σ's nonzero spectrum, scaled by 1/k
+  const { lower, upper } = mpEdges(q);
+  const rho = Math.max(Math.abs(1 - eta * (lower / k + lambda)), Math.abs(1 - eta * (upper / k + lambda)));
+  let a = 0;
+  if (lambda > 0) {
+    const rule = mpQuadrature(q);
+    let mean = 0;
+    for (let i = 0; i < rule.nodes.length; i++) {
+      const x = rule.nodes[i] / k;
+      mean += (rule.weights[i] * x) / (x + lambda) ** 2;
+    }
+    a = 0.5 * (k / m) * lambda * lambda * mean;
+  }
+  return t1Expression(a, 0.5 * (nu2 + 1 / m), rho, eps);
 }

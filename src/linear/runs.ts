@@ -6,7 +6,7 @@ import { covarianceEigen } from './linalg.ts';
 import { spectrumHistogram, type SpectrumHistogram } from './marchenko-pastur.ts';
 import { exactDynamics, limitLoss, lossAt } from './modal.ts';
 import { stepGrid, type GrokTimes } from './params.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeTimes } from './ridge.ts';
+import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeT1Bound, type RidgeTimes } from './ridge.ts';
 import {
   checkTeacherStudent,
   drawTeacherStudent,
@@ -114,6 +114,7 @@ export interface RidgeRun {
   params: RidgeParams;
   times: RidgeTimes;
   bound: RidgeBound;
+  t1Bound: RidgeT1Bound; // upper bound on t₁ (derived here; see ridge.ts)
   initial: { train: number; population: number };
   limit: { train: number; population: number }; // at the ridge solution (t → ∞)
   curve: { steps: number[]; train: number[]; population: number[] };
@@ -125,6 +126,7 @@ export function runRidge(p: RidgeParams, opts: CurveOptions): RidgeRun {
   const losses = ridgeLosses(dyn);
   const times = ridgeTimes(losses, p, opts.maxSteps);
   const bound = ridgeT2LowerBound(p);
+  const t1Bound = ridgeT1UpperBound(losses.train, p);
   const horizon = horizonFor(opts, [times.t1, times.t2, bound.t2Lower > 0 ? Math.ceil(bound.t2Lower) : null]);
   const marks = [times.t1, times.t1 !== null ? times.t1 + 1 : null, times.t2];
   const steps = stepGrid(horizon, opts.points ?? 160, marks);
@@ -132,6 +134,7 @@ export function runRidge(p: RidgeParams, opts: CurveOptions): RidgeRun {
     params: p,
     times,
     bound,
+    t1Bound,
     initial: { train: lossAt(losses.train, 0), population: lossAt(losses.population, 0) },
     limit: { train: limitLoss(losses.train), population: limitLoss(losses.population) },
     curve: {

@@ -10,7 +10,7 @@ import { exactDynamics, limitLoss, lossAt, meanLoss, type ModalLoss, type ModalS
 import { grokTimes, nonNegative, positive, type GrokTimes } from './params.ts';
 import { inlineRunner, type JobRunner } from './pool.ts';
 import { firstStepAtOrBelow } from './thresholds.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeTimes } from './ridge.ts';
+import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeT1UpperBoundMp, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeT1Bound, type RidgeTimes } from './ridge.ts';
 import { checkTeacherStudent, nTrainFor, type TeacherStudentParams } from './teacher-student.ts';
 import {
   closedFormDeltaT,
@@ -171,9 +171,10 @@ function summarise(
 export interface RidgeSweepRow {
   nu2: number;
   lambda: number;
-  seeds: (RidgeTimes & { seed: number; initialPopulation: number })[];
+  seeds: (RidgeTimes & { seed: number; initialPopulation: number; t1Upper: number | null })[];
   mean: { t1: number | null; t2: number | null; delay: number | null };
   bound: RidgeBound;
+  t1Bound: RidgeT1Bound; // t1Upper: mean over seeds of each draw's bound (null if any is null)
 }
 
 /**
@@ -194,7 +195,8 @@ export function sweepRidge(
       const p: RidgeParams = { ...base, nu2, lambda, seed };
       const losses = ridgeLosses(exactDynamics(ridgeProblem(drawRidge(p)), eigs[s]));
       hooks.onProgress?.(++done, grid.length * seeds.length);
-      return { seed, ...ridgeTimes(losses, p, maxSteps), initialPopulation: lossAt(losses.population, 0) };
+      const { t1Upper } = ridgeT1UpperBound(losses.train, p);
+      return { seed, ...ridgeTimes(losses, p, maxSteps), initialPopulation: lossAt(losses.population, 0), t1Upper };
     });
     return {
       nu2,
@@ -202,6 +204,7 @@ export function sweepRidge(
       seeds: rows,
       mean: { t1: meanOrNull(rows.map((r) => r.t1)), t2: meanOrNull(rows.map((r) => r.t2)), delay: meanOrNull(rows.map((r) => r.delay)) },
       bound: ridgeT2LowerBound({ ...base, nu2, lambda, seed: 0 }),
+      t1Bound: { t1Upper: meanOrNull(rows.map((r) => r.t1Upper)), t1UpperMp: ridgeT1UpperBoundMp({ ...base, nu2, lambda, seed: 0 }) },
     };
   });
 }

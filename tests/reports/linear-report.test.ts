@@ -59,8 +59,14 @@ describe('linear report', () => {
       expect(cells[i][1]).toBe(String(r.nTrain));
     });
     const ridge = loadLinearFixture('sweep-ridge-lambda').data as RidgeSweepRow[];
-    const t2l = Array.from(doc.querySelectorAll('#sweep-ridge-lambda table.sweep tbody tr td:nth-child(7)')).map((td) => Number(td.textContent));
+    const t2l = Array.from(doc.querySelectorAll('#sweep-ridge-lambda table.sweep tbody tr td:nth-child(8)')).map((td) => Number(td.textContent));
     ridge.forEach((r, i) => expect(t2l[i]).toBeCloseTo(r.mean.t2! * r.lambda, 2));
+    // The upper bound on t₁ (mean over seeds) sits beside the mean t₁ it bounds.
+    const t1b = Array.from(doc.querySelectorAll('#sweep-ridge-lambda table.sweep tbody tr td:nth-child(3)')).map((td) => Number(td.textContent));
+    ridge.forEach((r, i) => {
+      expect(t1b[i]).toBeCloseTo(r.t1Bound.t1Upper!, -1);
+      expect(t1b[i]).toBeGreaterThanOrEqual(r.mean.t1!);
+    });
   });
 
   it('places each time marker at its step on the log step axis', () => {
@@ -82,6 +88,9 @@ describe('linear report', () => {
     const bound = ridge.find((m) => m.querySelector('text')!.textContent === 'bound on t₂')!;
     expect(Number(bound.querySelector('line')!.getAttribute('x1'))).toBeCloseTo((INNER_W * Math.log10(r.bound.t2Lower)) / rd1, 1);
     expect(r.times.t2!).toBeGreaterThan(r.bound.t2Lower); // the fixture shows t₂ past the bound
+    const t1Bound = ridge.find((m) => m.querySelector('text')!.textContent === 'bound on t₁')!;
+    expect(Number(t1Bound.querySelector('line')!.getAttribute('x1'))).toBeCloseTo((INNER_W * Math.log10(r.t1Bound.t1Upper!)) / rd1, 1);
+    expect(r.t1Bound.t1Upper!).toBeGreaterThanOrEqual(r.times.t1!);
   });
 
   it('draws one point per draw and the histogram of the spectrum', () => {
@@ -153,6 +162,21 @@ describe('validation', () => {
     expect(check(sweep)).toThrow(/data\.length: expected 6, got 5/);
     expect(check({ ...sweep, sweep: null })).toThrow(FormatError);
     expect(check([])).toThrow(/\(top level\): expected an object, got \[\]/);
+  });
+
+  it('reads a ridge file written before the upper bound on t₁ as "not computed", and checks it when present', () => {
+    const old = clone(loadLinearFixture('ridge')) as LinearResult;
+    delete (old.data as Partial<RidgeRun>).t1Bound;
+    expect((checkLinearResult(old, 'old.json').data as RidgeRun).t1Bound).toEqual({ t1Upper: null, t1UpperMp: null });
+    const html = renderLinearReport([{ result: old, file: 'old.json' }]);
+    expect(parse(html).querySelector('#ridge-loss figcaption')!.textContent).toContain('Upper bound on t₁: none (');
+    const sweep = clone(loadLinearFixture('sweep-ridge-nu2')) as LinearResult;
+    delete (sweep.data as Partial<RidgeSweepRow>[])[0].t1Bound;
+    delete ((sweep.data as RidgeSweepRow[])[1].seeds[0] as Partial<RidgeSweepRow['seeds'][0]>).t1Upper;
+    expect(check(sweep)).not.toThrow();
+    const bad = clone(loadLinearFixture('ridge')) as LinearResult;
+    (bad.data as RidgeRun).t1Bound.t1Upper = 'late' as unknown as number;
+    expect(check(bad)).toThrow(/data\.t1Bound\.t1Upper: expected a number or null, got "late"/);
   });
 
   it('refuses to render nothing, and renders nothing malformed', () => {
