@@ -48,7 +48,7 @@ export function ridgeLossFigure(doc: Document, id: string, d: RidgeRun): Figure 
     { y: p.eps, label: `ε = ${fmtNum(p.eps)} (t₁)`, title: 't₁: the train loss stays below ε after it' },
     { y: p.c, label: `c = ${fmtNum(p.c)} (t₂)`, title: 't₂: the population loss reaches c' },
   ];
-  return chartFigure(doc, id, { x: STEP_AXIS, y: { scale: 'log', label: 'loss (log scale)' }, series, markers, refLines }, 'Train and population loss with t₁, t₂ and the bound', [
+  return chartFigure(doc, id, { x: STEP_AXIS, y: { scale: 'log', label: 'loss (log scale)' }, series, markers, refLines }, 'Train and population loss with t₁, t₂ and their bounds', [
     `Exact gradient descent (closed form in the eigenbasis of Σ = ΦᵀΦ/n; the m − n null directions lumped, shrinking only by (1 − ηλ) a step). n ${p.n}, m ${p.m}, η ${fmtNum(p.eta)}, λ ${fmtNum(p.lambda)}, ν² ${fmtNum(p.nu2)}, seed ${p.seed}. Step 0 (train ${fmtNum(d.initial.train)}, population ${fmtNum(d.initial.population)}) is left off the log axis.`,
     `t₁ ${step(d.times.t1)}, t₂ ${step(d.times.t2)}, t₂ − t₁ = ${fmtNum(d.times.delay, 4)}. Upper bound on t₁: ${t1BoundText(d.t1Bound)}. Lower bound on t₂: ${fmtNum(d.bound.t2Lower, 5)}${d.bound.applies ? '' : ' — the theorem\'s conditions (m > n, ηλ ≤ 0.01) do not hold here, shown for reference'}. At the ridge solution: train ${fmtNum(d.limit.train)}, population ${fmtNum(d.limit.population)}.`,
     'No accuracy is defined for this regression setup (Xu et al. measure grokking by the two losses).',
