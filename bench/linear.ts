@@ -1,27 +1,24 @@
 /**
  * Wall time of a full teacher–student λ sweep (spec §8 / issue #6): 20 values of λ × 3 seeds at
  * din = 1000, each an exact run (one float64 eigendecomposition of Σ_tr, then the closed form and
- * the threshold searches), beside the MP integral and the paper's closed form.
+ * the threshold searches), beside the MP integral and the paper's closed form. Before the sweep,
+ * one draw (λ = 0.5) is decomposed by both eigensolvers — the system's LAPACK and ml-matrix — as
+ * the baseline measured in the same run, with how far their results are apart.
  *
  *   npx tsx bench/linear.ts [--d-in 1000] [--seeds 0,1,2] [--values 0.1:0.9:20] [--workers 2]
- *                           [--breakdown] [--solvers] [--no-sweep]
+ *                           [--eigensolver auto|lapack|ml-matrix] [--no-baseline] [--no-sweep]
  *
  * --workers: threads the draws are spread over (default: one per core; 1 runs inline).
- * --breakdown: the phases of one draw at λ = 0.5 (draw, Gram, eigendecomposition, closed form +
- *   thresholds, MP integral), which shows where the time goes.
- * --solvers: the other decompositions ml-matrix offers for the same spectrum, timed on the same
- *   draw: the SVD of the covariance without vectors (eigenvalues only), the SVD of X itself, and
- *   the N×N Gram route at λ = 1.5 (N < din).
+ * --eigensolver: the sweep's solver (default auto: LAPACK when installed).
  */
-import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { parseValues } from '../src/commands/linear.ts';
 import { DEFAULT_VALUES } from '../src/linear/experiment.ts';
-import { covarianceEigen, rowGram, symmetricEigen, transpose, type Dense } from '../src/linear/linalg.ts';
+import { lapackGram } from '../src/linear/lapack.ts';
+import { covarianceEigen, resolveEigensolver, rowGram, setEigensolver, transpose, type EigensolverChoice, type EigensolverName } from '../src/linear/linalg.ts';
 import { exactDynamics } from '../src/linear/modal.ts';
 import { createRunner, defaultWorkers } from '../src/linear/pool.ts';
 import { sweepTeacherStudentLambda } from '../src/linear/sweeps.ts';
 import { drawTeacherStudent, nTrainFor, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes } from '../src/linear/teacher-student.ts';
-import { mpTeacherStudentPrediction } from '../src/linear/teacher-student-theory.ts';
 import { printTable } from './timing.ts';
 
 const args = process.argv.slice(2);
@@ -33,6 +30,9 @@ const dIn = Number(flag('d-in') ?? 1000);
 const seeds = parseValues('--seeds', flag('seeds') ?? '0,1,2');
 const values = flag('values') ? parseValues('--values', flag('values')!) : DEFAULT_VALUES['sweep-lambda'];
 const workers = Number(flag('workers') ?? defaultWorkers());
+const solver = resolveEigensolver((flag('eigensolver') ?? 'auto') as EigensolverChoice);
+setEigensolver(solver.name);
+process.stdout.write(`eigensolver of the sweep: ${solver.description}${solver.fallback ? ` — ${solver.fallback}` : ''}\n\n`);
 const base = { dIn, dOut: 1, eta: 0.01, gamma: 0, eps: 1e-3 };
 const MAX = 10_000_000;
 const sec = (ms: number) => (ms / 1000).toFixed(2);
@@ -42,56 +42,32 @@ const time = <T>(f: () => T): [T, number] => {
   return [r, performance.now() - t];
 };
 
-/** The Gram matrix one entry at a time (the kernel before the 2 × 4 blocks), for comparison. */
-function naiveRowGram(a: Dense, scale: number): Float64Array {
-  const { rows, cols, data } = a;
-  const g = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i++) {
-    for (let j = i; j < rows; j++) {
-      let s = 0;
-      for (let k = 0; k < cols; k++) s += data[i * cols + k] * data[j * cols + k];
-      g[i * rows + j] = g[j * rows + i] = s * scale;
-    }
-  }
-  return g;
-}
-
-const toMatrix = (flat: Float64Array, rows: number, cols: number) =>
-  new Matrix(Array.from({ length: rows }, (_, i) => Array.from(flat.subarray(i * cols, (i + 1) * cols))));
-
-if (args.includes('--breakdown') || args.includes('--solvers')) {
+if (!args.includes('--no-baseline')) {
   const nTrain = nTrainFor(dIn, 0.5);
   const [draw, tDraw] = time(() => drawTeacherStudent({ ...base, nTrain, seed: 0 }));
-  const xt = transpose(draw.x);
-  const [, tNaive] = time(() => naiveRowGram(xt, 1 / nTrain));
-  const [gram, tGram] = time(() => rowGram(xt, 1 / nTrain));
-  const [eig, tEvd] = time(() => symmetricEigen(gram, dIn));
-  const full = { dim: dIn, values: eig.values, vectors: eig.vectors, complete: true };
-  const [, tClosed] = time(() => teacherStudentTimes(teacherStudentLosses(exactDynamics(teacherStudentProblem(draw), full)), base.eps, MAX));
-  const [, tMp] = time(() => mpTeacherStudentPrediction({ lambda: 0.5, eta: base.eta, gamma: 0, eps: base.eps, dOut: 1 }, MAX));
-  const rows = [
-    ['draw X, T, S_0', sec(tDraw)],
-    ['Gram XᵀX/N, one entry at a time (before)', sec(tNaive)],
-    ['Gram XᵀX/N, 2 × 4 blocks (now)', sec(tGram)],
-    ['EVD of Σ with vectors (ml-matrix, used)', sec(tEvd)],
-    ['closed form + threshold search', sec(tClosed)],
-    ['MP integral prediction', sec(tMp)],
-  ];
-  if (args.includes('--solvers')) {
-    const [svd, tSvdCov] = time(() => new SingularValueDecomposition(toMatrix(gram, dIn, dIn), { computeLeftSingularVectors: false, computeRightSingularVectors: false }));
-    const sv = [...svd.diagonal].sort((a, b) => a - b);
-    const agree = Math.max(...sv.map((s, i) => Math.abs(s - eig.values[i]) / eig.values[dIn - 1]));
-    rows.push([`SVD of Σ, no vectors (eigenvalues only; max rel. diff ${agree.toExponential(1)})`, sec(tSvdCov)]);
-    const [, tSvdX] = time(() => new SingularValueDecomposition(toMatrix(draw.x.data, nTrain, dIn), { computeLeftSingularVectors: false, computeRightSingularVectors: true }));
-    rows.push([`SVD of X [${nTrain}, ${dIn}] with right vectors`, sec(tSvdX)]);
-    const wide = drawTeacherStudent({ ...base, nTrain: nTrainFor(dIn, 1.5), seed: 0 });
-    const [, tWide] = time(() => covarianceEigen(wide.x));
-    rows.push([`λ = 1.5: Gram XXᵀ/N [${wide.x.rows}, ${wide.x.rows}] + EVD + lift`, sec(tWide)]);
-    const [, tWideFull] = time(() => new EigenvalueDecomposition(toMatrix(rowGram(transpose(wide.x), 1 / wide.x.rows), dIn, dIn), { assumeSymmetric: true }));
-    rows.push([`λ = 1.5: EVD of the ${dIn}×${dIn} Σ instead`, sec(tWideFull)]);
+  const names: EigensolverName[] = resolveEigensolver('auto').name === 'lapack' ? ['lapack', 'ml-matrix'] : ['ml-matrix'];
+  const rows: string[][] = [['draw X, T, S_0', sec(tDraw), sec(tDraw)]];
+  const per = names.map((name) => {
+    const [, tGram] = time(() => (name === 'lapack' ? lapackGram(draw.x, 1 / nTrain, 'columns') : rowGram(transpose(draw.x), 1 / nTrain)));
+    const [eig, tAll] = time(() => covarianceEigen(draw.x, name));
+    const [times, tClosed] = time(() => teacherStudentTimes(teacherStudentLosses(exactDynamics(teacherStudentProblem(draw), eig)), base.eps, MAX));
+    return { name, tGram, tEvd: tAll - tGram, tClosed, eig, times };
+  });
+  const cell = (f: (p: (typeof per)[number]) => string) => names.map((_, i) => f(per[i]));
+  rows.push(['Gram XᵀX/N (LAPACK: BLAS dsyrk; ml-matrix: JavaScript)', ...cell((p) => sec(p.tGram))]);
+  rows.push(['eigendecomposition of Σ with vectors (dsyevd / ml-matrix EVD)', ...cell((p) => sec(p.tEvd))]);
+  rows.push(['closed form + threshold search', ...cell((p) => sec(p.tClosed))]);
+  process.stdout.write(`one draw at λ = 0.5, din = ${dIn} (N_tr = ${nTrain}), seconds:\n`);
+  printTable(['phase', ...names], rows);
+  if (per.length === 2) {
+    const [a, b] = per;
+    const top = a.eig.values[dIn - 1];
+    const dv = Math.max(...Array.from(a.eig.values, (v, i) => Math.abs(v - b.eig.values[i]) / top));
+    process.stdout.write(
+      `LAPACK vs ml-matrix: eigenvalues within ${dv.toExponential(1)} of the largest; t_tr ${a.times.tTrain} vs ${b.times.tTrain}, t_gen ${a.times.tGen} vs ${b.times.tGen}; ` +
+        `decomposition ${(b.tEvd / a.tEvd).toFixed(0)}× faster, Gram ${(b.tGram / a.tGram).toFixed(0)}× faster\n`,
+    );
   }
-  process.stdout.write(`one draw at λ = 0.5, din = ${dIn} (N_tr = ${nTrain}):\n`);
-  printTable(['phase', 'seconds'], rows);
   process.stdout.write('\n');
 }
 

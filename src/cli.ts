@@ -85,6 +85,7 @@ program
   .option('-o, --out <file>', 'JSON result (default runs/linear/<setup>.json)')
   .option('-q, --quiet', 'no progress lines')
   .option('--workers <n>', 'sweeps: threads for the eigendecompositions (default: one per core)')
+  .option('--eigensolver <name>', "auto (default: the system's LAPACK when installed, else ml-matrix) | lapack | ml-matrix")
   .option('--report [file]', 'also write the HTML report (default: beside the JSON, .html)')
   .action(async (setup, opts) => {
     await (await import('./commands/linear.ts')).linearCommand(setup, opts);

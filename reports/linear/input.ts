@@ -158,6 +158,11 @@ export function checkLinearResult(value: unknown, file: string): LinearResult {
   const settings = c.obj(r.settings, 'settings');
   for (const [k, v] of Object.entries(settings)) c.num(v, `settings.${k}`);
   c.num(r.maxSteps, 'maxSteps');
+  if (r.eigensolver !== undefined) {
+    const e = c.obj(r.eigensolver, 'eigensolver');
+    if (e.name !== 'lapack' && e.name !== 'ml-matrix') fail(file, 'eigensolver.name', '"lapack" or "ml-matrix"', e.name);
+    if (typeof e.description !== 'string') fail(file, 'eigensolver.description', 'a string', e.description);
+  }
   if (r.sweep !== null) {
     const s = c.obj(r.sweep, 'sweep');
     if (typeof s.key !== 'string') fail(file, 'sweep.key', 'a string', s.key);

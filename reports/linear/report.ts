@@ -48,7 +48,7 @@ function settingsNodes(doc: Document, r: LinearResult): Node[] {
   const defs = el(doc, 'details', {}, el(doc, 'summary', {}, 'Definitions (from the result file)'),
     el(doc, 'table', { class: 'wide definitions' }, el(doc, 'tbody', {}, ...Object.entries(r.definitions).map(([k, v]) => el(doc, 'tr', {}, el(doc, 'th', { scope: 'row' }, k), el(doc, 'td', {}, v))))));
   return [
-    el(doc, 'p', {}, `Source: ${r.source}. Settings: ${settings}${sweep}; step budget ${fmtValue(r.maxSteps)}.`),
+    el(doc, 'p', {}, `Source: ${r.source}. Settings: ${settings}${sweep}; step budget ${fmtValue(r.maxSteps)}.${r.eigensolver ? ` Eigensolver: ${r.eigensolver.description}.` : ''}`),
     defs,
   ];
 }

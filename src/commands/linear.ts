@@ -11,6 +11,7 @@ import { renderLinearReport } from '../../reports/linear/report.ts';
 import { FormatError, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { LINEAR_SETUPS, runLinear, type LinearResult, type LinearSetup } from '../linear/experiment.ts';
+import { resolveEigensolver, type EigensolverChoice } from '../linear/linalg.ts';
 import { defaultWorkers } from '../linear/pool.ts';
 import type { RidgeRun, TeacherStudentRun } from '../linear/runs.ts';
 import type { RidgeSweepRow, TeacherStudentSweepRow } from '../linear/sweeps.ts';
@@ -24,6 +25,7 @@ export interface LinearOpts {
   nTest?: string;
   accuracy?: boolean; // commander's --no-accuracy sets false
   workers?: string; // sweeps: worker threads (default: one per core)
+  eigensolver?: string; // auto | lapack | ml-matrix
   report?: string | boolean; // --report [file]: also write the HTML report (default: beside the JSON)
   out?: string;
   quiet?: boolean;
@@ -76,6 +78,9 @@ export async function linearCommand(setup: string, opts: LinearOpts): Promise<Li
   if (!(LINEAR_SETUPS as readonly string[]).includes(setup)) {
     throw new UserError(`linear: unknown setup "${setup}" (expected one of ${LINEAR_SETUPS.join(', ')})`);
   }
+  const solver = resolveEigensolver((opts.eigensolver ?? 'auto') as EigensolverChoice);
+  if (solver.fallback) process.stderr.write(`groklens linear: using ml-matrix's eigensolver (JavaScript): ${solver.fallback}\n`);
+  else if (!opts.quiet) process.stderr.write(`eigensolver: ${solver.description}\n`);
   const started = performance.now();
   const result = await runLinear(
     {
@@ -88,6 +93,7 @@ export async function linearCommand(setup: string, opts: LinearOpts): Promise<Li
       nTest: optionalInt('--n-test', opts.nTest, 0),
       accuracy: opts.accuracy,
       workers: optionalInt('--workers', opts.workers, 1) ?? defaultWorkers(),
+      eigensolver: solver.name,
     },
     { onProgress: opts.quiet ? undefined : progressLine(setup) },
   );

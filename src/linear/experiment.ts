@@ -3,6 +3,7 @@
  * Pure: no file system, no clock — the CLI (src/commands/linear.ts) reads options and writes files.
  */
 import { UserError } from '../errors.ts';
+import { currentEigensolver, resolveEigensolver, setEigensolver, type EigensolverChoice, type EigensolverName } from './linalg.ts';
 import { createRunner } from './pool.ts';
 import { runRidge, runTeacherStudent, type RidgeRun, type TeacherStudentRun } from './runs.ts';
 import { RIDGE_DEFAULTS, type RidgeParams } from './ridge.ts';
@@ -29,6 +30,7 @@ export interface LinearRequest {
   nTest?: number; // teacher-student: fresh inputs for the empirical test accuracy
   accuracy?: boolean; // teacher-student: accuracy curves
   workers?: number; // teacher-student sweeps: worker threads for the eigendecompositions (default 1: inline)
+  eigensolver?: EigensolverChoice; // default 'auto': the system's LAPACK when there is one, else ml-matrix
 }
 
 export const LINEAR_RESULT_KIND = 'groklens.linear';
@@ -43,6 +45,8 @@ export interface LinearResult {
   settings: Record<string, number>; // the full parameter set used (defaults filled in)
   sweep: { key: string; values: number[]; seeds: number[] } | null;
   maxSteps: number;
+  /** What decomposed Σ (absent in files written before the choice existed). */
+  eigensolver?: { name: EigensolverName; description: string };
   data: TeacherStudentRun | RidgeRun | TeacherStudentSweepRow[] | RidgeSweepRow[];
 }
 
@@ -119,11 +123,16 @@ const SWEPT: Partial<Record<LinearSetup, string[]>> = {
 
 /** Runs a setup. Teacher–student sweeps spread their draws over `req.workers` threads. */
 export async function runLinear(req: LinearRequest, hooks: Omit<SweepHooks, 'runner'> = {}): Promise<LinearResult> {
+  const solver = resolveEigensolver(req.eigensolver ?? 'auto');
+  const before = currentEigensolver();
+  setEigensolver(solver.name);
   const parallel = req.setup === 'sweep-lambda' || req.setup === 'sweep-gamma';
   const runner = parallel ? createRunner(req.workers ?? 1) : undefined;
   try {
-    return await runSetup(req, { ...hooks, runner });
+    const result = await runSetup(req, { ...hooks, runner });
+    return { ...result, eigensolver: { name: solver.name, description: solver.description } };
   } finally {
+    setEigensolver(before);
     await runner?.close();
   }
 }

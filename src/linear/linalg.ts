@@ -1,11 +1,50 @@
 /**
  * Float64 dense linear algebra for the linear-grokking problems: Gaussian draws, Gram matrices and
- * the eigendecomposition of an empirical covariance Σ = AᵀA/rows. The eigensolver is ml-matrix's
- * (Householder tridiagonalisation + implicit QL); this file only prepares its input and reads its
- * output back into flat arrays.
+ * the eigendecomposition of an empirical covariance Σ = AᵀA/rows. Two eigensolvers, neither written
+ * here: the system's LAPACK (dsyevd, with BLAS dsyrk for the Gram matrix; lapack.ts) when one is
+ * installed, else ml-matrix's (Householder tridiagonalisation + implicit QL, in JavaScript; ~60×
+ * slower at n = 1000). This file only prepares their input and reads their output back.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { UserError } from '../errors.ts';
 import type { Rng } from '../rng.ts';
+import { LAPACK_INSTALL_HINT, lapackGram, lapackStatus, lapackSymmetricEigen } from './lapack.ts';
+
+export type EigensolverName = 'lapack' | 'ml-matrix';
+export const EIGENSOLVER_CHOICES = ['auto', 'lapack', 'ml-matrix'] as const;
+export type EigensolverChoice = (typeof EIGENSOLVER_CHOICES)[number];
+
+export interface ResolvedEigensolver {
+  name: EigensolverName;
+  description: string; // what runs, e.g. "LAPACK dsyevd (liblapack.so.3: OpenBLAS 0.3.21 …)"
+  fallback: string | null; // why 'auto' fell back to ml-matrix (null otherwise)
+}
+
+/** 'auto': LAPACK when the system has one, else ml-matrix (and says why). 'lapack' without one: an error. */
+export function resolveEigensolver(choice: EigensolverChoice): ResolvedEigensolver {
+  if (!(EIGENSOLVER_CHOICES as readonly string[]).includes(choice)) {
+    throw new UserError(`eigensolver must be one of ${EIGENSOLVER_CHOICES.join(', ')}, got ${JSON.stringify(choice)}`);
+  }
+  const ml = 'ml-matrix (JavaScript)';
+  if (choice === 'ml-matrix') return { name: 'ml-matrix', description: ml, fallback: null };
+  const s = lapackStatus();
+  if (s.ok) return { name: 'lapack', description: `LAPACK dsyevd (${s.info.library}: ${s.info.description})`, fallback: null };
+  if (choice === 'lapack') throw new UserError(`eigensolver lapack: ${s.reason}. ${LAPACK_INSTALL_HINT}`);
+  return { name: 'ml-matrix', description: ml, fallback: `${s.reason}; ${LAPACK_INSTALL_HINT} (about 60× faster at n = 1000)` };
+}
+
+let current: EigensolverName | undefined;
+
+/** The solver used when a call names none; 'auto' on first use. Per thread (workers are told by the pool). */
+export function currentEigensolver(): EigensolverName {
+  current ??= resolveEigensolver('auto').name;
+  return current;
+}
+
+export function setEigensolver(name: EigensolverName): void {
+  if (name === 'lapack' && !lapackStatus().ok) resolveEigensolver('lapack'); // throws, saying why
+  current = name;
+}
 
 /** Row-major dense matrix. */
 export interface Dense {
@@ -129,8 +168,12 @@ export interface SymmetricEigen {
   vectors: Float64Array; // [n, n]; row i is the unit eigenvector of values[i]
 }
 
-/** Eigendecomposition of the symmetric n×n matrix `s` (row-major) with ml-matrix. */
-export function symmetricEigen(s: Float64Array, n: number): SymmetricEigen {
+/**
+ * Eigendecomposition of the symmetric n×n matrix `s` (row-major). LAPACK reads its lower triangle
+ * only; ml-matrix reads all of it (rowGram fills both).
+ */
+export function symmetricEigen(s: Float64Array, n: number, solver: EigensolverName = currentEigensolver()): SymmetricEigen {
+  if (solver === 'lapack') return lapackSymmetricEigen(s, n);
   const m = new Matrix(n, n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, s[i * n + j]);
   const evd = new EigenvalueDecomposition(m, { assumeSymmetric: true });
@@ -163,14 +206,14 @@ export interface CovarianceEigen {
 /** Eigenvalues below this fraction of the largest are treated as exact zeros of a rank-deficient K. */
 const RANK_TOLERANCE = 1e-12;
 
-export function covarianceEigen(a: Dense): CovarianceEigen {
+export function covarianceEigen(a: Dense, solver: EigensolverName = currentEigensolver()): CovarianceEigen {
   const { rows, cols: dim } = a;
   if (rows >= dim) {
-    const at = transpose(a);
-    const e = symmetricEigen(rowGram(at, 1 / rows), dim);
+    const gram = solver === 'lapack' ? lapackGram(a, 1 / rows, 'columns') : rowGram(transpose(a), 1 / rows);
+    const e = symmetricEigen(gram, dim, solver);
     return { dim, values: e.values, vectors: e.vectors, complete: true };
   }
-  const e = symmetricEigen(rowGram(a, 1 / rows), rows);
+  const e = symmetricEigen(solver === 'lapack' ? lapackGram(a, 1 / rows, 'rows') : rowGram(a, 1 / rows), rows, solver);
   const top = e.values[rows - 1];
   const keep: number[] = [];
   for (let i = 0; i < rows; i++) if (e.values[i] > RANK_TOLERANCE * top) keep.push(i);

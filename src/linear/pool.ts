@@ -1,7 +1,8 @@
 /**
  * Where spectrum jobs run: inline (one thread), or on a pool of node:worker_threads, one job per
  * worker at a time, so that the eigendecompositions of a sweep use every core. Results are the
- * same bits either way (the same code on the same inputs); only the wall time differs.
+ * same bits either way (the same code on the same inputs, and the calling thread's eigensolver,
+ * passed with each job); only the wall time differs.
  *
  * Workers load the TypeScript sources through tsx's loader, registered inside the worker, so the
  * pool works under the CLI (bin/groklens.js), under `tsx` and under vitest alike.
@@ -10,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.ts';
 import { runSpectrumJob, type SpectrumJob, type SpectrumResult } from './jobs.ts';
+import { currentEigensolver } from './linalg.ts';
 
 export interface JobRunner {
   readonly workers: number; // 1: inline
@@ -108,7 +110,7 @@ function workerRunner(count: number): JobRunner {
       const pending = queue.shift()!;
       const id = nextId++;
       busy.set(w, { id, pending });
-      w.postMessage({ id, job: pending.job });
+      w.postMessage({ id, job: pending.job, eigensolver: currentEigensolver() });
     }
   };
 
