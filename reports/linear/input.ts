@@ -169,20 +169,21 @@ export function checkLinearResult(value: unknown, file: string): LinearResult {
     c.nums(s.values, 'sweep.values');
     c.nums(s.seeds, 'sweep.seeds');
   }
+  const swept = r.sweep !== null ? ((r.sweep as Rec).values as unknown[]).length : undefined; // rows a sweep must have
   switch (r.setup as LinearResult['setup']) {
     case 'teacher-student':
       checkTeacherStudentRun(c, c.obj(r.data, 'data'));
       break;
     case 'sweep-lambda':
     case 'sweep-gamma':
-      checkTeacherStudentRows(c, c.arr(r.data, 'data', (r.sweep as Rec | null) ? ((r.sweep as Rec).values as unknown[]).length : undefined));
+      checkTeacherStudentRows(c, c.arr(r.data, 'data', swept));
       break;
     case 'ridge':
       checkRidgeRun(c, c.obj(r.data, 'data'));
       break;
     case 'sweep-ridge-nu2':
     case 'sweep-ridge-lambda':
-      checkRidgeRows(c, c.arr(r.data, 'data', (r.sweep as Rec | null) ? ((r.sweep as Rec).values as unknown[]).length : undefined));
+      checkRidgeRows(c, c.arr(r.data, 'data', swept));
       break;
   }
   if (r.setup !== 'teacher-student' && r.setup !== 'ridge' && r.sweep === null) fail(file, 'sweep', 'the swept key, values and seeds', null);
