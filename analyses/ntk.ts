@@ -1,6 +1,7 @@
 /**
  * The empirical-NTK pass (spec §5): on a fixed, recorded probe set of M inputs, the kernels
- * K[i,j] = ∇θf(x_i)·∇θf(x_j) over every parameter, for two scalar outputs,
+ * K[i,j] = ∇θf(x_i)·∇θf(x_j) over every trained parameter (a frozen tensor such as the attention
+ * biases without model.attn_bias is not a parameter), for two scalar outputs,
  *   projection    f(x) = r·logits(x), r a fixed random unit vector over the output classes;
  *   first_output  f(x) = logits(x)[0] (Mohamadi et al.);
  * and, against the initial checkpoint's kernel K_0: the kernel distance S(K_t, K_0) (Fort et al.
@@ -21,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/rng.ts';
-import type { Model } from '../src/models/types.ts';
+import { trainedSpecs, type Model } from '../src/models/types.ts';
 import type { Dataset, Split } from '../src/tasks/types.ts';
 import { kernelFromGrads, Linearisation, linearisedForward } from './ntk-linearised.ts';
 import type { AnalysisFile, KernelStats, NtkResult } from './types.ts';
@@ -127,7 +128,7 @@ export function empiricalNtk(model: Model, params: Record<string, Float32Array>,
           lin.perturb(e);
           return tf.sum(tf.mul(fwd.logits(paramsT, lin, inputs, m), uT)) as tf.Scalar;
         })(eps);
-        const K = kernelFromGrads(lin, grads, m, gram);
+        const K = kernelFromGrads(lin, grads, m, gram, frozenNames(model));
         tf.dispose(grads);
         const data = K.dataSync();
         K.dispose();
@@ -153,8 +154,10 @@ export function empiricalNtkPerExample(model: Model, params: Record<string, Floa
   const T = model.dims.n_ctx;
   const outputs = outputDirections(model, r);
   const paramsT = uploadParams(model, params);
-  const names = model.specs.map((s) => s.name);
-  const list = names.map((n) => paramsT[n]);
+  // Gradients of the trained parameters only: a frozen tensor is no parameter of the model.
+  const trained = trainedSpecs(model.specs).map((s) => s.name);
+  const frozen = model.specs.filter((s) => s.frozen === true).map((s) => s.name);
+  const list = trained.map((n) => paramsT[n]);
   const dirs = [tf.tensor1d(outputs.r), tf.tensor1d(outputs.e0)];
   const rows: tf.Tensor[][] = [[], []]; // per output: M rows [1, P]
   try {
@@ -164,7 +167,8 @@ export function empiricalNtkPerExample(model: Model, params: Record<string, Floa
         dirs.forEach((u, o) => {
           const g = tf.grads((...xs: tf.Tensor[]) => {
             const rec: Record<string, tf.Tensor> = {};
-            names.forEach((n, k) => (rec[n] = xs[k]));
+            trained.forEach((n, k) => (rec[n] = xs[k]));
+            for (const n of frozen) rec[n] = paramsT[n];
             return tf.sum(tf.mul(model.forward(rec, input).logits, u)) as tf.Scalar;
           })(list);
           rows[o].push(tf.tidy(() => tf.concat(g.map((x) => tf.reshape(x, [1, -1])), 1)));
@@ -185,8 +189,13 @@ export function empiricalNtkPerExample(model: Model, params: Record<string, Floa
     });
     return { m, projection, first_output };
   } finally {
-    tf.dispose([...rows.flat(), ...dirs, ...list]);
+    tf.dispose([...rows.flat(), ...dirs, ...Object.values(paramsT)]);
   }
+}
+
+/** Names of the stored tensors that are not trained (no gradient, no place in the kernel). */
+function frozenNames(model: Model): Set<string> {
+  return new Set(model.specs.filter((s) => s.frozen === true).map((s) => s.name));
 }
 
 function probeSize(model: Model, probeTokens: Int32Array): number {

@@ -60,7 +60,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   for (const p of requested) {
     if (!ALL_PASSES.includes(p)) throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
   }
-  const notes: string[] = [];
+  const notes: string[] = [...(meta.notes ?? [])]; // e.g. how an older run.json was read
   const skippedPasses = (opts.passes ?? ALL_PASSES).filter((p) => !applicable.includes(p));
   if (skippedPasses.length) notes.push(`${skippedPasses.join(' and ')} skipped: they need a modular +, −, × or ÷ task, and this run is ${meta.dataset.description}`);
   const passes = requested.filter((p) => applicable.includes(p));
@@ -336,7 +336,7 @@ function emptySummary(note: string): AnalysisFile['summary'] {
 
 export function describeModel(config: RunConfig): string {
   const m = config.model;
-  if (m.kind === 'transformer') return `${m.n_layers}-layer transformer, d_model ${m.d_model}, ${m.n_heads} heads × ${m.d_head}, d_mlp ${m.d_mlp}, ${m.act}${m.layer_norm ? ', LayerNorm' : ''}`;
+  if (m.kind === 'transformer') return `${m.n_layers}-layer transformer, d_model ${m.d_model}, ${m.n_heads} heads × ${m.d_head}, d_mlp ${m.d_mlp}, ${m.act}${m.layer_norm ? ', LayerNorm' : ''}${m.attn_bias ? ', trained attention biases' : ''}`;
   if (m.kind === 'mlp') return `MLP, embedding ${m.d_embed}, hidden [${m.hidden.join(', ')}], ${m.act}`;
   return `quadratic network, ${m.hidden} hidden units`;
 }

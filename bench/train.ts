@@ -17,8 +17,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backend/index.ts';
 import { resolveConfig } from '../src/config/load.ts';
 import type { RunConfig } from '../src/config/types.ts';
-import { createModel } from '../src/models/index.ts';
+import { createModel, trainedSpecs } from '../src/models/index.ts';
 import { createOptimizer } from '../src/optim/index.ts';
+import { modelVariables } from '../src/run/train.ts';
+import { withShapes } from '../src/run/session.ts';
 import { Rng } from '../src/rng.ts';
 import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
 import { buildDataset } from '../src/tasks/index.ts';
@@ -50,10 +52,8 @@ function stepTimer(cfg: RunConfig): () => number {
   const { tokens, labels, n } = firstBatch(dataset, split.train, cfg.training.batch_size);
   const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
   const init = model.init(new Rng(0));
-  const vars: Record<string, tf.Variable> = {};
-  for (const { name, shape } of model.specs) vars[name] = tf.variable(tf.tensor(init[name], shape), true, name);
-  const varList = model.specs.map((s) => vars[s.name]);
-  const optimizer = createOptimizer(cfg.optimizer, model.specs);
+  const { vars, varList } = modelVariables(model, withShapes(model, init));
+  const optimizer = createOptimizer(cfg.optimizer, trainedSpecs(model.specs));
   const input = model.prepare(tokens, n);
   const lt = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
   const step = () => {

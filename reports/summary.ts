@@ -12,7 +12,7 @@ import { el } from './page.ts';
 export function describeModel(m: ModelConfig): string {
   switch (m.kind) {
     case 'transformer':
-      return `transformer: ${m.n_layers} layer${m.n_layers === 1 ? '' : 's'}, d_model ${m.d_model}, ${m.n_heads} heads × d_head ${m.d_head}, d_mlp ${m.d_mlp}, ${m.act}, ${m.layer_norm ? 'LayerNorm' : 'no LayerNorm'}` + (m.init_scale !== 1 ? `, init scale ${fmtValue(m.init_scale)}` : '');
+      return `transformer: ${m.n_layers} layer${m.n_layers === 1 ? '' : 's'}, d_model ${m.d_model}, ${m.n_heads} heads × d_head ${m.d_head}, d_mlp ${m.d_mlp}, ${m.act}, ${m.layer_norm ? 'LayerNorm' : 'no LayerNorm'}${m.attn_bias === true ? ', trained attention biases' : ''}` + (m.init_scale !== 1 ? `, init scale ${fmtValue(m.init_scale)}` : '');
     case 'mlp':
       return `MLP: embedding ${m.d_embed}, hidden [${m.hidden.join(', ')}], ${m.act}` + (m.init_scale !== 1 ? `, init scale ${fmtValue(m.init_scale)}` : '');
     case 'quadratic':
@@ -83,7 +83,9 @@ export function summaryNodes(doc: Document, meta: RunMeta, analysis: AnalysisFil
   const keys = el(doc, 'div', { class: 'keys' }, ...keyNumbers(analysis, metrics).map((k) =>
     el(doc, 'div', { class: 'key' }, el(doc, 'div', { class: 'k' }, k.label), el(doc, 'div', { class: 'v' }, k.value), k.detail ? el(doc, 'div', { class: 'd' }, k.detail) : null)));
   const nodes: Node[] = [keys, table];
-  for (const n of analysis.summary.notes ?? []) nodes.push(el(doc, 'p', { class: 'note' }, n));
+  // How run.json was read (e.g. an older format) and the analysis' own notes, each once.
+  const notes = [...(Array.isArray(meta.notes) ? meta.notes : []), ...(analysis.summary.notes ?? [])];
+  for (const n of new Set(notes)) nodes.push(el(doc, 'p', { class: 'note' }, n));
   if (analysis.warnings?.length) {
     nodes.push(el(doc, 'div', { class: 'warn' }, el(doc, 'strong', {}, `${analysis.warnings.length} analysis warning${analysis.warnings.length === 1 ? '' : 's'}:`),
       el(doc, 'ul', {}, ...analysis.warnings.map((w) => el(doc, 'li', {}, `${w.file}: ${w.problem}`)))));

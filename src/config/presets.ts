@@ -78,7 +78,7 @@ const truong2026: RunConfig = {
 const demo: RunConfig = {
   task: { kind: 'modular', op: 'add', p: 53 },
   split: { train_fraction: 0.4, seed: 0, mode: 'python-random' },
-  model: { kind: 'transformer', n_layers: 1, d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, act: 'relu', layer_norm: false, init_scale: 1 },
+  model: { kind: 'transformer', n_layers: 1, d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 },
   optimizer: { ...clone(nanda2023.optimizer) },
   training: { steps: 6000, batch_size: null, loss: 'cross-entropy', early_stop_after_grok: 500, eval_every: 100, seed: 0 },
   checkpoints: { every: 100, log_spaced: 20 },

@@ -91,6 +91,7 @@ export const TransformerSchema = z.strictObject({
   d_mlp: positiveInt(),
   act: z.enum(['relu', 'gelu']),
   layer_norm: z.boolean().describe('true or false'),
+  attn_bias: z.boolean().describe('true or false'),
   init_scale: positive(),
 });
 
@@ -222,6 +223,7 @@ export const MODEL_DEFAULTS: { [K in ModelConfig['kind']]: ModelOf<K> } = deepFr
     d_mlp: 512, // 4 × d_model
     act: 'relu', // ReLU MLP
     layer_norm: false, // no LayerNorm, as in Nanda et al.
+    attn_bias: false, // no attention biases, as in Nanda et al. (stored as zeros, never trained)
     init_scale: 1, // α = 1: the standard N(0,1)/√d_model init, unscaled
   },
   mlp: {

@@ -40,6 +40,12 @@ export type ModelConfig =
       d_mlp: number;
       act: 'relu' | 'gelu';
       layer_norm: boolean; // pre-LN on attention and MLP inputs, and before the unembedding
+      /**
+       * Trained attention biases b_Q, b_K, b_V, b_O (TransformerLens style). false (the default,
+       * Nanda et al.'s model): they are written as zeros in every checkpoint but are not
+       * parameters at all — never updated, never decayed.
+       */
+      attn_bias: boolean;
       init_scale: number; // α: multiplies every initial weight
     }
   | {

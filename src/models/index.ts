@@ -13,6 +13,7 @@ import type { Model, ModelDims } from './types.ts';
 
 export { countParams };
 export type { ForwardOutput, Model, ModelDims, ParamSpec, PreparedInput } from './types.ts';
+export { trainedSpecs } from './types.ts';
 
 export function createModel(cfg: ModelConfig, dims: ModelDims): Model {
   switch (cfg.kind) {

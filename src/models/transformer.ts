@@ -23,7 +23,10 @@ import type { ForwardOutput, Model, ModelDims, ParamSpec, PreparedInput } from '
 
 export type TransformerConfig = Extract<ModelConfig, { kind: 'transformer' }>;
 
-/** Ordered parameter list with TransformerLens names and shapes. */
+/**
+ * Ordered parameter list with TransformerLens names and shapes. The attention biases are listed
+ * in every case (checkpoints always hold them) and marked frozen unless cfg.attn_bias.
+ */
 export function transformerSpecs(cfg: TransformerConfig, dims: ModelDims): ParamSpec[] {
   const { d_model: D, n_heads: H, d_head: E, d_mlp: M } = cfg;
   const specs: ParamSpec[] = [
@@ -38,10 +41,14 @@ export function transformerSpecs(cfg: TransformerConfig, dims: ModelDims): Param
       { name: `${b}.attn.W_K`, shape: [H, D, E] },
       { name: `${b}.attn.W_V`, shape: [H, D, E] },
       { name: `${b}.attn.W_O`, shape: [H, E, D] },
-      { name: `${b}.attn.b_Q`, shape: [H, E] },
-      { name: `${b}.attn.b_K`, shape: [H, E] },
-      { name: `${b}.attn.b_V`, shape: [H, E] },
-      { name: `${b}.attn.b_O`, shape: [D] },
+    );
+    // Without attn_bias the biases exist only as zeros in the checkpoint (TransformerLens' layout).
+    const bias = (name: string, shape: number[]): ParamSpec => (cfg.attn_bias ? { name, shape } : { name, shape, frozen: true });
+    specs.push(
+      bias(`${b}.attn.b_Q`, [H, E]),
+      bias(`${b}.attn.b_K`, [H, E]),
+      bias(`${b}.attn.b_V`, [H, E]),
+      bias(`${b}.attn.b_O`, [D]),
     );
     if (cfg.layer_norm) specs.push({ name: `${b}.ln2.w`, shape: [D] }, { name: `${b}.ln2.b`, shape: [D] });
     specs.push(
@@ -80,6 +87,9 @@ function validate(cfg: TransformerConfig, dims: ModelDims): void {
   requirePositive('model.init_scale', cfg.init_scale);
   if (cfg.act !== 'relu' && cfg.act !== 'gelu') {
     throw new ConfigError('model config', 'model.act', `a transformer takes 'relu' or 'gelu', got ${JSON.stringify(cfg.act)}`);
+  }
+  if (typeof cfg.attn_bias !== 'boolean') {
+    throw new ConfigError('model config', 'model.attn_bias', `expected true or false, got ${JSON.stringify(cfg.attn_bias)}`);
   }
   requireInt('task d_vocab', dims.d_vocab, 1);
   requireInt('task n_ctx', dims.n_ctx, 1);

@@ -13,6 +13,17 @@ export interface ModelDims {
 export interface ParamSpec {
   name: string;
   shape: number[];
+  /**
+   * Stored in every checkpoint (as zeros, for TransformerLens' layout) but not a parameter of the
+   * model: never a variable, never updated or decayed, left out of the NTK. E.g. the attention
+   * biases of a transformer with model.attn_bias = false. Absent means trained.
+   */
+  frozen?: true;
+}
+
+/** The specs that are trained: what the optimiser and gradients cover. */
+export function trainedSpecs(specs: readonly ParamSpec[]): ParamSpec[] {
+  return specs.filter((s) => s.frozen !== true);
 }
 
 /** Input tensors uploaded once (tokens, one-hot matrices…) and reused across steps. */

@@ -7,7 +7,7 @@ import type { BackendInfo } from '../backend/index.ts';
 import { validateConfig } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
-import { createModel, countParams, type Model } from '../models/index.ts';
+import { createModel, countParams, trainedSpecs, type Model } from '../models/index.ts';
 import { createOptimizer } from '../optim/index.ts';
 import { Rng } from '../rng.ts';
 import { buildDataset, describeTask, type Dataset, type Split } from '../tasks/index.ts';
@@ -47,8 +47,7 @@ export async function startRun(opts: {
   const split = makeSplit(dataset.n, config.split);
   const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
   const init = model.init(Rng.derive(config.training.seed, 'init'));
-  const params: NamedTensors = {};
-  for (const { name, shape } of model.specs) params[name] = { shape, data: init[name] };
+  const params = withShapes(model, init);
   const meta: RunMeta = {
     format: 'groklens-run',
     format_version: RUN_FORMAT_VERSION,
@@ -68,12 +67,12 @@ export async function startRun(opts: {
       n_test: split.test.length,
     },
     params: model.specs,
-    n_params: countParams(model.specs),
+    n_params: countParams(trainedSpecs(model.specs)),
   };
   const dir = join(opts.runsDir, opts.name);
   const store = RunStore.create(dir, meta, split, { train_fraction: config.split.train_fraction, seed: config.split.seed, mode: config.split.mode });
   opts.hooks?.log?.(`run ${dir}: ${meta.dataset.description}, ${config.model.kind} with ${meta.n_params.toLocaleString('en')} parameters, ${split.train.length} train / ${split.test.length} test`);
-  const optimizer = createOptimizer(config.optimizer, model.specs);
+  const optimizer = createOptimizer(config.optimizer, trainedSpecs(model.specs));
   try {
     const result = await train({
       store, config, model, optimizer, dataset, split, params, startStep: 0, priorMetrics: [], wallTimeOffset: 0,
@@ -111,6 +110,13 @@ export function loadRun(dir: string): LoadedRun {
   return { store, meta, config, dataset, split, model };
 }
 
+/** A model's flat weights (from init()) with the spec shapes attached. */
+export function withShapes(model: Model, flat: Record<string, Float32Array>): NamedTensors {
+  const params: NamedTensors = {};
+  for (const { name, shape } of model.specs) params[name] = { shape, data: flat[name] };
+  return params;
+}
+
 /** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */
 export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks }): Promise<SessionResult> {
   const { store, meta, config, dataset, split, model } = loadRun(opts.dir);
@@ -121,10 +127,11 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
   if (meta.backend.name !== opts.backend.name) {
     opts.hooks?.log?.(`warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`);
   }
+  for (const note of meta.notes ?? []) opts.hooks?.log?.(`note: ${note}`);
   const resume = store.readResume(model.specs);
   const removed = store.removeCheckpointsAfter(resume.step);
   const prior = store.truncateMetrics(resume.step);
-  const optimizer = createOptimizer(config.optimizer, model.specs);
+  const optimizer = createOptimizer(config.optimizer, trainedSpecs(model.specs));
   optimizer.setState(resume.optimizer);
   opts.hooks?.log?.(`resuming ${opts.dir} from step ${resume.step}` + (removed.length ? ` (dropped ${removed.length} checkpoint(s) written after it)` : ''));
   try {

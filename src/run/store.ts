@@ -18,7 +18,7 @@ import { appendLineDurable, readJsonlTolerant, removeStaleTemps, writeFileAtomic
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import type { ParamSpec } from '../models/types.ts';
 import type { Split } from '../tasks/types.ts';
-import { RUN_FORMAT_VERSION } from '../version.ts';
+import { CHECKPOINT_FORMAT_VERSION, READABLE_RUN_FORMAT_VERSIONS, RUN_FORMAT_VERSION } from '../version.ts';
 
 export interface RunMeta {
   format: 'groklens-run';
@@ -31,7 +31,12 @@ export interface RunMeta {
   config: RunConfig;
   dataset: { description: string; n: number; n_ctx: number; d_vocab: number; d_vocab_out: number; n_train: number; n_test: number };
   params: ParamSpec[];
-  n_params: number;
+  n_params: number; // trained parameters (frozen tensors not counted; before format 2, every tensor)
+  /**
+   * Not in the file: what reading it changed, e.g. a version-1 run read with attn_bias = true.
+   * Commands print these; analyze records them in analysis.json's warnings.
+   */
+  notes?: string[];
 }
 
 export interface RunStatus {
@@ -108,13 +113,13 @@ export class RunStore {
     const file = this.path('run.json');
     const meta = readJson(file) as RunMeta;
     if (meta.format !== 'groklens-run') throw new FormatError(file, `format: expected "groklens-run", got ${JSON.stringify(meta.format)}`);
-    if (meta.format_version !== RUN_FORMAT_VERSION) {
-      throw new FormatError(file, `format_version: this groklens reads version ${RUN_FORMAT_VERSION}, the file is version ${JSON.stringify(meta.format_version)}`);
+    if (!READABLE_RUN_FORMAT_VERSIONS.includes(meta.format_version)) {
+      throw new FormatError(file, `format_version: this groklens reads versions ${READABLE_RUN_FORMAT_VERSIONS.join(' and ')}, the file is version ${JSON.stringify(meta.format_version)}`);
     }
     for (const key of ['name', 'config', 'dataset', 'params'] as const) {
       if (meta[key] === undefined) throw new FormatError(file, `${key}: missing`);
     }
-    return meta;
+    return upgradeMeta(meta);
   }
 
   status(): RunStatus {
@@ -156,7 +161,7 @@ export class RunStore {
     for (const { name } of specs) tensors[name] = { dtype: 'F32', shape: params[name].shape, data: params[name].data };
     writeSafetensors(join(this.checkpointsDir, checkpointName(step)), tensors, {
       format: 'groklens-checkpoint',
-      format_version: String(RUN_FORMAT_VERSION),
+      format_version: String(CHECKPOINT_FORMAT_VERSION),
       step: String(step),
     });
   }
@@ -229,6 +234,26 @@ export class RunStore {
       wall_time: num('wall_time'),
     };
   }
+}
+
+/**
+ * A version-1 run.json read as what the run actually did. Before format 2 a transformer had no
+ * model.attn_bias key and trained its attention biases, so it reads as attn_bias = true (the
+ * file is left as it is). A version-2 file is returned unchanged.
+ */
+export function upgradeMeta(meta: RunMeta): RunMeta {
+  if (meta.format_version !== 1) return meta;
+  if (typeof meta.config !== 'object' || meta.config === null) return meta; // validateConfig names the problem
+  const model = (meta.config as { model?: unknown }).model as Record<string, unknown> | undefined;
+  if (typeof model !== 'object' || model === null || model.kind !== 'transformer' || Object.hasOwn(model, 'attn_bias')) return meta;
+  return {
+    ...meta,
+    config: { ...meta.config, model: { ...model, attn_bias: true } as RunConfig['model'] },
+    notes: [
+      ...(meta.notes ?? []),
+      'run.json is format version 1 (groklens before 0.2.0), whose transformer trained its attention biases: read with model.attn_bias = true',
+    ],
+  };
 }
 
 function checkParams(file: string, tensors: Record<string, { dtype?: string; shape: number[]; data: ArrayLike<number> }>, specs: ParamSpec[]): NamedTensors {

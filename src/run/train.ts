@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../config/types.ts';
-import type { Model, PreparedInput } from '../models/types.ts';
+import { trainedSpecs, type Model, type PreparedInput } from '../models/types.ts';
 import type { Optimizer } from '../optim/types.ts';
 import { Rng } from '../rng.ts';
 import type { Dataset, Split } from '../tasks/types.ts';
@@ -82,13 +82,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   const { store, config, model, optimizer, dataset, split } = a;
   const { steps, batch_size, early_stop_after_grok, eval_every, seed } = config.training;
   const schedule = new CheckpointSchedule(config.checkpoints.every, config.checkpoints.log_spaced);
-  const vars: Record<string, tf.Variable> = {};
-  for (const { name } of model.specs) {
-    const init = tf.tensor(a.params[name].data, a.params[name].shape);
-    vars[name] = tf.variable(init, true, name);
-    init.dispose(); // the variable holds its own reference to the data
-  }
-  const varList = model.specs.map((s) => vars[s.name]);
+  const { vars, varList } = modelVariables(model, a.params);
 
   const trainSet = makeBatch(model, dataset, config, split.train);
   const testSet = makeBatch(model, dataset, config, split.test);
@@ -193,8 +187,23 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   } finally {
     trainSet.dispose();
     testSet.dispose();
-    for (const v of varList) v.dispose();
+    for (const v of Object.values(vars)) v.dispose();
   }
+}
+
+/**
+ * One tf.Variable per stored tensor, named after it; `varList` holds the trained ones only, in
+ * spec order — what gradients are taken of. A frozen tensor (e.g. the attention biases without
+ * model.attn_bias) is a non-trainable variable: the forward pass reads it, nothing updates it.
+ */
+export function modelVariables(model: Model, params: NamedTensors): { vars: Record<string, tf.Variable>; varList: tf.Variable[] } {
+  const vars: Record<string, tf.Variable> = {};
+  for (const { name, frozen } of model.specs) {
+    const init = tf.tensor(params[name].data, params[name].shape);
+    vars[name] = tf.variable(init, frozen !== true, name);
+    init.dispose(); // the variable holds its own reference to the data
+  }
+  return { vars, varList: trainedSpecs(model.specs).map((s) => vars[s.name]) };
 }
 
 function round(x: number, digits: number): number {

@@ -151,7 +151,7 @@ describe('firstLayerIpr: Gromov IPR of the complex DFT', () => {
 describe('weightsView against dense formulas', () => {
   it('transformer (mul mod 7): group-ordered W_E\', W_out·W_U and W_E\'·ΣW_V W_O·W_in', () => {
     const p = 7, n = 6, g = 3; // 3 is the smallest generator of Z_7^*
-    const cfg: ModelConfig = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 3, d_mlp: 5, act: 'relu', layer_norm: false, init_scale: 1 };
+    const cfg: ModelConfig = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 3, d_mlp: 5, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 };
     const params = createModel(cfg, { d_vocab: p + 1, n_ctx: 3, d_vocab_out: p }).init(new Rng(5));
     const v = weightsView(params, cfg, modular('mul', p));
     const res = (x: number) => { let r = 1; for (let i = 0; i < x; i++) r = (r * g) % p; return r; };

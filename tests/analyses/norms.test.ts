@@ -22,7 +22,7 @@ describe('normsResult', () => {
   });
 
   it('is 0 distance at init, and exactly 1 per tensor at θ = 2θ₀ (any scale)', () => {
-    const model = createModel({ kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, act: 'relu', layer_norm: true, init_scale: 1 }, { d_vocab: 6, n_ctx: 3, d_vocab_out: 5 });
+    const model = createModel({ kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, act: 'relu', layer_norm: true, attn_bias: false, init_scale: 1 }, { d_vocab: 6, n_ctx: 3, d_vocab_out: 5 });
     const init = model.init(new Rng(3));
     const same = normsResult(init, init, model.specs);
     expect(same.rel_dist_total).toBe(0);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../src/config/types.ts';
 import { UserError } from '../../src/errors.ts';
-import { countParams, createModel } from '../../src/models/index.ts';
+import { countParams, createModel, trainedSpecs } from '../../src/models/index.ts';
 import type { Model, ModelDims } from '../../src/models/types.ts';
 import { Rng } from '../../src/rng.ts';
 import { buildDataset } from '../../src/tasks/index.ts';
@@ -16,11 +16,12 @@ const P = 5;
 const MODULAR: ModelDims = { d_vocab: P + 1, n_ctx: 3, d_vocab_out: P };
 const LONG: ModelDims = { d_vocab: 6, n_ctx: 5, d_vocab_out: 4 };
 const BITS: ModelDims = { d_vocab: 2, n_ctx: 4, d_vocab_out: 2 };
-const TBASE = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 12, act: 'relu', layer_norm: false, init_scale: 1 } as const;
+const TBASE = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 12, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 } as const;
 const VARIANTS: Record<string, { cfg: ModelConfig; dims: ModelDims }> = {
   'transformer (nanda: 1 layer, relu, no LN)': { cfg: TBASE, dims: MODULAR },
   'transformer (2 layers, LayerNorm, gelu)': { cfg: { ...TBASE, n_layers: 2, layer_norm: true, act: 'gelu' }, dims: MODULAR },
   'transformer (1 layer, n_ctx 5)': { cfg: { ...TBASE, act: 'gelu' }, dims: LONG },
+  'transformer (trained attention biases)': { cfg: { ...TBASE, attn_bias: true }, dims: MODULAR },
   'mlp (modular: reads a and b)': { cfg: { kind: 'mlp', d_embed: 4, hidden: [10, 6], act: 'gelu', init_scale: 1 }, dims: MODULAR },
   'mlp (every position, tanh)': { cfg: { kind: 'mlp', d_embed: 3, hidden: [7], act: 'tanh', init_scale: 1 }, dims: BITS },
   quadratic: { cfg: { kind: 'quadratic', hidden: 9, init_scale: 1 }, dims: MODULAR },
@@ -49,16 +50,18 @@ function probeTokens(model: Model, seed: number): Int32Array {
 
 /**
  * Oracle: the Jacobians of f_r = r·logits and f_0 = logits[0] by central differences (step h) of
- * the float64 reference forward, one parameter entry at a time, then K = J·Jᵀ in float64.
+ * the float64 reference forward, one entry of each TRAINED parameter at a time (frozen tensors,
+ * e.g. attention biases without attn_bias, are not parameters), then K = J·Jᵀ in float64.
  */
 function finiteDifferenceNtk(model: Model, params: Record<string, Float32Array>, tokens: Int32Array, r: Float64Array, h = 1e-5): NtkKernels {
   const C = model.dims.d_vocab_out;
   const p64 = to64(params);
-  const nParams = countParams(model.specs);
+  const trained = trainedSpecs(model.specs);
+  const nParams = countParams(trained);
   const Jr = new Float64Array(M * nParams);
   const J0 = new Float64Array(M * nParams);
   let col = 0;
-  for (const { name } of model.specs) {
+  for (const { name } of trained) {
     const t = p64[name];
     for (let j = 0; j < t.length; j++, col++) {
       const v = t[j];
@@ -118,7 +121,7 @@ describe('empiricalNtk', () => {
   }
 
   it('agrees with the per-example path through Model.forward (≤ 1e-5 of max |K|)', () => {
-    for (const label of ['transformer (2 layers, LayerNorm, gelu)', 'quadratic']) {
+    for (const label of ['transformer (nanda: 1 layer, relu, no LN)', 'transformer (trained attention biases)', 'transformer (2 layers, LayerNorm, gelu)', 'quadratic']) {
       const model = createModel(VARIANTS[label].cfg, VARIANTS[label].dims);
       const params = randomParams(model, 31);
       const tokens = probeTokens(model, 32);

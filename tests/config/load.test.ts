@@ -12,7 +12,7 @@ describe('resolveConfig: layers', () => {
     expect(r.config).toEqual(DEFAULTS);
     expect(r.preset).toBeNull();
     expect(new Set(Object.values(r.sources))).toEqual(new Set(['default']));
-    expect(Object.keys(r.sources)).toHaveLength(33);
+    expect(Object.keys(r.sources)).toHaveLength(34);
   });
 
   it('preset over defaults', () => {
@@ -162,7 +162,7 @@ describe('configDiff', () => {
     const b = resolveConfig({ sets: ['model.kind=quadratic'] }).config;
     const diff = configDiff(DEFAULTS, b);
     expect(diff.map((d) => d.key)).toEqual([
-      'model.kind', 'model.hidden', 'model.n_layers', 'model.d_model', 'model.n_heads', 'model.d_head', 'model.d_mlp', 'model.act', 'model.layer_norm',
+      'model.kind', 'model.hidden', 'model.n_layers', 'model.d_model', 'model.n_heads', 'model.d_head', 'model.d_mlp', 'model.act', 'model.layer_norm', 'model.attn_bias',
     ]);
     expect(diff[0]).toEqual({ key: 'model.kind', from: 'transformer', to: 'quadratic' });
     expect(diff[1]).toEqual({ key: 'model.hidden', from: undefined, to: 512 });

@@ -11,7 +11,7 @@ describe('DEFAULTS', () => {
     expect(parsed).toEqual(DEFAULTS);
     // Every leaf the schema knows for the chosen kinds is present, and nothing else.
     const leaves = flattenKeys(RunConfigSchema, DEFAULTS);
-    expect(leaves).toHaveLength(33);
+    expect(leaves).toHaveLength(34);
     expect(leaves).toContain('optimizer.betas');
     expect(leaves).not.toContain('model.d_embed');
   });
@@ -20,7 +20,7 @@ describe('DEFAULTS', () => {
     expect(DEFAULTS).toEqual({
       task: { kind: 'modular', op: 'add', p: 113 },
       split: { train_fraction: 0.3, seed: 0, mode: 'python-random' },
-      model: { kind: 'transformer', n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, act: 'relu', layer_norm: false, init_scale: 1 },
+      model: { kind: 'transformer', n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 },
       optimizer: {
         kind: 'adamw', lr: 1e-3, weight_decay: 1.0, betas: [0.9, 0.98], eps: 1e-8, momentum: 0, nesterov: false,
         decoupled_weight_decay: true, linf_penalty: 0, warmup_steps: 10,

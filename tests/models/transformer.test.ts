@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../src/config/types.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { countParams, createModel } from '../../src/models/index.ts';
+import { countParams, createModel, trainedSpecs } from '../../src/models/index.ts';
 import { attendCausal } from '../../src/models/transformer.ts';
 import { transformerReference } from '../../src/models/transformer-reference.ts';
 import { Rng } from '../../src/rng.ts';
@@ -12,7 +12,7 @@ type TConfig = Extract<ModelConfig, { kind: 'transformer' }>;
 
 const P = 7;
 const DIMS = { d_vocab: P + 1, n_ctx: 3, d_vocab_out: P };
-const BASE: TConfig = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, act: 'relu', layer_norm: false, init_scale: 1 };
+const BASE: TConfig = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, act: 'relu', layer_norm: false, attn_bias: true, init_scale: 1 };
 const LONG = { d_vocab: 6, n_ctx: 5, d_vocab_out: 4 }; // random sequences: exercises n_ctx ≠ 3
 const VARIANTS: Record<string, { cfg: TConfig; dims: typeof DIMS }> = {
   'nanda (1 layer, relu, no LN)': { cfg: BASE, dims: DIMS },
@@ -68,10 +68,19 @@ describe('transformer parameters', () => {
     expect(countParams(m.specs)).toBe(14592 + 384 + 65536 + 384 + 128 + 131072 + 512 + 128 + 14464 + 113);
   });
 
+  it('without attn_bias (the spec\'s model) lists the attention biases as frozen: stored, not trained', () => {
+    const m = createModel({ ...BASE, attn_bias: false, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512 }, { d_vocab: 114, n_ctx: 3, d_vocab_out: 113 });
+    expect(m.specs.filter((s) => s.frozen).map((s) => s.name)).toEqual(['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O']);
+    // Nanda et al.'s parameter count: everything above but the 3·128 + 128 attention biases
+    expect(countParams(trainedSpecs(m.specs))).toBe(14592 + 384 + 65536 + 131072 + 512 + 128 + 14464 + 113);
+    expect(m.specs.map((s) => s.name)).toEqual(createModel({ ...BASE, attn_bias: true }, DIMS).specs.map((s) => s.name));
+  });
+
   it('rejects a bad config with the key and value', () => {
     expect(() => createModel({ ...BASE, n_heads: 0 }, DIMS)).toThrow(ConfigError);
     expect(() => createModel({ ...BASE, n_heads: 0 }, DIMS)).toThrow(/model\.n_heads.*got 0/);
     expect(() => createModel({ ...BASE, act: 'tanh' as 'relu' }, DIMS)).toThrow(/model\.act/);
+    expect(() => createModel({ ...BASE, attn_bias: 'no' as unknown as boolean }, DIMS)).toThrow(/model\.attn_bias/);
   });
 });
 

@@ -74,7 +74,7 @@ export function syntheticConfig(p: number, lr: number, wd: number, steps: number
   return {
     task: { kind: 'modular', op: 'add', p },
     split: { train_fraction: 0.3, seed: 0, mode: 'python-random' },
-    model: { kind: 'transformer', n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, act: 'relu', layer_norm: false, init_scale: 1 },
+    model: { kind: 'transformer', n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 },
     optimizer: { kind: 'adamw', lr, weight_decay: wd, betas: [0.9, 0.98], eps: 1e-8, momentum: 0, nesterov: false, decoupled_weight_decay: true, linf_penalty: 0, warmup_steps: 10 },
     training: { steps, batch_size: null, loss: 'cross-entropy', early_stop_after_grok: null, eval_every: 100, seed: 0 },
     checkpoints: { every: 100, log_spaced: 20 },

@@ -79,7 +79,7 @@ describe('run store', () => {
     const cases: [string, RegExp][] = [
       ['{"format": "groklens-run", "format_ver', /not valid JSON/],
       [JSON.stringify({ ...meta('x'), format: 'other' }), /format: expected "groklens-run", got "other"/],
-      [JSON.stringify({ ...meta('x'), format_version: 99 }), /format_version: .* reads version 1, the file is version 99/],
+      [JSON.stringify({ ...meta('x'), format_version: 99 }), /format_version: .* reads versions 1 and 2, the file is version 99/],
       [JSON.stringify({ ...meta('x'), config: undefined }), /config: missing/],
     ];
     for (const [text, problem] of cases) {
