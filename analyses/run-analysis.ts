@@ -11,7 +11,7 @@ import type { RunConfig } from '../src/config/types.ts';
 import { UserError } from '../src/errors.ts';
 import type { Model } from '../src/models/types.ts';
 import { loadRun } from '../src/run/session.ts';
-import type { RunMeta } from '../src/run/store.ts';
+import type { RunMeta, RunStore } from '../src/run/store.ts';
 import type { Dataset, Split } from '../src/tasks/index.ts';
 import { PACKAGE_VERSION } from '../src/version.ts';
 import { circuitResult } from './circuit.ts';
@@ -163,7 +163,8 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   const todo = steps.filter((s) => needed(s).length > 0);
   // ‖θ‖² as training logged it: the transition's V when the norms pass is not run.
   const loggedSqNorm = new Map(store.metrics().map((r) => [r.step, r.sq_norm]));
-  const analysis = (): AnalysisFile => assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes, loggedSqNorm);
+  const divergence = runDivergence(store);
+  const analysis = (): AnalysisFile => assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes, loggedSqNorm, divergence);
   let lastSave = performance.now();
   let done = 0;
   let stopped = false;
@@ -282,6 +283,7 @@ function assemble(
   warnings: AnalysisFile['warnings'],
   notes: string[],
   loggedSqNorm: Map<number, number>,
+  divergence: AnalysisFile['run']['divergence'] | null,
 ): AnalysisFile {
   const checkpoints = [...results.values()].sort((a, b) => a.step - b.step);
   const o = config.optimizer;
@@ -318,6 +320,7 @@ function assemble(
       seed: config.training.seed,
       backend: meta.backend.name,
       steps: config.training.steps,
+      ...(divergence ? { divergence } : {}),
     },
     options: { passes, key_freq_source: keyFreqSource, probe },
     group: grid?.view ?? groupView(config.task),
@@ -328,6 +331,17 @@ function assemble(
     warnings,
     updated_at: new Date().toISOString(),
   };
+}
+
+/** status.json's divergence record, if training found one (an unreadable status counts as none). */
+function runDivergence(store: RunStore): AnalysisFile['run']['divergence'] | null {
+  try {
+    const d = store.status().divergence;
+    if (!d || typeof d.step !== 'number') return null;
+    return { step: d.step, what: String(d.what), detail: String(d.detail), last_finite_checkpoint: typeof d.last_finite_checkpoint === 'number' ? d.last_finite_checkpoint : null };
+  } catch {
+    return null;
+  }
 }
 
 function emptySummary(note: string): AnalysisFile['summary'] {

@@ -159,6 +159,11 @@ export interface AnalysisFile {
     seed: number;
     backend: string;
     steps: number; // budget
+    /**
+     * Copied from status.json when training found a non-finite loss, gradient or weights (absent
+     * otherwise, and in files written before groklens 0.2.0).
+     */
+    divergence?: { step: number; what: string; detail: string; last_finite_checkpoint: number | null };
   };
   options: {
     passes: PassName[];

@@ -1,6 +1,7 @@
 /**
  * One optimiser step of a preset's model on its full training set, timed with the kernel wrappers
- * of src/backend/wasm-kernels.ts off and on, plus a per-kernel profile of the step.
+ * of src/backend/wasm-kernels.ts off and on, with the trainer's divergence watch off and on, plus a
+ * per-kernel profile of the step.
  *
  *   npx tsx bench/step.ts [--preset nanda-2023] [--backend wasm|cpu] [--threads N] [--steps 5] [--batch N]
  *                         [--detail KernelName | --matmuls]
@@ -14,6 +15,7 @@ import { useBackend } from '../src/backend/index.ts';
 import { installWasmKernelWrappers, uninstallWasmKernelWrappers } from '../src/backend/wasm-kernels.ts';
 import { createModel, trainedSpecs } from '../src/models/index.ts';
 import { createOptimizer } from '../src/optim/index.ts';
+import { DivergenceWatch } from '../src/run/divergence.ts';
 import { modelVariables } from '../src/run/train.ts';
 import { withShapes } from '../src/run/session.ts';
 import { Rng } from '../src/rng.ts';
@@ -53,12 +55,17 @@ console.log(
 
 function step(): void {
   tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => lossTensor(model, vars, input, labelTensors, cfg), varList);
+    const { value, grads } = tf.variableGrads(() => lossTensor(model, vars, input, labelTensors, cfg), varList);
+    watch?.observe(value, grads, stepCount++);
     optimizer.apply(vars, grads);
   });
   // Force completion so the next step's timing starts clean.
   vars[model.specs[0].name].dataSync();
 }
+
+// The trainer's divergence watch (src/run/divergence.ts): timed on and off below.
+let watch: DivergenceWatch | null = null;
+let stepCount = 0;
 
 function timeSteps(label: string): number {
   step(); // warm-up (operator creation, heap growth)
@@ -82,6 +89,21 @@ if (info.name === 'wasm') {
   console.log(`speed-up ×${(before / after).toFixed(2)}\n`);
 } else {
   timeSteps(`${info.name} backend`);
+}
+{
+  // Alternate off / on so that load drift hits both alike; the watch adds no read-back.
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    watch = null;
+    off.push(timeSteps('divergence watch off'));
+    watch = new DivergenceWatch();
+    on.push(timeSteps('divergence watch on'));
+    watch.dispose();
+    watch = null;
+  }
+  const med = (x: number[]) => x.sort((a, b) => a - b)[x.length >> 1];
+  console.log(`divergence watch: ${fmtMs(med(off))} → ${fmtMs(med(on))} ms/step (${(((med(on) - med(off)) / med(off)) * 100).toFixed(1)} %)\n`);
 }
 
 const profile = await tf.profile(() => step());

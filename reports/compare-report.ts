@@ -33,7 +33,8 @@ function differsTable(doc: Document, runs: CompareRun[], labels: RunLabels): HTM
 }
 
 function transitionTable(doc: Document, runs: CompareRun[]): HTMLElement {
-  const head = ['run', 'T_mem', 'T_grok 95 % / 99 %', 'delay', 'boundaries ①, ②, …', 'key frequencies', 'V_mem / V_post (log ratio)', 'c/(lr·wd)', 'final test acc'];
+  const diverged = runs.some((r) => r.input.analysis.run.divergence);
+  const head = ['run', 'T_mem', 'T_grok 95 % / 99 %', 'delay', 'boundaries ①, ②, …', 'key frequencies', 'V_mem / V_post (log ratio)', 'c/(lr·wd)', 'final test acc', ...(diverged ? ['diverged at'] : [])];
   const rows = runs.map((r) => {
     const a = r.input.analysis;
     const s = a.summary;
@@ -45,6 +46,7 @@ function transitionTable(doc: Document, runs: CompareRun[]): HTMLElement {
       a.key_frequencies.join(', ') || '–',
       f ? `${fmtNum(f.v_mem)} / ${fmtNum(f.v_post)} (${fmtNum(Math.log(f.v_mem / f.v_post))})` : '–',
       f ? fmtNum(f.c_over_lr_wd) : '–', fmtPct(last),
+      ...(diverged ? [a.run.divergence ? `step ${fmtStep(a.run.divergence.step)}` : '–'] : []),
     ];
     return el(doc, 'tr', {}, el(doc, 'td', {}, swatch(doc, r), r.label), ...cells.map((c, j) => el(doc, 'td', { class: j === 3 || j === 4 ? '' : 'num' }, c)));
   });

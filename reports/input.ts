@@ -93,6 +93,13 @@ export function checkAnalysis(a: AnalysisFile, file: string): void {
   if (!a || typeof a !== 'object') fail(file, '(root)', 'an object', a);
   if (a.format !== 'groklens-analysis') fail(file, 'format', '"groklens-analysis"', a.format);
   if (!a.run || typeof a.run !== 'object') fail(file, 'run', 'an object', a.run);
+  const d = a.run.divergence;
+  if (d !== undefined) {
+    if (!d || typeof d !== 'object') fail(file, 'run.divergence', 'an object', d);
+    if (!Number.isInteger(d.step) || d.step < 0) fail(file, 'run.divergence.step', 'a non-negative integer', d.step);
+    if (typeof d.detail !== 'string') fail(file, 'run.divergence.detail', 'a string', d.detail);
+    if (d.last_finite_checkpoint !== null && !Number.isInteger(d.last_finite_checkpoint)) fail(file, 'run.divergence.last_finite_checkpoint', 'an integer or null', d.last_finite_checkpoint);
+  }
   if (!a.options || !Array.isArray(a.options.passes)) fail(file, 'options.passes', 'an array of pass names', a.options?.passes);
   if (!Array.isArray(a.checkpoints)) fail(file, 'checkpoints', 'an array', a.checkpoints);
   if (!a.summary || typeof a.summary !== 'object') fail(file, 'summary', 'an object', a.summary);

@@ -33,6 +33,8 @@ export function transitionMarkers(a: AnalysisFile): { x: number; label: string; 
   const out: { x: number; label: string; title: string }[] = [];
   if (s.t_mem !== null) out.push({ x: s.t_mem, label: 'T_mem', title: `T_mem = step ${s.t_mem}: first checkpoint with train accuracy ≥ 99 %` });
   if (s.t_grok_95 !== null) out.push({ x: s.t_grok_95, label: 'T_grok', title: `T_grok = step ${s.t_grok_95}: first checkpoint with test accuracy ≥ 95 %` });
+  const d = a.run.divergence;
+  if (d && typeof d.step === 'number') out.push({ x: d.step, label: 'diverged', title: `diverged at step ${d.step}: ${d.detail}` });
   return out;
 }
 

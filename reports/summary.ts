@@ -86,6 +86,11 @@ export function summaryNodes(doc: Document, meta: RunMeta, analysis: AnalysisFil
   // How run.json was read (e.g. an older format) and the analysis' own notes, each once.
   const notes = [...(Array.isArray(meta.notes) ? meta.notes : []), ...(analysis.summary.notes ?? [])];
   for (const n of new Set(notes)) nodes.push(el(doc, 'p', { class: 'note' }, n));
+  const d = analysis.run.divergence;
+  if (d && typeof d.step === 'number') {
+    const kept = d.last_finite_checkpoint === null ? 'no checkpoint has finite weights' : `the last checkpoint with finite weights is step ${d.last_finite_checkpoint}`;
+    nodes.push(el(doc, 'div', { class: 'warn' }, el(doc, 'strong', {}, `Training diverged at step ${d.step}: `), `${d.detail}; ${kept}.`));
+  }
   if (analysis.warnings?.length) {
     nodes.push(el(doc, 'div', { class: 'warn' }, el(doc, 'strong', {}, `${analysis.warnings.length} analysis warning${analysis.warnings.length === 1 ? '' : 's'}:`),
       el(doc, 'ul', {}, ...analysis.warnings.map((w) => el(doc, 'li', {}, `${w.file}: ${w.problem}`)))));

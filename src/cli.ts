@@ -25,6 +25,7 @@ program
   .option('-n, --name <name>', 'run name (directory under --runs-dir); default: preset or file name + time')
   .option('--runs-dir <dir>', 'where new runs are created', 'runs')
   .option('-r, --resume <dir>', 'continue the run in <dir> from its last saved step')
+  .option('--on-divergence <what>', 'when the loss, a gradient or the weights stop being finite: stop (exit 3, keep the last finite checkpoint) or continue (record it and train on)', 'stop')
   .option('-q, --quiet', 'no progress bar')
   .addOption(backendOption())
   .action(async (file, opts) => {

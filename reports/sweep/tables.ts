@@ -38,7 +38,7 @@ export function sweepKeyNumbers(agg: SweepAggregate): KeyNumber[] {
   const p = agg.predictor;
   return [
     { label: 'runs', value: String(agg.runs.length), detail: `${c.grokked} grokked, ${c.memorised} memorised only, ${c['not-memorised']} failed to memorise` },
-    { label: 'failed / unfinished', value: `${c.failed} / ${c.unfinished}`, detail: 'shown in every table and list' },
+    { label: 'diverged / failed / unfinished', value: `${c.diverged} / ${c.failed} / ${c.unfinished}`, detail: 'shown in every table and list, never fitted' },
     { label: 'T_grok vs 1/wd', value: wd?.fit ? `R² ${fmtNum(wd.fit.r2)}` : '–', detail: wd?.fit ? `slope ${fmtNum(wd.fit.slope)} steps, n ${wd.fit.n}; paper R² 0.97` : (wd?.note ?? 'no fit') },
     { label: 'delay vs norm law', value: law?.fit ? `r ${fmtNum(law.fit.pearson_r)}` : '–', detail: law?.fit ? `slope ${fmtNum(law.fit.slope)}, n ${law.fit.n}; paper r 0.91` : (law?.note ?? 'no fit') },
     { label: 'delay predictor error', value: p.mean_abs_pct_error === null ? '–' : `${fmtNum(p.mean_abs_pct_error)} %`, detail: `mean over ${p.rows.length} run${p.rows.length === 1 ? '' : 's'} at k = ${p.horizon}; paper 34.6 %` },
@@ -81,7 +81,7 @@ function diffCell(doc: Document, diff: ConfigChange[] | undefined, short: Map<st
 function statusCell(doc: Document, r: RunAggregate): HTMLElement {
   const s = OUTCOME_STYLE[r.outcome];
   const mark = el(doc, 'span', { 'aria-hidden': 'true', style: `display:inline-block;width:9px;height:9px;margin-right:5px;border:1px solid ${s.colour};background:${s.colour}` });
-  const why = r.outcome === 'failed' || r.outcome === 'unfinished' ? el(doc, 'div', { class: 'sub' }, `${r.state}: ${r.reason}`) : null;
+  const why = r.outcome === 'failed' || r.outcome === 'unfinished' || r.outcome === 'diverged' ? el(doc, 'div', { class: 'sub' }, `${r.state}: ${r.reason}`) : null;
   return el(doc, 'td', {}, mark, s.label, why);
 }
 

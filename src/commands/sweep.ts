@@ -81,7 +81,7 @@ export async function sweepRunCommand(file: string, opts: SweepRunOpts): Promise
   try {
     const result = await exec.done;
     out.stop();
-    const parts = [`${result.finished.length} finished`, `${result.failed.length} failed`, `${result.interrupted.length} interrupted`, `${result.skipped.length} skipped`];
+    const parts = [`${result.finished.length} finished`, `${result.diverged.length} diverged`, `${result.failed.length} failed`, `${result.interrupted.length} interrupted`, `${result.skipped.length} skipped`];
     process.stdout.write(`${label}: ${parts.join(', ')}\n`);
     for (const f of result.failed) process.stdout.write(`  failed ${f.id}: ${lastLine(f.error)}\n`);
     const failedBefore = result.skipped.filter((s) => s.reason.startsWith('failed'));
@@ -117,14 +117,14 @@ function sweepProgress(label: string, sweepDir: string, quiet: boolean, totals: 
     if (!quiet) process.stderr.write(line + '\n');
   };
   const summary = () => {
-    const c = { done: 0, running: 0, failed: 0, pending: 0 };
+    const c: Record<SweepRunState, number> = { done: 0, running: 0, failed: 0, diverged: 0, pending: 0 };
     for (const s of states.values()) c[s]++;
     const env = localEnvironment();
     const steps = [...states].filter(([, s]) => s === 'running').map(([id]) => {
       const r = runState(sweepDir, id, env);
       return `${id} ${r.step ?? 0}/${totals.get(id)}`;
     });
-    return `${label}: ${c.done} done · ${c.running} running · ${c.failed} failed · ${c.pending} pending` + (steps.length ? ` | ${steps.join(', ')}` : '');
+    return `${label}: ${c.done} done · ${c.running} running · ${c.failed} failed · ${c.diverged} diverged · ${c.pending} pending` + (steps.length ? ` | ${steps.join(', ')}` : '');
   };
   const timer = setInterval(() => {
     if (tty) {
@@ -142,7 +142,7 @@ function sweepProgress(label: string, sweepDir: string, quiet: boolean, totals: 
       states.set(e.id, 'running');
       log(`${e.action === 'resume' ? 'resume' : 'start '} ${e.id}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
     } else {
-      states.set(e.id, e.outcome === 'finished' ? 'done' : e.outcome === 'failed' ? 'failed' : 'pending');
+      states.set(e.id, e.outcome === 'finished' ? 'done' : e.outcome === 'failed' || e.outcome === 'diverged' ? e.outcome : 'pending');
       log(`${e.outcome.padEnd(11)} ${e.id}${e.error ? `: ${lastLine(e.error)}` : ''}   [${summary().split(': ').slice(1).join(': ').split(' | ')[0]}]`);
     }
   };

@@ -2,6 +2,7 @@ import { useBackend } from '../backend/index.ts';
 import { resolveConfig } from '../config/load.ts';
 import type { BackendName } from '../config/types.ts';
 import { UserError } from '../errors.ts';
+import { EXIT_DIVERGED } from '../run/divergence.ts';
 import { RunStore } from '../run/store.ts';
 import { defaultRunName, resumeRun, startRun, type SessionResult } from '../run/session.ts';
 import { interruptFlag, trainingProgress } from './progress.ts';
@@ -14,12 +15,16 @@ export interface TrainOpts {
   resume?: string;
   quiet?: boolean;
   backend: BackendName;
+  onDivergence?: string;
 }
+
 
 export async function trainCommand(file: string | undefined, opts: TrainOpts): Promise<SessionResult> {
   if (opts.resume && (file || opts.preset || opts.set.length || opts.name)) {
     throw new UserError('--resume takes the run directory only: its config is read from run.json (no config file, --preset, --set or --name)');
   }
+  const onDivergence = opts.onDivergence ?? 'stop';
+  if (onDivergence !== 'stop' && onDivergence !== 'continue') throw new UserError(`--on-divergence: expected 'stop' or 'continue', got '${onDivergence}'`);
   // Resolve the config before loading any backend, so a typo fails in milliseconds.
   const resolved = opts.resume ? null : resolveConfig({ preset: opts.preset, file, sets: opts.set });
   if (opts.resume) RunStore.open(opts.resume); // same for a directory that is not a run
@@ -30,7 +35,7 @@ export async function trainCommand(file: string | undefined, opts: TrainOpts): P
   const hooks = { onProgress: progress.update, shouldStop: interrupt.requested, log: progress.log };
   try {
     const result = opts.resume
-      ? await resumeRun({ dir: opts.resume, backend, hooks })
+      ? await resumeRun({ dir: opts.resume, backend, hooks, onDivergence })
       : await startRun({
           config: resolved!.config,
           name: opts.name ?? defaultRunName(opts.preset, file, new Date()),
@@ -38,10 +43,20 @@ export async function trainCommand(file: string | undefined, opts: TrainOpts): P
           preset: resolved!.preset ?? null,
           backend,
           hooks,
+          onDivergence,
         });
     progress.stop();
     printTimeline(result);
-    if (result.state === 'interrupted') {
+    if (result.divergence) {
+      const d = result.divergence;
+      const kept = result.lastFiniteCheckpoint === null ? 'no finite checkpoint' : `last finite checkpoint: step ${result.lastFiniteCheckpoint}`;
+      process.stderr.write(
+        onDivergence === 'stop'
+          ? `diverged at step ${d.step}: ${d.detail}; stopped (${kept}; status.json state "diverged"). Try a smaller optimizer.lr.\n`
+          : `diverged at step ${d.step}: ${d.detail}; trained on as asked (--on-divergence continue); ${kept}\n`,
+      );
+      process.exitCode = result.state === 'interrupted' ? 130 : EXIT_DIVERGED;
+    } else if (result.state === 'interrupted') {
       process.stderr.write(`stopped at step ${result.step}; continue with: groklens train --resume ${result.dir}\n`);
       process.exitCode = 130;
     }

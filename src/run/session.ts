@@ -14,7 +14,7 @@ import { buildDataset, describeTask, type Dataset, type Split } from '../tasks/i
 import { makeSplit } from '../tasks/split.ts';
 import { PACKAGE_VERSION, RUN_FORMAT_VERSION } from '../version.ts';
 import { RunStore, type MetricsRow, type NamedTensors, type RunMeta } from './store.ts';
-import { train, type Progress, type TrainResult } from './train.ts';
+import { train, type OnDivergence, type Progress, type TrainResult } from './train.ts';
 
 export interface SessionHooks {
   onProgress?: (p: Progress) => void;
@@ -38,6 +38,7 @@ export async function startRun(opts: {
   preset: string | null;
   backend: BackendInfo;
   hooks?: SessionHooks;
+  onDivergence?: OnDivergence;
 }): Promise<SessionResult> {
   const { config, backend } = opts;
   if (!/^[A-Za-z0-9._+=-][A-Za-z0-9._+=@-]*$/.test(opts.name) || opts.name === '.' || opts.name === '..') {
@@ -76,7 +77,7 @@ export async function startRun(opts: {
   try {
     const result = await train({
       store, config, model, optimizer, dataset, split, params, startStep: 0, priorMetrics: [], wallTimeOffset: 0,
-      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now,
+      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now, onDivergence: opts.onDivergence,
     });
     return { ...result, dir, name: opts.name, resumedFrom: null };
   } catch (e) {
@@ -118,11 +119,18 @@ export function withShapes(model: Model, flat: Record<string, Float32Array>): Na
 }
 
 /** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */
-export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks }): Promise<SessionResult> {
+export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks; onDivergence?: OnDivergence }): Promise<SessionResult> {
   const { store, meta, config, dataset, split, model } = loadRun(opts.dir);
   const status = store.status();
-  if (status.state === 'finished') {
-    throw new UserError(`${opts.dir}: this run already finished at step ${status.final_step}; nothing to resume`);
+  if (status.state === 'finished' || (status.state === 'diverged' && status.final_step !== null)) {
+    throw new UserError(`${opts.dir}: this run already ${status.state === 'finished' ? 'finished' : 'trained through its divergence to the end'} at step ${status.final_step}; nothing to resume`);
+  }
+  const d = status.divergence;
+  if (d && d.on_divergence === 'stop' && opts.onDivergence !== 'continue') {
+    throw new UserError(
+      `${opts.dir}: this run diverged at step ${d.step} (${d.detail}); resuming from step ${status.step} would replay the same updates and diverge again. ` +
+        `Start a new run with a smaller optimizer.lr (or a longer optimizer.warmup_steps), or resume with --on-divergence continue to train on through it`,
+    );
   }
   if (meta.backend.name !== opts.backend.name) {
     opts.hooks?.log?.(`warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`);
@@ -139,6 +147,7 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
       store, config, model, optimizer, dataset, split, params: resume.params, startStep: resume.step,
       priorMetrics: prior as MetricsRow[], wallTimeOffset: resume.wall_time,
       onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now,
+      onDivergence: opts.onDivergence, priorDivergence: d && d.on_divergence === 'continue' ? d : null,
     });
     return { ...result, dir: opts.dir, name: meta.name, resumedFrom: resume.step };
   } catch (e) {

@@ -17,6 +17,7 @@ import { FormatError, UserError } from '../errors.ts';
 import { appendLineDurable, readJsonlTolerant, removeStaleTemps, writeFileAtomic } from '../io/atomic.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import type { ParamSpec } from '../models/types.ts';
+import type { DivergenceRecord } from './divergence.ts';
 import type { Split } from '../tasks/types.ts';
 import { CHECKPOINT_FORMAT_VERSION, READABLE_RUN_FORMAT_VERSIONS, RUN_FORMAT_VERSION } from '../version.ts';
 
@@ -41,11 +42,13 @@ export interface RunMeta {
 
 export interface RunStatus {
   format_version: number;
-  state: 'running' | 'finished' | 'interrupted' | 'failed';
+  state: 'running' | 'finished' | 'interrupted' | 'failed' | 'diverged';
   step: number; // last step whose checkpoint and resume state are on disk
   final_step: number | null;
   checkpoints: number[];
   error?: string;
+  /** Set once the loss, a gradient or the weights went non-finite (see src/run/divergence.ts). */
+  divergence?: DivergenceRecord;
   updated_at: string;
 }
 

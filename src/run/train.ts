@@ -9,6 +9,7 @@ import { trainedSpecs, type Model, type PreparedInput } from '../models/types.ts
 import type { Optimizer } from '../optim/types.ts';
 import { Rng } from '../rng.ts';
 import type { Dataset, Split } from '../tasks/types.ts';
+import { DivergenceWatch, firstNonFinite, type Divergence, type DivergenceRecord } from './divergence.ts';
 import { CheckpointSchedule } from './schedule.ts';
 import type { MetricsRow, NamedTensors, RunStore } from './store.ts';
 import { lossTensor, evaluate, type LabelTensors, makeLabelTensors } from './objective.ts';
@@ -38,11 +39,24 @@ export interface TrainArgs {
   shouldStop?: () => boolean;
   /** Clock in seconds; injected so the core never reads the wall clock itself. */
   now: () => number;
+  /**
+   * When the loss, a gradient or the weights stop being finite: 'stop' (default) ends the run
+   * there, keeping the last finite checkpoint and resume state; 'continue' records it and trains
+   * on, writing whatever the weights become.
+   */
+  onDivergence?: OnDivergence;
+  /** A divergence recorded before a resume (status.json), kept when continuing through it. */
+  priorDivergence?: DivergenceRecord | null;
 }
 
+export type OnDivergence = 'stop' | 'continue';
+
 export interface TrainResult {
-  state: 'finished' | 'interrupted';
-  step: number;
+  state: 'finished' | 'interrupted' | 'diverged';
+  step: number; // last step saved (checkpoint and resume state on disk)
+  /** The first non-finite loss, gradient or weights; null if none. */
+  divergence: Divergence | null;
+  lastFiniteCheckpoint: number | null;
   firstGrokStep: number | null; // first eval step with test accuracy ≥ 0.95
   memStep: number | null; // first eval step with train accuracy ≥ 0.99
 }
@@ -83,6 +97,9 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   const { steps, batch_size, early_stop_after_grok, eval_every, seed } = config.training;
   const schedule = new CheckpointSchedule(config.checkpoints.every, config.checkpoints.log_spaced);
   const { vars, varList } = modelVariables(model, a.params);
+  const onDivergence = a.onDivergence ?? 'stop';
+  const watch = new DivergenceWatch();
+  if (a.priorDivergence) watch.note(a.priorDivergence);
 
   const trainSet = makeBatch(model, dataset, config, split.train);
   const testSet = makeBatch(model, dataset, config, split.test);
@@ -104,21 +121,40 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
     for (const { name, shape } of model.specs) out[name] = { shape, data: vars[name].dataSync() as Float32Array };
     return out;
   };
-  const save = (step: number, checkpoints: number[]) => {
+  let lastFinite: number | null = null; // last checkpoint step known to hold finite weights
+  /** Write checkpoint + resume state; false (nothing written) when stopping at a divergence. */
+  const save = (step: number, checkpoints: number[]): boolean => {
     const params = snapshot();
+    const bad = firstNonFinite(params);
+    if (bad !== null) watch.note({ step, what: 'weights', detail: `the weights after step ${step} are not finite (${bad})` });
+    if (stopAt()) return false;
+    if (bad === null) lastFinite = step;
     store.writeCheckpoint(step, params, model.specs);
     store.writeResume({ step, params, optimizer: optimizer.getState(), wall_time: wall() }, model.specs);
     if (!checkpoints.includes(step)) checkpoints.push(step);
+    return true;
   };
+  /** A divergence seen so far, when the run is to stop at it. */
+  const stopAt = (): Divergence | null => (onDivergence === 'stop' ? watch.check() : null);
   const record = (step: number) => {
     const m = evaluate(model, vars, trainSet, testSet, config);
+    const bad = (Object.entries(m) as [string, number][]).find(([, v]) => !Number.isFinite(v));
+    if (bad) watch.note({ step, what: 'evaluation', detail: `${bad[0]} after step ${step} is ${bad[1]}` });
+    if (stopAt()) return; // the row would only say NaN; status.json says what happened
     const row: MetricsRow = { step, ...m, lr: optimizer.currentLr(), wall_time: round(wall(), 3) };
     store.appendMetrics(row);
     note(row);
     last = row;
   };
-  const status = store.status();
+  const statusFields = () => {
+    const d = watch.check();
+    return d ? { divergence: { ...d, last_finite_checkpoint: lastFinite, on_divergence: onDivergence } } : {};
+  };
+  // A divergence on record is re-found by the watch (prior, or replayed), never carried blindly.
+  const { divergence: _previous, ...status } = store.status();
+  void _previous;
   const checkpoints = status.checkpoints.filter((s) => s <= a.startStep);
+  if (a.startStep > 0) lastFinite = a.priorDivergence ? a.priorDivergence.last_finite_checkpoint : a.startStep;
 
   try {
     let step = a.startStep;
@@ -138,6 +174,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
       if (a.now() - lastYield >= 0.05) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = a.now();
+        if (stopAt()) break; // a cheap read, at most every 50 ms
       }
       if (a.shouldStop?.()) {
         state = 'interrupted';
@@ -146,7 +183,8 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
       tf.tidy(() => {
         const batch = fullBatch ? null : makeBatch(model, dataset, config, batchIndices(split.train, batch_size!, seed, step));
         const { input, labels } = batch ?? trainSet;
-        const { grads } = tf.variableGrads(() => lossTensor(model, vars, input, labels, config), varList);
+        const { value, grads } = tf.variableGrads(() => lossTensor(model, vars, input, labels, config), varList);
+        watch.observe(value, grads, step);
         optimizer.apply(vars, grads);
         batch?.dispose();
       });
@@ -159,9 +197,10 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
       const done = step === steps || (early_stop_after_grok !== null && firstGrokStep !== null && step >= firstGrokStep + early_stop_after_grok);
       if (done && !evaluated) record(step);
       if (schedule.has(step) || done) {
-        save(step, checkpoints);
-        store.writeStatus({ ...status, state: 'running', step, checkpoints, updated_at: new Date().toISOString() });
+        if (!save(step, checkpoints)) break;
+        store.writeStatus({ ...status, state: 'running', step, checkpoints, ...statusFields(), updated_at: new Date().toISOString() });
       }
+      if (stopAt()) break;
       const t = a.now();
       if (t - lastTick >= 0.5 || done) {
         stepsPerSec = (step - lastTickStep) / Math.max(t - lastTick, 1e-9);
@@ -175,16 +214,22 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
       if (last?.step !== step) record(step);
       save(step, checkpoints);
     }
+    const divergence = watch.check();
+    const stopped = divergence !== null && onDivergence === 'stop';
+    const saved = stopped ? checkpoints.at(-1) ?? 0 : step; // stopping: what is on disk
+    if (divergence) state = state === 'interrupted' && !stopped ? 'interrupted' : 'diverged';
     store.writeStatus({
       ...status,
       state,
-      step,
-      final_step: state === 'finished' ? step : null,
+      step: saved,
+      final_step: state === 'finished' || (state === 'diverged' && !stopped) ? step : null,
       checkpoints,
+      ...statusFields(),
       updated_at: new Date().toISOString(),
     });
-    return { state, step, firstGrokStep, memStep };
+    return { state, step: saved, firstGrokStep, memStep, divergence, lastFiniteCheckpoint: lastFinite };
   } finally {
+    watch.dispose();
     trainSet.dispose();
     testSet.dispose();
     for (const v of Object.values(vars)) v.dispose();

@@ -33,7 +33,7 @@ export interface RunInput {
   analysis: { contraction_c: number | null; key_frequencies: number[] | null } | null;
 }
 
-export type RunOutcome = 'grokked' | 'memorised' | 'not-memorised' | 'failed' | 'unfinished';
+export type RunOutcome = 'grokked' | 'memorised' | 'not-memorised' | 'diverged' | 'failed' | 'unfinished';
 
 export interface RunAggregate extends Transitions {
   id: string;
@@ -106,7 +106,7 @@ export function aggregateRun(input: RunInput): RunAggregate {
   const budget = r.config.training.steps;
   const grokked = t.t_grok_95 !== null && t.t_grok_95 <= budget;
   const outcome: RunOutcome =
-    r.state === 'failed' ? 'failed' : grokked ? 'grokked' : r.state !== 'done' ? 'unfinished' : t.t_mem !== null ? 'memorised' : 'not-memorised';
+    r.state === 'failed' ? 'failed' : r.state === 'diverged' ? 'diverged' : grokked ? 'grokked' : r.state !== 'done' ? 'unfinished' : t.t_mem !== null ? 'memorised' : 'not-memorised';
 
   let c: number | null = null;
   let c_source: RunAggregate['c_source'] = null;
@@ -151,6 +151,8 @@ export function whyNoGrok(r: RunAggregate): string {
   switch (r.outcome) {
     case 'failed':
       return `run failed: ${r.reason}`;
+    case 'diverged':
+      return `run ${r.reason}`;
     case 'unfinished':
       return `not finished (${r.state}: ${r.reason})`;
     case 'not-memorised':
@@ -226,7 +228,7 @@ export function fitSection(spec: FitSpec, runs: readonly RunAggregate[], bootstr
 export function aggregateSweep(name: string, inputs: readonly RunInput[], opts: AggregateOptions = DEFAULT_AGGREGATE_OPTIONS): SweepAggregate {
   const runs = inputs.map(aggregateRun);
   const scheduled = inputs.map((r) => ({ ...r, rows: scheduledRows(r.rows, r.config) }));
-  const counts: Record<RunOutcome, number> = { grokked: 0, memorised: 0, 'not-memorised': 0, failed: 0, unfinished: 0 };
+  const counts: Record<RunOutcome, number> = { grokked: 0, memorised: 0, 'not-memorised': 0, diverged: 0, failed: 0, unfinished: 0 };
   for (const r of runs) counts[r.outcome]++;
   const keyCounts: Record<string, number> = {};
   for (const r of runs) for (const k of r.key_frequencies ?? []) keyCounts[k] = (keyCounts[k] ?? 0) + 1;

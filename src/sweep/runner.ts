@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { BackendName } from '../config/types.ts';
 import { configDiff } from '../config/load.ts';
 import { UserError } from '../errors.ts';
+import { EXIT_DIVERGED } from '../run/divergence.ts';
 import type { ExpandedSweep, SweepRun } from './expand.ts';
 import { inShard, type Shard } from './shard.ts';
 import { localEnvironment, runState, STALE_AFTER_MS, type Environment, type NextAction, type RunState } from './status.ts';
@@ -42,10 +43,12 @@ export interface RunnerOptions {
 export type SweepEvent =
   | { kind: 'plan'; share: RunState[]; todo: { id: string; action: NextAction }[] }
   | { kind: 'start'; id: string; action: NextAction; attempt: number }
-  | { kind: 'end'; id: string; outcome: 'finished' | 'interrupted' | 'failed'; error: string | null };
+  | { kind: 'end'; id: string; outcome: 'finished' | 'interrupted' | 'failed' | 'diverged'; error: string | null };
 
 export interface SweepOutcome {
   finished: string[];
+  /** Runs whose loss went non-finite: an outcome of the experiment, never retried as a failure. */
+  diverged: string[];
   interrupted: string[];
   failed: { id: string; error: string }[];
   /** Runs of this share not launched: done before, running elsewhere, failed before (no retry), or stopped. */
@@ -95,7 +98,7 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
 
   const queue = [...plan.todo];
   const active = new Map<string, { child: ChildProcess; attempt: SweepAttempt }>();
-  const outcome: SweepOutcome = { finished: [], interrupted: [], failed: [], skipped: [...plan.skipped], stopped: false };
+  const outcome: SweepOutcome = { finished: [], diverged: [], interrupted: [], failed: [], skipped: [...plan.skipped], stopped: false };
   const killAll = () => {
     for (const { child } of active.values()) child.kill('SIGTERM');
   };
@@ -181,6 +184,7 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
       active.delete(run.id);
       if (state === 'finished') outcome.finished.push(run.id);
       else if (state === 'interrupted') outcome.interrupted.push(run.id);
+      else if (state === 'diverged') outcome.diverged.push(run.id);
       else outcome.failed.push({ id: run.id, error: error! });
       opts.onEvent?.({ kind: 'end', id: run.id, outcome: state, error });
       pump();
@@ -212,14 +216,16 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
 }
 
 /** How an attempt ended, from the exit and the run's own status. */
-function endState(dir: string, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | null): 'finished' | 'interrupted' | 'failed' {
+function endState(dir: string, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | null): 'finished' | 'interrupted' | 'failed' | 'diverged' {
   if (spawnError) return 'failed';
   if (signal !== null) return INTERRUPT_SIGNALS.has(signal) ? 'interrupted' : 'failed';
   if (code === 130) return 'interrupted';
-  if (code !== 0) return 'failed';
+  if (code !== 0 && code !== EXIT_DIVERGED) return 'failed';
   const status = join(dir, 'status.json');
   try {
-    return existsSync(status) && JSON.parse(readFileSync(status, 'utf8')).state === 'finished' ? 'finished' : 'failed';
+    const state = existsSync(status) ? JSON.parse(readFileSync(status, 'utf8')).state : null;
+    if (code === EXIT_DIVERGED) return state === 'diverged' ? 'diverged' : 'failed';
+    return state === 'finished' ? 'finished' : 'failed';
   } catch {
     return 'failed';
   }

@@ -18,7 +18,7 @@ import type { RunConfig } from '../config/types.ts';
 import type { RunStatus } from '../run/store.ts';
 import { readAttempt, runDir, type SweepAttempt } from './store.ts';
 
-export type SweepRunState = 'done' | 'running' | 'failed' | 'pending';
+export type SweepRunState = 'done' | 'running' | 'failed' | 'diverged' | 'pending';
 
 /** What a worker would do with the run: nothing, train it from scratch, or continue it. */
 export type NextAction = 'none' | 'start' | 'resume' | 'restart';
@@ -86,6 +86,8 @@ export function runState(sweepDir: string, id: string, env: Environment): RunSta
   const continueAction: NextAction = meta === null ? 'start' : existsSync(join(dir, 'resume.safetensors')) ? 'resume' : 'restart';
 
   if (status?.state === 'finished') return { ...base, state: 'done', reason: `finished at step ${status.final_step ?? status.step}`, action: 'none' };
+  // An outcome, not an error: retrying would replay the same updates.
+  if (status?.state === 'diverged') return { ...base, state: 'diverged', reason: `diverged at step ${status.divergence?.step ?? status.step}${status.divergence ? ` (${status.divergence.what} not finite)` : ''}`, action: 'none' };
   if (attempt && workerAlive(attempt, env)) {
     const where = attempt.host === env.host ? `pid ${attempt.pid}` : `host ${attempt.host}, pid ${attempt.pid}`;
     return { ...base, state: 'running', reason: `${attempt.action === 'resume' ? 'resumed' : 'started'} ${attempt.started_at} (${where})`, action: 'none' };
@@ -113,11 +115,12 @@ export interface SweepCounts {
   done: number;
   running: number;
   failed: number;
+  diverged: number;
   pending: number;
 }
 
 export function countStates(states: readonly { state: SweepRunState }[]): SweepCounts {
-  const c: SweepCounts = { done: 0, running: 0, failed: 0, pending: 0 };
+  const c: SweepCounts = { done: 0, running: 0, failed: 0, diverged: 0, pending: 0 };
   for (const s of states) c[s.state]++;
   return c;
 }

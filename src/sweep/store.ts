@@ -51,7 +51,7 @@ export interface SweepManifest {
 export interface SweepAttempt {
   attempt: number; // 1 for the first, counting every launch
   action: 'start' | 'resume' | 'restart';
-  state: 'running' | 'finished' | 'interrupted' | 'failed';
+  state: 'running' | 'finished' | 'interrupted' | 'failed' | 'diverged';
   host: string;
   pid: number | null; // the worker (child) process
   started_at: string;

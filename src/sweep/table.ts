@@ -21,7 +21,7 @@ export function num(x: number | null | undefined): string {
 }
 
 export function statusTable(states: readonly RunState[]): string {
-  const order = { failed: 0, running: 1, pending: 2, done: 3 } as const;
+  const order = { failed: 0, diverged: 1, running: 2, pending: 3, done: 4 } as const;
   const sorted = [...states].sort((a, b) => order[a.state] - order[b.state]);
   return textTable(
     ['run', 'state', 'step', 'reason'],
@@ -31,7 +31,7 @@ export function statusTable(states: readonly RunState[]): string {
 
 export function countsLine(states: readonly RunState[]): string {
   const c = countStates(states);
-  return `${states.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.pending} pending`;
+  return `${states.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.diverged} diverged, ${c.pending} pending`;
 }
 
 function fitLine(f: FitSection): string {
@@ -51,7 +51,7 @@ export function reportText(a: SweepAggregate): string {
   const c = a.counts;
   const p = a.predictor;
   const lines = [
-    `sweep ${a.sweep}: ${a.runs.length} runs: ${c.grokked} grokked, ${c.memorised} memorised only, ${c['not-memorised']} never memorised, ${c.failed} failed, ${c.unfinished} unfinished`,
+    `sweep ${a.sweep}: ${a.runs.length} runs: ${c.grokked} grokked, ${c.memorised} memorised only, ${c['not-memorised']} never memorised, ${c.diverged} diverged, ${c.failed} failed, ${c.unfinished} unfinished`,
     '',
     table,
     '',

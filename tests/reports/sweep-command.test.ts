@@ -41,7 +41,7 @@ describe('groklens sweep report', () => {
     writeSyntheticSweep(dir);
     const { out } = await capture(() => sweepReportCommand(dir, { resamples: '200' }));
     const html = join(dir, 'report.html');
-    expect(out).toMatch(/^sweep fixture: 16 runs: 6 grokked, 1 memorised only, 7 never memorised, 1 failed, 1 unfinished/);
+    expect(out).toMatch(/^sweep fixture: 16 runs: 6 grokked, 1 memorised only, 7 never memorised, 0 diverged, 1 failed, 1 unfinished/);
     expect(out).toMatch(new RegExp(`\\nwrote ${escapeRe(join(dir, 'aggregate.json'))}\\nwrote ${escapeRe(html)} \\(\\d+ kB\\)\\n$`));
     const doc = new JSDOM(readFileSync(html, 'utf8')).window.document;
     expect(doc.querySelector('h1')!.textContent).toBe('Sweep fixture');

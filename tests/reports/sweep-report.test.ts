@@ -103,7 +103,7 @@ describe('phase diagram', () => {
   it('has one square per run, classed by outcome, with the counts of the aggregate', () => {
     expect(squares.length).toBe(agg.runs.length);
     for (const [outcome, n] of Object.entries(agg.counts)) expect(fig.querySelectorAll(`g.run-${outcome}`).length, outcome).toBe(n);
-    expect(agg.counts).toEqual({ grokked: 6, memorised: 1, 'not-memorised': 7, failed: 1, unfinished: 1 });
+    expect(agg.counts).toEqual({ grokked: 6, memorised: 1, 'not-memorised': 7, diverged: 0, failed: 1, unfinished: 1 });
   });
 
   it('colours grokked runs by delay: shortest at the dark end of viridis, longest at the bright end', () => {

@@ -96,7 +96,7 @@ describe('aggregateSweep', () => {
     expect(agg.runs.map((r) => [r.id, r.outcome])).toEqual([
       ['wd=0.5', 'grokked'], ['wd=1', 'grokked'], ['wd=2', 'grokked'], ['wd=4', 'grokked'], ['wd=0.1', 'memorised'], ['broken', 'failed'],
     ]);
-    expect(agg.counts).toEqual({ grokked: 4, memorised: 1, 'not-memorised': 0, failed: 1, unfinished: 0 });
+    expect(agg.counts).toEqual({ grokked: 4, memorised: 1, 'not-memorised': 0, diverged: 0, failed: 1, unfinished: 0 });
     expect(agg.runs.map((r) => r.t_grok_95)).toEqual([2100, 1100, 600, 350, null, null]);
   });
 

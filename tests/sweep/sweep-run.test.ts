@@ -125,14 +125,14 @@ describe('groklens sweep, end to end', () => {
     expect(existsSync(runPath(A, FAILING, 'run.json'))).toBe(false);
 
     const status = await cli(['sweep', 'status', join(A, 'tiny')]);
-    expect(status.stdout).toContain('4 runs: 3 done, 0 running, 1 failed, 0 pending');
+    expect(status.stdout).toContain('4 runs: 3 done, 0 running, 1 failed, 0 diverged, 0 pending');
     expect(status.stdout).toMatch(/wd=2_frac=0\.005_seed=0\s+failed\s+-\s+groklens: config: split\.train_fraction: 0\.005 of 121 examples/);
 
     // Third pass: nothing left to do; finished runs are not touched, the failure is not retried.
     const before = IDS.map((id) => attempt(A, id));
     const third = await runSweep(A, ['--jobs', '2']);
     expect(third.code).toBe(1);
-    expect(third.stdout).toContain('sweep tiny: 0 finished, 0 failed, 0 interrupted, 4 skipped');
+    expect(third.stdout).toContain('sweep tiny: 0 finished, 0 diverged, 0 failed, 0 interrupted, 4 skipped');
     expect(IDS.map((id) => attempt(A, id))).toEqual(before);
   });
 
@@ -143,9 +143,9 @@ describe('groklens sweep, end to end', () => {
     ]);
     // shard 0 owns runs 0 and 2, shard 1 owns runs 1 and 3 (the failing one)
     expect(s0.code, s0.stderr).toBe(0);
-    expect(s0.stdout).toContain('sweep tiny [shard 0/2]: 2 finished, 0 failed, 0 interrupted, 0 skipped');
+    expect(s0.stdout).toContain('sweep tiny [shard 0/2]: 2 finished, 0 diverged, 0 failed, 0 interrupted, 0 skipped');
     expect(s1.code, s1.stderr).toBe(1);
-    expect(s1.stdout).toContain('sweep tiny [shard 1/2]: 1 finished, 1 failed, 0 interrupted, 0 skipped');
+    expect(s1.stdout).toContain('sweep tiny [shard 1/2]: 1 finished, 0 diverged, 1 failed, 0 interrupted, 0 skipped');
     expect(readFileSync(join(B, 'tiny', 'manifest.json'), 'utf8')).toBe(readFileSync(join(A, 'tiny', 'manifest.json'), 'utf8'));
 
     // Every checkpoint of the uninterrupted runs is in A, byte for byte (A also holds the
