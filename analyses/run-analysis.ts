@@ -103,23 +103,39 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   if (steps.length === 0) throw new UserError(`${store.checkpointsDir}: no checkpoints to analyse`);
   for (const s of [...results.keys()]) if (!steps.includes(s)) results.delete(s); // e.g. dropped on resume
   const load = (step: number): Params | null => {
+    const file = store.checkpointPath(step);
     try {
       const t = store.readCheckpoint(step, model.specs);
+      const problem = unusableWeights(t);
+      if (problem) {
+        warn(file, `step ${step}: ${problem}; skipped`);
+        return null;
+      }
       return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.data]));
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      warn(store.checkpointPath(step), (e as Error).message.replace(`${store.checkpointPath(step)}: `, ''));
+      warn(file, (e as Error).message.replace(`${file}: `, ''));
       return null;
     }
   };
   const init = steps[0] === 0 ? load(0) : null;
   if (!init && (passes.includes('norms') || passes.includes('ntk'))) {
-    const problem = steps[0] === 0 ? 'initial checkpoint unreadable' : 'no initial checkpoint (step 0)';
+    const problem = steps[0] === 0 ? 'initial checkpoint unusable (see the warnings)' : 'no initial checkpoint (step 0)';
     notes.push(`norms distance from initialisation and the NTK pass need the initial weights: ${problem}; skipped`);
   }
   const initFile = store.checkpointPath(0);
   const probeData = probe ? probeBatch(dataset, probe) : null;
-  const K0: NtkKernels | null = init && probeData && probe ? empiricalNtk(model, init, probeData.tokens, probe.projection) : null;
+  let K0: NtkKernels | null = null;
+  if (init && probeData && probe && passes.includes('ntk')) {
+    try {
+      K0 = empiricalNtk(model, init, probeData.tokens, probe.projection);
+      // the reference every distance divides by must be usable
+      if (![...K0.projection, ...K0.first_output].every(Number.isFinite)) throw new Error('the initial kernel is not finite');
+    } catch (e) {
+      K0 = null;
+      notes.push(`the NTK pass needs the initial kernel, which cannot be computed from ${basename(initFile)} (${firstLine(e)}); skipped`);
+    }
+  }
   const ntkTarget = probeData && probe ? ntkTargets(probeData.labels, probe.projection) : null;
 
   // ---- key frequencies (neuron rule on the last readable checkpoint) ----
@@ -137,8 +153,15 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     for (let i = steps.length - 1; i >= 0; i--) {
       const params = load(steps[i]);
       if (!params) continue;
-      const fw = forwardAll(model, params, dataset.tokens, dataset.n, { neurons: true, attention: model.config.kind === 'transformer' });
-      const nf = neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell });
+      let fw: ForwardAll;
+      let nf: ReturnType<typeof neuronFrequencies>;
+      try {
+        fw = forwardAll(model, params, dataset.tokens, dataset.n, { neurons: true, attention: model.config.kind === 'transformer' });
+        nf = neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell });
+      } catch (e) {
+        warn(store.checkpointPath(steps[i]), `step ${steps[i]}: key frequencies cannot be computed (${firstLine(e)}); using an earlier checkpoint`);
+        continue;
+      }
       const changed = JSON.stringify(nf.keyFrequencies) !== JSON.stringify(keyInfo.key_frequencies);
       keyInfo = { key_frequencies: nf.keyFrequencies, key_frequencies_step: steps[i], neuron_clusters: nf.clusters, unclustered_neurons: nf.unclustered };
       if (changed && keyFreqSource === 'final') {
@@ -178,7 +201,8 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     if (params) {
       const file = store.checkpointPath(step);
       const r: CheckpointResult = results.get(step) ?? { step, file: basename(file) };
-      Object.assign(r, analyseCheckpoint({ model, config, dataset, split, grid, trainMask, params, want, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget }));
+      const fail = (pass: PassName, e: unknown) => warn(file, `step ${step}, ${pass} pass: ${firstLine(e)}; skipped`);
+      Object.assign(r, analyseCheckpoint({ model, config, dataset, split, grid, trainMask, params, want, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget }, fail));
       results.set(step, r);
     }
     done++;
@@ -215,33 +239,83 @@ interface CheckpointInput {
   ntkTarget: ReturnType<typeof ntkTargets> | null;
 }
 
-function analyseCheckpoint(c: CheckpointInput): Partial<CheckpointResult> {
+/**
+ * The wanted passes on one checkpoint. A pass that throws on it is reported through `fail` and
+ * left out; the others still run (a pass that needs the forward pass is left out with it).
+ */
+function analyseCheckpoint(c: CheckpointInput, fail: (pass: PassName, e: unknown) => void): Partial<CheckpointResult> {
   const out: Partial<CheckpointResult> = {};
   const { want, grid } = c;
+  const attempt = <T>(pass: PassName, f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      fail(pass, e);
+      return undefined;
+    }
+  };
   const perCheckpointKeys = c.keyFreqSource === 'per-checkpoint' && (want.includes('fourier') || want.includes('circuit'));
   const needForward = want.includes('metrics') || want.includes('circuit') || perCheckpointKeys;
-  const fw = needForward ? forwardAll(c.model, c.params, c.dataset.tokens, c.dataset.n, { neurons: perCheckpointKeys }) : null;
+  const firstForwardPass = want.find((p) => p === 'metrics' || p === 'circuit' || p === 'fourier') ?? 'metrics';
+  const fw = needForward ? attempt(firstForwardPass, () => forwardAll(c.model, c.params, c.dataset.tokens, c.dataset.n, { neurons: perCheckpointKeys })) : undefined;
   if (fw && (want.includes('metrics') || (want.includes('circuit') && !c.prior.metrics))) {
-    out.metrics = metricsResult(fw.logits, fw.classes, c.dataset.labels, c.split);
+    out.metrics = attempt('metrics', () => metricsResult(fw.logits, fw.classes, c.dataset.labels, c.split));
   }
-  let keys = c.keyInfo.key_frequencies;
-  if (perCheckpointKeys && grid && fw?.neurons) keys = neuronFrequencies(fw.neurons, grid.n, fw.width, { rowOfCell: grid.exampleOfCell }).keyFrequencies;
-  if (want.includes('fourier') && grid) {
-    out.fourier = fourierResult(weightsView(c.params, c.config.model, c.config.task), keys, { reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint' });
+  let keys: number[] | undefined = c.keyInfo.key_frequencies;
+  if (perCheckpointKeys && grid) {
+    keys = fw?.neurons ? attempt('fourier', () => neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell }).keyFrequencies) : undefined;
   }
-  if (want.includes('circuit') && grid && c.trainMask && fw) {
-    const testLoss = (out.metrics ?? c.prior.metrics)!.test_loss;
-    out.circuit = circuitResult({ L: gatherLogits(grid, fw.logits), n: grid.n, trainMask: c.trainMask, keyFrequencies: keys, testLoss: Number.isFinite(testLoss) ? testLoss : NaN });
-    if (grid.outside.length > 0) {
-      const o = lossAndAccuracy(fw.logits, fw.classes, c.dataset.labels, grid.outside);
-      out.circuit.outside_group = { n: grid.outside.length, loss: o.loss, acc: o.acc };
+  if (want.includes('fourier') && grid && keys) {
+    const k = keys;
+    out.fourier = attempt('fourier', () => fourierResult(weightsView(c.params, c.config.model, c.config.task), k, { reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint' }));
+  }
+  const metrics = out.metrics ?? c.prior.metrics;
+  if (want.includes('circuit') && grid && c.trainMask && fw && keys && metrics) {
+    const k = keys;
+    const mask = c.trainMask;
+    out.circuit = attempt('circuit', () => {
+      const testLoss = metrics.test_loss;
+      const r = circuitResult({ L: gatherLogits(grid, fw.logits), n: grid.n, trainMask: mask, keyFrequencies: k, testLoss: Number.isFinite(testLoss) ? testLoss : NaN });
+      if (grid.outside.length > 0) {
+        const o = lossAndAccuracy(fw.logits, fw.classes, c.dataset.labels, grid.outside);
+        r.outside_group = { n: grid.outside.length, loss: o.loss, acc: o.acc };
+      }
+      return r;
+    });
+  }
+  if (want.includes('norms') && c.init) {
+    const init = c.init;
+    out.norms = attempt('norms', () => normsResult(c.params, init, c.model.specs, { current: c.file, init: c.initFile }));
+  }
+  if (want.includes('ntk') && c.K0 && c.probe && c.probeData && c.ntkTarget) {
+    const { K0, probe, probeData, ntkTarget } = c;
+    out.ntk = attempt('ntk', () => ntkResult(empiricalNtk(c.model, c.params, probeData.tokens, probe.projection), K0, ntkTarget));
+  }
+  for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/**
+ * Weights no analysis can use, or null. Beyond |w| = 1e6 the float32 forward pass overflows long
+ * before the logits (no trained model of this kind comes near); non-finite values mean a diverged
+ * or damaged file.
+ */
+export const MAX_USABLE_WEIGHT = 1e6;
+function unusableWeights(t: Record<string, { data: Float32Array }>): string | null {
+  for (const [name, { data }] of Object.entries(t)) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!Number.isFinite(v)) return `weights not finite (${name}[${i}] = ${v})`;
+      if (Math.abs(v) > MAX_USABLE_WEIGHT) return `weights out of range (${name}[${i}] = ${v}, beyond ±${MAX_USABLE_WEIGHT})`;
     }
   }
-  if (want.includes('norms') && c.init) out.norms = normsResult(c.params, c.init, c.model.specs, { current: c.file, init: c.initFile });
-  if (want.includes('ntk') && c.K0 && c.probe && c.probeData && c.ntkTarget) {
-    out.ntk = ntkResult(empiricalNtk(c.model, c.params, c.probeData.tokens, c.probe.projection), c.K0, c.ntkTarget);
-  }
-  return out;
+  return null;
+}
+
+/** The first line of an error's message, at most 300 characters (a warning, not a dump). */
+function firstLine(e: unknown): string {
+  const m = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  return m.length > 300 ? m.slice(0, 297) + '...' : m;
 }
 
 /**

@@ -27,7 +27,8 @@ export function formatInspect(header: SafetensorsHeader, file: string): string {
       ...rows.map((r) => [printable(r.name), r.dtype, r.shape, group(r.params), group(r.bytes)]),
       ['total', '', '', group(totalParams), group(totalBytes)],
     ];
-    const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+    // a reduce, not Math.max(...): a spread of 130k lengths overflows the call stack
+    const widths = table[0].map((_, c) => table.reduce((w, row) => Math.max(w, row[c].length), 0));
     const rightAligned = [false, false, false, true, true];
     for (const row of table) {
       const cells = row.map((cell, c) => (rightAligned[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])));
@@ -40,7 +41,7 @@ export function formatInspect(header: SafetensorsHeader, file: string): string {
     lines.push('metadata: none');
   } else {
     lines.push('metadata:');
-    const width = Math.max(...keys.map((k) => printable(k).length));
+    const width = keys.reduce((w, k) => Math.max(w, printable(k).length), 0);
     for (const k of keys) lines.push(`  ${printable(k).padEnd(width)}  ${printable(header.metadata[k])}`);
   }
   return lines.join('\n') + '\n';

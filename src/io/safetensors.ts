@@ -5,7 +5,7 @@
  * that names the file and the problem. Layout and validation rules: safetensors-header.ts; what
  * each dtype decodes to: dtypes.ts.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { FormatError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
@@ -67,7 +67,7 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
     };
     if (name === '__metadata__') fail('this name is reserved for the metadata');
     if (typeof t !== 'object' || t === null) fail(`expected { dtype, shape, data }, got ${String(t)}`);
-    if (!isWritableDType(t.dtype)) fail(`cannot write dtype ${JSON.stringify(t.dtype)} (writable: F32, F64, I32, I64, U8)`);
+    if (!isWritableDType(t.dtype)) fail(`cannot write dtype ${JSON.stringify(t.dtype)} (writable: F32, F64, I32, I64, U8, BOOL)`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
     }
@@ -164,7 +164,8 @@ function readHeaderFrom(fd: number, size: number, file: string): SafetensorsHead
 function withFile<T>(file: string, body: (fd: number, size: number) => T): T {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; fstat below refuses it.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new FormatError(file, 'file does not exist');
