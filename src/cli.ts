@@ -73,6 +73,16 @@ program
   .action(async (runs, opts) => (await import('./commands/compare.ts')).compareCommand(runs, opts));
 
 program
+  .command('export')
+  .description('write checkpoints of a transformer run as TransformerLens state dicts (safetensors, optionally .pt) with config.json')
+  .argument('<run>', 'run directory, e.g. runs/NAME')
+  .option('-f, --format <format>', 'export format: transformer-lens')
+  .option('-o, --output <dir>', 'output directory (default: RUN/transformer-lens)')
+  .option('--steps <steps>', "checkpoints: 'all', 'last' or a comma-separated list such as 0,1000,2000", 'all')
+  .option('--pt', "also write a .pt per step that torch.load(f, weights_only=True) reads")
+  .action(async (run, opts) => (await import('./commands/export.ts')).exportCommand(run, opts));
+
+program
   .command('linear')
   .description('linear grokking without a network (spec §8): teacher-student, ridge and their sweeps, exact dynamics beside the theory; writes JSON')
   .argument('<setup>', 'teacher-student | ridge | sweep-lambda | sweep-gamma | sweep-ridge-nu2 | sweep-ridge-lambda')
@@ -101,6 +111,27 @@ program
   .action(async (files, opts) => {
     await (await import('./commands/linear.ts')).linearReportCommand(files, opts);
   });
+
+program
+  .command('import')
+  .description('turn checkpoints trained elsewhere (PyTorch, TransformerLens, Nanda et al.) into a run directory; nothing in them is executed')
+  .argument('<sources...>', 'torch files (.pt/.pth), .safetensors files, or a directory of them')
+  .option('-n, --name <name>', 'run name (directory under --runs-dir)')
+  .option('--runs-dir <dir>', 'where the run is created', 'runs')
+  .option('--layout <name>', 'transformer-lens | nanda | tl-demo (default: detected from keys and shapes)')
+  .option('--task <op>', 'the modular operation, when the source does not record it: add, sub, mul, div, …')
+  .option('--p <n>', 'the modulus (default: d_vocab − 1, or what the source records)')
+  .option('--train-fraction <f>', 'split rule, when the source records none')
+  .option('--split-seed <n>', 'split rule seed')
+  .option('--split-mode <mode>', 'python-random (CPython random.shuffle, default) | shuffle')
+  .option('--train-indices <file>', 'JSON list of the train example indices (a-major pairs)')
+  .option('--steps-from <how>', 'epochs+1 (default: updates applied) | epochs | index')
+  .option('--step <n>', 'the step of a single state dict that does not record one')
+  .option('--act <fn>', 'relu | gelu, when the source does not record it (default relu, with a note)')
+  .option('--seed <n>', 'training seed, for the record')
+  .option('-s, --set <key=value>', 'correct a record-only config key, e.g. optimizer.lr=1e-3 (repeatable)', collect, [])
+  .option('-q, --quiet', 'no hint line')
+  .action(async (sources, opts) => (await import('./commands/import.ts')).importCommand(sources, opts));
 
 program
   .command('presets')

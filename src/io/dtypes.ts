@@ -30,7 +30,7 @@ export type DType =
   | 'F64';
 
 /** The dtypes encodeSafetensors writes: all groklens needs (parameters, optimizer state, indices, masks). */
-export type WritableDType = 'F32' | 'F64' | 'I32' | 'I64' | 'U8';
+export type WritableDType = 'F32' | 'F64' | 'I32' | 'I64' | 'U8' | 'BOOL';
 
 export type TensorData =
   | Float32Array
@@ -180,6 +180,7 @@ export type WritableData = {
   I32: Int32Array;
   I64: BigInt64Array | Float64Array;
   U8: Uint8Array;
+  BOOL: Uint8Array; // 0 or 1 per element
 };
 
 const WRITABLE_CTORS: ReadonlyMap<WritableDType, readonly Function[]> = new Map<WritableDType, readonly Function[]>([
@@ -188,6 +189,7 @@ const WRITABLE_CTORS: ReadonlyMap<WritableDType, readonly Function[]> = new Map<
   ['I32', [Int32Array]],
   ['I64', [BigInt64Array, Float64Array]],
   ['U8', [Uint8Array]],
+  ['BOOL', [Uint8Array]],
 ]);
 
 export function isWritableDType(x: unknown): x is WritableDType {
@@ -215,6 +217,10 @@ export function encodeTensorData(dtype: WritableDType, data: WritableData[Writab
       wide[i] = BigInt(data[i]);
     }
     source = wide;
+  }
+  if (dtype === 'BOOL') {
+    const i = (data as Uint8Array).findIndex((v) => v > 1);
+    if (i >= 0) fail(`BOOL element ${i} is ${data[i]}, expected 0 or 1`);
   }
   const bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   if (LITTLE_ENDIAN) return bytes;

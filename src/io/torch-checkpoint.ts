@@ -5,6 +5,7 @@
  */
 import { allowlist, PYTHON_GLOBALS, type PickleGlobals, type PickleLimits, type PyValue } from './pickle.ts';
 import { TORCH_GLOBALS, type StorageRef } from './torch-globals.ts';
+import { TRANSFORMER_LENS_GLOBALS } from './tl-config-global.ts';
 
 export interface ParsedCheckpoint {
   format: 'zip' | 'legacy';
@@ -16,8 +17,8 @@ export interface ParsedCheckpoint {
   close(): void;
 }
 
-/** The globals a checkpoint's pickle may use: Python's plain containers and torch's tensor machinery. */
-export const CHECKPOINT_GLOBALS: PickleGlobals = allowlist(PYTHON_GLOBALS, TORCH_GLOBALS);
+/** The globals a checkpoint's pickle may use: Python's plain containers, torch's tensor machinery, TL's config as data. */
+export const CHECKPOINT_GLOBALS: PickleGlobals = allowlist(PYTHON_GLOBALS, TORCH_GLOBALS, TRANSFORMER_LENS_GLOBALS);
 
 export interface TorchReadOptions {
   /** Caps on the pickle machine (see PickleLimits). */

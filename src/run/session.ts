@@ -121,6 +121,9 @@ export function withShapes(model: Model, flat: Record<string, Float32Array>): Na
 /** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */
 export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks; onDivergence?: OnDivergence }): Promise<SessionResult> {
   const { store, meta, config, dataset, split, model } = loadRun(opts.dir);
+  if (meta.imported_from) {
+    throw new UserError(`${opts.dir}: this run was imported (groklens import, layout ${meta.imported_from.layout}) and has no optimiser state; it cannot be resumed`);
+  }
   const status = store.status();
   if (status.state === 'finished' || (status.state === 'diverged' && status.final_step !== null)) {
     throw new UserError(`${opts.dir}: this run already ${status.state === 'finished' ? 'finished' : 'trained through its divergence to the end'} at step ${status.final_step}; nothing to resume`);

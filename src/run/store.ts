@@ -33,6 +33,14 @@ export interface RunMeta {
   dataset: { description: string; n: number; n_ctx: number; d_vocab: number; d_vocab_out: number; n_train: number; n_test: number };
   params: ParamSpec[];
   n_params: number; // trained parameters (frozen tensors not counted; before format 2, every tensor)
+  /** Set by `groklens import` (src/import/run-writer.ts): where the weights came from and every conversion applied. */
+  imported_from?: {
+    sources: { file: string; sha256: string; bytes: number }[];
+    layout: string;
+    conversions: string[];
+    imported_at: string;
+    notes: string[];
+  };
   /**
    * Not in the file: what reading it changed, e.g. a version-1 run read with attn_bias = true.
    * Commands print these; analyze records them in analysis.json's warnings.
