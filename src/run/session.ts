@@ -2,6 +2,7 @@
  * Setting up a run — fresh or resumed — from a resolved config or a run directory, and running it
  * to completion. Shared by `groklens train`, `groklens demo` and (later) sweeps.
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendInfo } from '../backend/index.ts';
 import { validateConfig } from '../config/load.ts';
@@ -124,6 +125,7 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
   if (meta.imported_from) {
     throw new UserError(`${opts.dir}: this run was imported (groklens import, layout ${meta.imported_from.layout}) and has no optimiser state; it cannot be resumed`);
   }
+  if (!existsSync(store.path('resume.safetensors'))) return restartRun(opts, { store, meta, config, dataset, split, model });
   const status = store.status();
   if (status.state === 'finished' || (status.state === 'diverged' && status.final_step !== null)) {
     throw new UserError(`${opts.dir}: this run already ${status.state === 'finished' ? 'finished' : 'trained through its divergence to the end'} at step ${status.final_step}; nothing to resume`);
@@ -153,6 +155,42 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
       onDivergence: opts.onDivergence, priorDivergence: d && d.on_divergence === 'continue' ? d : null,
     });
     return { ...result, dir: opts.dir, name: meta.name, resumedFrom: resume.step };
+  } catch (e) {
+    markFailed(store, e);
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/**
+ * A run stopped before its first resume point (killed in its first moments, or while being
+ * created) starts again from step 0: the initial weights come from the seed, so this is the run
+ * it would have been. Checkpoints beyond step 0 without a resume point are never deleted for it:
+ * the message says what to remove.
+ */
+async function restartRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks; onDivergence?: OnDivergence }, run: LoadedRun): Promise<SessionResult> {
+  const { store, meta, config, dataset, split, model } = run;
+  const later = store.checkpointSteps().filter((s) => s > 0);
+  if (later.length > 0) {
+    throw new UserError(
+      `${opts.dir}: resume.safetensors is missing but checkpoints up to step ${later.at(-1)} exist, so the run cannot continue; ` +
+        `to train it again from step 0, delete ${store.checkpointsDir}, ${store.path('metrics.jsonl')} and ${store.path('status.json')}, then run this command again`,
+    );
+  }
+  opts.hooks?.log?.(`${opts.dir}: no resume point yet (the run stopped before its first checkpoint was saved): starting again from step 0`);
+  store.removeCheckpointsAfter(-1);
+  mkdirSync(store.checkpointsDir, { recursive: true });
+  if (existsSync(store.path('metrics.jsonl'))) store.truncateMetrics(-1); // appending creates it otherwise
+  store.writeStatus({ format_version: RUN_FORMAT_VERSION, state: 'running', step: 0, final_step: null, checkpoints: [], updated_at: new Date().toISOString() });
+  const params = withShapes(model, model.init(Rng.derive(config.training.seed, 'init')));
+  const optimizer = createOptimizer(config.optimizer, trainedSpecs(model.specs));
+  try {
+    const result = await train({
+      store, config, model, optimizer, dataset, split, params, startStep: 0, priorMetrics: [], wallTimeOffset: 0,
+      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now, onDivergence: opts.onDivergence,
+    });
+    return { ...result, dir: opts.dir, name: meta.name, resumedFrom: 0 };
   } catch (e) {
     markFailed(store, e);
     throw e;
