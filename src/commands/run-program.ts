@@ -1,17 +1,34 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.ts';
+import { ioError, UserError } from '../errors.ts';
 
 /**
- * Run a commander program the way groklens does: a UserError (bad input: a file, key or value)
- * becomes one line on stderr and exit status 2, never a stack trace; anything else is a bug and
- * propagates.
+ * Run a commander program the way groklens does. A UserError (bad input: a file, key or value)
+ * becomes one line on stderr and exit status 2; so does an operating-system error on a file (a
+ * full disk, no permission), named by the file and the operation. Anything else is a bug in
+ * groklens: one line saying so and exit status 1. No stack trace reaches the user unless
+ * GROKLENS_DEBUG is set (to anything but 0), in which case every error propagates with its stack.
  */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    process.stderr.write(`groklens: ${e.message}\n`);
-    process.exitCode = 2;
+    if (debugging()) throw e;
+    const known = e instanceof UserError ? e : ioError(e, undefined);
+    if (known) {
+      process.stderr.write(`groklens: ${bounded(known.message)}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    process.stderr.write(`groklens: internal error: ${bounded(message.split('\n')[0])} (a bug in groklens; GROKLENS_DEBUG=1 shows where)\n`);
+    process.exitCode = 1;
   }
+}
+
+const debugging = () => (process.env.GROKLENS_DEBUG ?? '') !== '' && process.env.GROKLENS_DEBUG !== '0';
+
+/** One line of at most 2,000 characters: a message must stay readable, whatever a file holds. */
+function bounded(message: string): string {
+  const line = message.replace(/[\r\n]+/g, ' ');
+  return line.length > 2000 ? `${line.slice(0, 1997)}...` : line;
 }

@@ -20,7 +20,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FormatError } from '../errors.ts';
+import { FormatError, ioError } from '../errors.ts';
+import { readRegularFile } from './json-file.ts';
+
+/** A JSONL log larger than this is refused rather than read (about 10 million metrics rows). */
+const MAX_JSONL_BYTES = 2 * 1024 ** 3 - 1;
 
 /** Temp files are `.<target name>.<pid>.<counter>.tmp`, next to the target (same file system, so rename is atomic). */
 const TEMP_RE = /^\..+\.(\d+)\.(\d+)\.tmp$/;
@@ -37,20 +41,26 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   const dir = dirname(path);
-  const { fd, temp } = createTemp(dir, basename(path));
+  let temp: string | null = null;
   try {
+    const created = createTemp(dir, basename(path));
+    temp = created.temp;
     try {
-      writeAll(fd, bytes);
-      fsyncSync(fd);
+      writeAll(created.fd, bytes);
+      fsyncSync(created.fd);
     } finally {
-      closeSync(fd);
+      closeSync(created.fd);
     }
     renameSync(temp, path);
+    fsyncDirectory(dir);
   } catch (err) {
-    if (existsSync(temp)) unlinkSync(temp);
-    throw err;
+    try {
+      if (temp !== null && existsSync(temp)) unlinkSync(temp);
+    } catch {
+      // the original error says more
+    }
+    throw ioError(err, path, 'write') ?? err;
   }
-  fsyncDirectory(dir);
 }
 
 /**
@@ -101,15 +111,20 @@ export function removeStaleTemps(dir: string): string[] {
 export function appendLineDurable(path: string, line: string): void {
   if (line.includes('\n')) throw new Error(`appendLineDurable: ${path}: the line to append contains a newline`);
   const created = !existsSync(path);
-  const fd = openSync(path, 'a+');
   try {
-    repairTornTail(fd);
-    writeAll(fd, new TextEncoder().encode(line + '\n'));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(path, 'a+');
+    try {
+      repairTornTail(fd);
+      writeAll(fd, new TextEncoder().encode(line + '\n'));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) fsyncDirectory(dirname(path));
+  } catch (err) {
+    // A torn line left by a failed write is repaired by the next append (repairTornTail).
+    throw ioError(err, path, 'append to') ?? err;
   }
-  if (created) fsyncDirectory(dirname(path));
 }
 
 /** The last line of a JSONL file that could not be parsed and was left out. `line` is 1-based. */
@@ -121,6 +136,7 @@ export interface DroppedLine {
 
 export interface JsonlContents {
   rows: unknown[];
+  lines: number[]; // the 1-based line number of each row, for messages
   dropped: DroppedLine | null;
 }
 
@@ -132,7 +148,7 @@ export interface JsonlContents {
  */
 export function readJsonlTolerant(path: string): JsonlContents {
   if (!existsSync(path)) throw new FormatError(path, 'file does not exist');
-  const bytes = readFileSync(path);
+  const bytes = readRegularFile(path, MAX_JSONL_BYTES); // never blocks on a FIFO; bounded
   const lines: { line: number; bytes: Uint8Array }[] = [];
   for (let start = 0, lineNo = 1; start <= bytes.length; lineNo++) {
     let end = bytes.indexOf(NEWLINE, start);
@@ -142,20 +158,22 @@ export function readJsonlTolerant(path: string): JsonlContents {
     start = end + 1;
   }
   const rows: unknown[] = [];
+  const rowLines: number[] = [];
   for (let k = 0; k < lines.length; k++) {
     const { line, bytes: chunk } = lines[k];
     const parsed = parseLine(chunk);
     if (parsed.ok) {
       rows.push(parsed.value);
+      rowLines.push(line);
       continue;
     }
     if (k === lines.length - 1) {
       const text = new TextDecoder().decode(chunk);
-      return { rows, dropped: { line, text: text.length > 200 ? text.slice(0, 200) + '…' : text, reason: parsed.reason } };
+      return { rows, lines: rowLines, dropped: { line, text: text.length > 200 ? text.slice(0, 200) + '…' : text, reason: parsed.reason } };
     }
     throw new FormatError(path, `line ${line}: ${parsed.reason} (only a torn last line is tolerated; this one is followed by ${lines.length - 1 - k} more)`);
   }
-  return { rows, dropped: null };
+  return { rows, lines: rowLines, dropped: null };
 }
 
 function parseLine(chunk: Uint8Array): { ok: true; value: unknown } | { ok: false; reason: string } {
