@@ -5,15 +5,17 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendInfo } from '../backend/index.ts';
+import { blasChange, type BlasRecord } from '../backend/blas.ts';
 import { validateConfig } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
-import { UserError } from '../errors.ts';
+import { FormatError, UserError } from '../errors.ts';
 import { createModel, countParams, trainedSpecs, type Model } from '../models/index.ts';
 import { createOptimizer } from '../optim/index.ts';
 import { Rng } from '../rng.ts';
 import { buildDataset, describeTask, type Dataset, type Split } from '../tasks/index.ts';
 import { makeSplit } from '../tasks/split.ts';
 import { PACKAGE_VERSION, RUN_FORMAT_VERSION } from '../version.ts';
+import { checkRunFits } from './memory.ts';
 import { RunStore, type MetricsRow, type NamedTensors, type RunMeta } from './store.ts';
 import { train, type OnDivergence, type Progress, type TrainResult } from './train.ts';
 
@@ -45,6 +47,7 @@ export async function startRun(opts: {
   if (!/^[A-Za-z0-9._+=-][A-Za-z0-9._+=@-]*$/.test(opts.name) || opts.name === '.' || opts.name === '..') {
     throw new UserError(`--name: "${opts.name}" is not a usable directory name (letters, digits, . _ - + = @)`);
   }
+  checkRunFits(config); // before the dataset exists: a run that cannot fit is refused at once
   const dataset = buildDataset(config.task);
   const split = makeSplit(dataset.n, config.split);
   const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
@@ -57,7 +60,7 @@ export async function startRun(opts: {
     name: opts.name,
     created_at: new Date().toISOString(),
     preset: opts.preset,
-    backend: { name: backend.name, requested: backend.requested, tfjs_version: backend.tfjsVersion, simd: backend.simd, threads: backend.threads },
+    backend: { name: backend.name, requested: backend.requested, tfjs_version: backend.tfjsVersion, simd: backend.simd, threads: backend.threads, ...(backend.blas ? { blas: backend.blas } : {}) },
     config,
     dataset: {
       description: describeTask(config.task),
@@ -104,10 +107,11 @@ export function loadRun(dir: string): LoadedRun {
   const meta = store.meta();
   const config = validateConfig(meta.config, `${store.path('run.json')}: config`);
   const dataset = buildDataset(config.task);
-  const split = store.split();
-  if (split.train.length + split.test.length !== dataset.n) {
-    throw new UserError(`${store.path('split.json')}: ${split.train.length}+${split.test.length} indices but the task has ${dataset.n} examples`);
+  if (meta.dataset.n !== dataset.n) {
+    throw new FormatError(store.path('run.json'), `dataset.n: ${meta.dataset.n} is not allowed; the config's task (${describeTask(config.task)}) has ${dataset.n} examples`);
   }
+  // every index in [0, n), each example once in train or test (store.split)
+  const split = store.split(dataset.n);
   const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
   return { store, meta, config, dataset, split, model };
 }
@@ -140,6 +144,8 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
   if (meta.backend.name !== opts.backend.name) {
     opts.hooks?.log?.(`warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`);
   }
+  const blasChanged = blasChange((meta.backend as { blas?: BlasRecord }).blas, opts.backend.blas);
+  if (blasChanged) opts.hooks?.log?.(`warning: ${blasChanged}: results will not be bit-identical to an uninterrupted run`);
   for (const note of meta.notes ?? []) opts.hooks?.log?.(`note: ${note}`);
   const resume = store.readResume(model.specs);
   const removed = store.removeCheckpointsAfter(resume.step);
