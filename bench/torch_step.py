@@ -5,16 +5,54 @@ on the CPU, median ms per step, one JSON line per case.
 
 CASE_JSON: {"name", "kind": "transformer"|"mlp", "n": examples, "p": modulus, sizes...}.
 Only a yardstick for our figures; groklens never depends on PyTorch.
+
+Threads. torch.set_num_threads(n) does not limit the threads of the BLAS Debian's torch calls
+(OpenBLAS starts one per core on its own): a 1024³ product took 8.0 ms with set_num_threads(1)
+alone and 15.2 ms with OPENBLAS_NUM_THREADS=1 too. So the thread count is also put into
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS before torch is imported, and checked:
+openblas_get_num_threads() of the library torch loaded (when it is OpenBLAS) and a timed 1024³
+product, both printed with the result.
 """
 import json
 import math
+import os
 import resource
 import statistics
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(THREADS)
+
+import torch  # noqa: E402  (after the environment is set)
+import torch.nn.functional as F  # noqa: E402
+
+
+def blas_threads():
+    """openblas_get_num_threads() of the OpenBLAS torch has loaded, or None when it has none."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "openblas" in line.split()[-1]}
+    except OSError:
+        libs = set()
+    for lib in sorted(libs):
+        try:
+            return int(ctypes.CDLL(lib).openblas_get_num_threads())
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def timed_product_ms(n=1024, reps=5):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return (time.perf_counter() - t0) / reps * 1e3
 
 
 def transformer_params(c, g):
@@ -60,7 +98,7 @@ def mlp_forward(P, tokens, c):
 
 def main():
     c = json.loads(sys.argv[1])
-    threads = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    threads = THREADS
     torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(0)
     p, n = c["p"], c["n"]
@@ -86,7 +124,12 @@ def main():
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1e3)
-    print(json.dumps({"case": c["name"], "threads": threads, "torch": torch.__version__, "median_ms": statistics.median(times), "reps": len(times), "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    product_ms = timed_product_ms()
+    print(json.dumps({
+        "case": c["name"], "threads": threads, "torch": torch.__version__, "median_ms": statistics.median(times), "reps": len(times),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "openblas_threads": blas_threads(), "product_1024_ms": product_ms, "product_1024_gflops": 2 * 1024**3 / product_ms / 1e6,
+    }))
 
 
 if __name__ == "__main__":

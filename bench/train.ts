@@ -6,15 +6,20 @@
  *   npm run bench:train            (or: npx tsx bench/train.ts [--cases demo,nanda-2023,mlp-97])
  *
  * The PyTorch step uses the same shapes, batch and AdamW; its inputs are random pairs (the cost
- * does not depend on the values).
+ * does not depend on the values). Both sides get the same number of BLAS threads: ours through
+ * --threads (OpenBLAS and the wasm pool), PyTorch's through OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
+ * (torch.set_num_threads alone leaves OpenBLAS on every core), checked by torch_step.py with
+ * openblas_get_num_threads() and a timed 1024³ product, printed below the table. The load
+ * average is printed too: the figures are only comparable within one run on a shared machine.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/index.ts';
+import { describeBackend, useBackend } from '../src/backend/index.ts';
 import { resolveConfig } from '../src/config/load.ts';
 import type { RunConfig } from '../src/config/types.ts';
 import { createModel, trainedSpecs } from '../src/models/index.ts';
@@ -77,7 +82,15 @@ function stepTimer(cfg: RunConfig): () => number {
   };
 }
 
-function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): { ms: number; mb: number } | null {
+interface TorchResult {
+  ms: number;
+  mb: number;
+  openblasThreads: number | null;
+  productMs: number;
+}
+const torchChecks: string[] = [];
+
+function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): TorchResult | null {
   const m = cfg.model;
   const spec =
     m.kind === 'transformer'
@@ -88,10 +101,17 @@ function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): { ms: num
   if (!spec || cfg.task.kind !== 'modular') return null;
   const json = JSON.stringify({ name: c.name, n, p: cfg.task.p, ...spec });
   for (const python of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(python, [join(here, 'torch_step.py'), json, String(threads)], { encoding: 'utf8' });
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const r = spawnSync(python, [join(here, 'torch_step.py'), json, String(threads)], { encoding: 'utf8', env });
     if (r.status === 0) {
       const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-      return { ms: out.median_ms, mb: out.maxrss_mb };
+      const res: TorchResult = { ms: out.median_ms, mb: out.maxrss_mb, openblasThreads: out.openblas_threads, productMs: out.product_1024_ms };
+      const ok = res.openblasThreads === null || res.openblasThreads === threads;
+      torchChecks.push(
+        `${c.name}, ${threads} thread(s): PyTorch's OpenBLAS reports ${res.openblasThreads ?? 'n/a'} thread(s), 1024³ product ${res.productMs.toFixed(1)} ms ` +
+          `(${((2 * 1024 ** 3) / res.productMs / 1e6).toFixed(0)} GFLOP/s)${ok ? '' : '  <-- THREAD COUNT NOT AS ASKED'}`,
+      );
+      return res;
     }
   }
   return null;
@@ -104,7 +124,7 @@ function endToEnd(c: Case, steps: number): { stepsPerSec: number; mb: number } {
     const cli = join(here, '..', 'bin', 'groklens.js');
     const sets = [...c.sets, `training.steps=${steps}`, 'training.early_stop_after_grok=null'].flatMap((s) => ['--set', s]);
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--require', join(here, 'maxrss.cjs'), cli, 'train', '--preset', c.preset, ...sets, '--runs-dir', dir, '--name', 'b', '--quiet', '--backend', 'wasm'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--require', join(here, 'maxrss.cjs'), cli, 'train', '--preset', c.preset, ...sets, '--runs-dir', dir, '--name', 'b', '--quiet', '--backend', 'wasm', '--threads', '1'], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench run failed: ${r.stderr}`);
     const kb = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? NaN);
     return { stepsPerSec: steps / ((performance.now() - t0) / 1000), mb: kb / 1024 };
@@ -113,22 +133,28 @@ function endToEnd(c: Case, steps: number): { stepsPerSec: number; mb: number } {
   }
 }
 
+const backendLines = new Set<string>();
+
 /** The step timing runs in a child process per thread count: wasm's thread count is fixed at first use. */
 function oursMs(c: Case, threads: number): number {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-step', c.name, String(threads)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`step timing failed: ${r.stderr}`);
+  backendLines.add(r.stderr.trim().split('\n').at(-1)!);
   return Number(r.stdout.trim().split('\n').at(-1));
 }
 
 const child = args.indexOf('--child-step');
 if (child >= 0) {
   const c = CASES.find((x) => x.name === args[child + 1])!;
-  await useBackend('wasm', { wasmThreads: Number(args[child + 2]) });
+  const info = await useBackend('wasm', { threads: Number(args[child + 2]) });
+  console.error(describeBackend(info));
   console.log(stepTimer(resolveConfig({ preset: c.preset, sets: c.sets }).config)());
   process.exit(0);
 }
 
 const rows: string[][] = [];
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadBefore = load();
 for (const c of CASES.filter((c) => wanted.includes(c.name))) {
   const { config: cfg } = resolveConfig({ preset: c.preset, sets: c.sets });
   const n = cfg.training.batch_size ?? Math.floor(cfg.split.train_fraction * buildDataset(cfg.task).n);
@@ -139,9 +165,12 @@ for (const c of CASES.filter((c) => wanted.includes(c.name))) {
   const f = (x: number | null | undefined) => (x == null ? 'n/a' : x.toFixed(1));
   rows.push([
     c.name, String(n), f(ours[0]), f(ours[1]), f(torch1?.ms), f(torch2?.ms),
-    torch1 ? `×${(ours[0] / torch1.ms).toFixed(2)}` : 'n/a', f(e2e.stepsPerSec), f(e2e.mb), f(torch1?.mb),
+    torch1 ? `×${(ours[0] / torch1.ms).toFixed(2)}` : 'n/a', torch2 ? `×${(ours[1] / torch2.ms).toFixed(2)}` : 'n/a', f(e2e.stepsPerSec), f(e2e.mb), f(torch1?.mb),
   ]);
   console.error(`${c.name} done`);
 }
 console.log('ms per optimiser step (median), wasm backend vs PyTorch on the same CPU:');
-printTable(['case', 'batch', 'ours 1 thr', 'ours 2 thr', 'torch 1 thr', 'torch 2 thr', 'ours/torch (1 thr)', 'train steps/s (e2e)', 'peak MB (e2e)', 'torch peak MB'], rows);
+printTable(['case', 'batch', 'ours 1 thr', 'ours 2 thr', 'torch 1 thr', 'torch 2 thr', 'ours/torch (1 thr)', 'ours/torch (2 thr)', 'train steps/s (e2e)', 'peak MB (e2e)', 'torch peak MB'], rows);
+for (const l of backendLines) console.log(`ours: ${l}`);
+for (const l of torchChecks) console.log(`torch: ${l}`);
+console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`);

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../config/types.ts';
 import { UserError } from '../errors.ts';
+import { describeBlas, openBlas, type BlasRecord } from './blas.ts';
 import { installWasmKernelWrappers, wasmKernelWrappersInstalled } from './wasm-kernels.ts';
 import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
 
@@ -18,6 +19,7 @@ export interface BackendInfo {
   simd?: boolean;
   threads?: number; // wasm: XNNPACK pool threads, including the calling thread
   kernelWrappers?: boolean; // wasm: matmul rerouting of ./wasm-kernels.ts installed
+  blas?: BlasRecord; // wasm: the BLAS computing the matrix products, or why none does (./blas.ts)
 }
 
 export interface BackendOptions {
@@ -27,6 +29,13 @@ export interface BackendOptions {
    * that many cores are otherwise idle.
    */
   wasmThreads?: number;
+  /** OpenBLAS threads for the wasm backend's products (./blas.ts). Default: `threads`, else 1. */
+  blasThreads?: number;
+  /**
+   * --threads: both of the above at once (default 1: a sweep runs one process per core, and
+   * GROKLENS_WASM_THREADS still sets the wasm pool alone).
+   */
+  threads?: number;
 }
 
 const THREADS_ENV = 'GROKLENS_WASM_THREADS';
@@ -55,9 +64,17 @@ async function tryImport(pkg: string): Promise<boolean> {
  */
 export async function useBackend(requested: BackendName = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
   // Read lazily: a bad GROKLENS_WASM_THREADS must not break a request for another backend.
-  const wasmThreads = () => options.wasmThreads ?? threadsFromEnv();
+  if (options.threads !== undefined) checkThreads('--threads', options.threads);
+  const wasmThreads = () => options.wasmThreads ?? options.threads ?? threadsFromEnv();
+  const blasThreads = options.blasThreads ?? options.threads ?? 1;
+  checkThreads('BLAS threads', blasThreads);
   if (current && (current.requested === requested || current.name === requested)) {
-    if (current.name !== 'wasm' || current.threads === wasmThreads()) return current;
+    if (current.name !== 'wasm') return current;
+    if (current.threads === wasmThreads()) {
+      if (current.blas?.library == null || current.blas.threads === null || current.blas.threads === blasThreads) return current;
+      current = { ...current, blas: openBlas({ threads: blasThreads }) };
+      return current;
+    }
   }
   let name: BackendInfo['name'];
   if (requested === 'tensorflow' || requested === 'tensorflow-gpu') {
@@ -78,6 +95,8 @@ export async function useBackend(requested: BackendName = 'auto', options: Backe
     name = requested;
   }
   const tfName = name === 'tensorflow' || name === 'tensorflow-gpu' ? 'tensorflow' : name;
+  // Before the backend starts, so that a bad GROKLENS_BLAS fails at once.
+  const blas = name === 'wasm' ? openBlas({ threads: blasThreads }) : undefined;
   if (name === 'wasm') await initWasm(wasmThreads());
   else if (!(await tf.setBackend(tfName))) throw new UserError(`backend '${name}' failed to initialise`);
   await tf.ready();
@@ -93,6 +112,7 @@ export async function useBackend(requested: BackendName = 'auto', options: Backe
           simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
           threads: getThreadsCount(),
           kernelWrappers: wasmKernelWrappersInstalled(),
+          blas,
         }
       : {}),
   };
@@ -128,6 +148,30 @@ async function initWasm(threads: number): Promise<void> {
     for (const l of emitter.listeners(ev)) if (!known.has(l)) emitter.removeListener(ev, l as (...a: unknown[]) => void);
   }
   installWasmKernelWrappers();
+}
+
+/** A --threads value from the command line: undefined when not given, else an integer 1..MAX_THREADS. */
+export function parseThreads(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  checkThreads('--threads', Number.isInteger(n) ? n : (raw as unknown as number));
+  return n;
+}
+
+function checkThreads(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+    throw new UserError(`${what}: expected an integer from 1 to ${MAX_WASM_THREADS}, got ${JSON.stringify(n)}`);
+  }
+}
+
+/**
+ * The one line the CLI prints about the backend, e.g. "backend: wasm (simd on, 1 thread;
+ * matrix products on OpenBLAS 0.3.21 (SkylakeX) from libopenblas.so.0, 1 thread)".
+ */
+export function describeBackend(b: BackendInfo): string {
+  if (b.simd === undefined) return `backend: ${b.name}`;
+  const threads = `${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  return `backend: ${b.name} (simd ${b.simd ? 'on' : 'off'}, ${threads}${b.blas ? `; ${describeBlas(b.blas)}` : ''})`;
 }
 
 function threadsFromEnv(): number {

@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { activeSgemm } from './blas.ts';
+import { blasBatchMatMul, blasFusedMatMul, useBlasFor } from './blas-kernels.ts';
 import { MIN_REROUTE_FLOPS, matMulDims, planMatMul } from './matmul-plan.ts';
 import { JS_KERNELS } from './wasm-js-kernels.ts';
 
 /**
  * Kernel wrappers for tfjs-backend-wasm 4.22, installed over the registered kernels:
  *
+ * - BatchMatMul and _FusedMatMul on the system's BLAS when one was opened (./blas.ts,
+ *   ./blas-kernels.ts) and the product is big enough per call; everything below is the path
+ *   without BLAS, and the one for tiny products.
  * - BatchMatMul: flagged (transposeA/B) and batched products are rerouted to XNNPACK's plain 2-D
  *   product through explicit Transpose/Reshape kernels (rule and measurements: ./matmul-plan.ts).
  *   Also computes batch broadcasting such as [2,1,m,k]×[1,3,k,n] correctly, which the original
@@ -123,9 +128,12 @@ class KernelScope {
     return x;
   }
 
-  /** A copy of x with a fresh tensor id. */
+  /** A copy of x with a fresh tensor id (not the Identity kernel: ours shares the data, ./wasm-js-kernels.ts). */
   copy(x: TensorInfo): TensorInfo {
-    return this.run('Identity', { x }, {});
+    const out = this.backend.makeOutput(x.shape, 'float32');
+    this.temps.push(out);
+    this.backend.typedArrayFromHeap(out).set(this.backend.typedArrayFromHeap(x));
+    return out;
   }
 
   /** Rows [i·size, (i+1)·size) of a batched tensor as a new [r, c] tensor. */
@@ -174,8 +182,10 @@ function wrapBatchMatMul(original: KernelConfig): KernelFunc {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
-    const route = planMatMul(a.shape, b.shape, transposeA, transposeB);
     const d = matMulDims(a.shape, b.shape, transposeA, transposeB);
+    const sgemm = activeSgemm();
+    if (sgemm && useBlasFor(d, transposeA)) return blasBatchMatMul(args.backend as WasmBackendLike, sgemm, a, b, transposeA, transposeB);
+    const route = planMatMul(a.shape, b.shape, transposeA, transposeB);
     const outShape = [...d.outBatch, d.m, d.n];
     const s = new KernelScope(args.backend as WasmBackendLike);
     try {
@@ -231,9 +241,16 @@ function wrapBatchMatMul(original: KernelConfig): KernelFunc {
 function wrapFusedMatMul(original: KernelConfig): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
     const d = matMulDims(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
+    const sgemm = activeSgemm();
+    if (sgemm && useBlasFor(d, attrs.transposeA)) {
+      const backend = args.backend as WasmBackendLike;
+      const run = (name: string, inputs: Record<string, TensorInfo>, kernelAttrs: NamedAttrMap) =>
+        tf.getKernel(name, BACKEND).kernelFunc({ inputs, backend, attrs: kernelAttrs }) as TensorInfo;
+      return blasFusedMatMul(backend, sgemm, run, args.inputs as Parameters<typeof blasFusedMatMul>[3], attrs);
+    }
     const flops = 2 * d.sizeA * d.m * d.k * d.n;
     const onXnnPath = !attrs.transposeA && !attrs.transposeB && d.sizeA === 1 && d.sizeB === 1;
     // Bias and activation act on the output's last axis, so only the 'direct' form keeps them valid.

@@ -9,11 +9,14 @@
  * triangle of our row-major view), so a Gram matrix from dsyrk goes to dsyevd without being
  * mirrored. Fortran character arguments carry hidden length arguments (size_t) at the end.
  *
+ * Finding the library (GROKLENS_LAPACK, else Debian's / Homebrew's sonames in order) is shared
+ * with the wasm backend's BLAS products: ../backend/native-library.ts.
+ *
  * Threads. OpenBLAS is asked for one thread per call (openblas_set_num_threads(1), when the
  * library has it): the parallelism of a sweep comes from its worker threads, and every call then
  * sums in the same order whatever the number of workers, so results stay identical bit for bit.
  */
-import { createRequire } from 'node:module';
+import { findLibrary, LAPACK_CANDIDATES, NATIVE_INSTALL_HINT, openblasConfig, optionalFunc, setOpenblasThreads } from '../backend/native-library.ts';
 
 /** What the loaded library is, for the record of a result and the CLI's one-line notice. */
 export interface LapackInfo {
@@ -27,67 +30,41 @@ interface Bindings {
   dsyrk: (...args: unknown[]) => void;
 }
 
-/** Shared libraries tried in order when GROKLENS_LAPACK does not name one. */
-export const LAPACK_CANDIDATES: readonly string[] =
-  process.platform === 'darwin'
-    ? ['libopenblas.dylib', '/opt/homebrew/opt/openblas/lib/libopenblas.dylib', '/usr/local/opt/openblas/lib/libopenblas.dylib', 'liblapack.dylib']
-    : ['liblapack.so.3', 'libopenblas.so.0', 'libopenblas.so', 'liblapack.so'];
+/** Shared libraries tried in order when GROKLENS_LAPACK does not name one (../backend/native-library.ts). */
+export { LAPACK_CANDIDATES };
 
-export const LAPACK_INSTALL_HINT = 'Debian/Ubuntu: apt-get install libopenblas0 (or liblapack3); elsewhere set GROKLENS_LAPACK to the path of a LAPACK shared library';
+export const LAPACK_INSTALL_HINT = `${NATIVE_INSTALL_HINT} (or liblapack3); elsewhere set GROKLENS_LAPACK to the path of a LAPACK shared library`;
 
 let cached: { ok: true; bindings: Bindings } | { ok: false; reason: string } | undefined;
 
 function tryLoad(): { ok: true; bindings: Bindings } | { ok: false; reason: string } {
-  let koffi: typeof import('koffi');
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-  } catch (e) {
-    return { ok: false, reason: `the koffi package could not be loaded (${(e as Error).message.split('\n')[0]})` };
-  }
-  const named = process.env.GROKLENS_LAPACK;
-  const names = named ? [named] : LAPACK_CANDIDATES;
-  const errors: string[] = [];
-  for (const name of names) {
-    let lib: ReturnType<typeof koffi.load>;
-    try {
-      lib = koffi.load(name);
-    } catch (e) {
-      errors.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
-      continue;
-    }
-    let dsyevd: Bindings['dsyevd'];
-    let dsyrk: Bindings['dsyrk'];
-    try {
-      dsyevd = lib.func(
+  const found = findLibrary({
+    lacks: 'no dsyevd_/dsyrk_',
+    envVar: 'GROKLENS_LAPACK',
+    envValue: process.env.GROKLENS_LAPACK,
+    candidates: LAPACK_CANDIDATES,
+    bind: (lib) => ({
+      dsyevd: lib.func(
         'void dsyevd_(const char *jobz, const char *uplo, const int32_t *n, _Inout_ double *a, const int32_t *lda, _Out_ double *w, _Out_ double *work, const int32_t *lwork, _Out_ int32_t *iwork, const int32_t *liwork, _Out_ int32_t *info, size_t ljobz, size_t luplo)',
-      ) as Bindings['dsyevd'];
-      dsyrk = lib.func(
+      ) as Bindings['dsyevd'],
+      dsyrk: lib.func(
         'void dsyrk_(const char *uplo, const char *trans, const int32_t *n, const int32_t *k, const double *alpha, const double *a, const int32_t *lda, const double *beta, _Inout_ double *c, const int32_t *ldc, size_t luplo, size_t ltrans)',
-      ) as Bindings['dsyrk'];
-    } catch (e) {
-      errors.push(`${name}: no dsyevd_/dsyrk_ (${(e as Error).message.split('\n')[0]})`);
-      continue;
-    }
-    const optional = (decl: string) => {
-      try {
-        return lib.func(decl) as (...args: unknown[]) => unknown;
-      } catch {
-        return null;
-      }
-    };
-    optional('void openblas_set_num_threads(int n)')?.(1);
-    const config = optional('const char *openblas_get_config()');
-    const ilaver = optional('void ilaver_(_Out_ int32_t *major, _Out_ int32_t *minor, _Out_ int32_t *patch)');
-    const parts: string[] = [];
-    if (config) parts.push(String(config()).trim());
-    if (ilaver) {
-      const v = [new Int32Array(1), new Int32Array(1), new Int32Array(1)];
-      ilaver(...v);
-      parts.push(`LAPACK ${v.map((x) => x[0]).join('.')}`);
-    }
-    return { ok: true, bindings: { info: { library: name, description: parts.join(', ') || 'LAPACK' }, dsyevd, dsyrk } };
+      ) as Bindings['dsyrk'],
+    }),
+  });
+  if (!found.ok) return { ok: false, reason: found.koffiMissing ?? `no LAPACK library found (${found.tried.join('; ')})` };
+  const { lib, library } = found;
+  setOpenblasThreads(lib, 1);
+  const ilaver = optionalFunc(lib, 'void ilaver_(_Out_ int32_t *major, _Out_ int32_t *minor, _Out_ int32_t *patch)');
+  const parts: string[] = [];
+  const config = openblasConfig(lib);
+  if (config) parts.push(config);
+  if (ilaver) {
+    const v = [new Int32Array(1), new Int32Array(1), new Int32Array(1)];
+    ilaver(...v);
+    parts.push(`LAPACK ${v.map((x) => x[0]).join('.')}`);
   }
-  return { ok: false, reason: `no LAPACK library found (${errors.join('; ')})` };
+  return { ok: true, bindings: { info: { library, description: parts.join(', ') || 'LAPACK' }, ...found.bindings } };
 }
 
 function load() {

@@ -72,3 +72,35 @@ describe('plain-JS wasm kernels equal the cpu backend', () => {
     expect(() => tf.gather(tf.ones([3, 2]), ids([3]))).toThrow('GatherV2: the index value 3 is not in [0, 2]');
   });
 });
+
+describe('Identity and same-dtype Cast share the data instead of copying', () => {
+  const buffers = () => tf.engine().backend.numDataIds();
+
+  test('a clone is the same buffer, outlives its source, and everything is freed at the end', () => {
+    const before = { tensors: tf.memory().numTensors, buffers: buffers() };
+    const x = normal([300, 40], 60);
+    const want = Array.from(x.dataSync());
+    const y = tf.clone(x);
+    const z = tf.cast(x, 'float32');
+    expect(buffers()).toBe(before.buffers + 1); // one buffer under three tensors
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(want);
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual(want);
+    z.dispose();
+    expect({ tensors: tf.memory().numTensors, buffers: buffers() }).toEqual(before);
+  });
+
+  test('a Cast to another dtype still converts; a variable assigned after a clone leaves the clone alone', () => {
+    const i = tf.tensor1d([1, -2, 3], 'int32');
+    const f = tf.cast(i, 'float32');
+    expect(f.dtype).toBe('float32');
+    expect(Array.from(f.dataSync())).toEqual([1, -2, 3]);
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const snapshot = tf.clone(v);
+    v.assign(tf.tensor1d([7, 8, 9]));
+    expect(Array.from(snapshot.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(v.dataSync())).toEqual([7, 8, 9]);
+    tf.dispose([i, f, v, snapshot]);
+  });
+});

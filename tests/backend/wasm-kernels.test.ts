@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { useBackend } from '../../src/backend/index.ts';
 import { planMatMul, type MatMulRoute } from '../../src/backend/matmul-plan.ts';
 import { installWasmKernelWrappers, uninstallWasmKernelWrappers, wasmKernelWrappersInstalled } from '../../src/backend/wasm-kernels.ts';
@@ -44,9 +44,15 @@ function census(): { tensors: number; buffers: number } {
   return { tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() };
 }
 
+// The path without BLAS (XNNPACK and the wasm kernels); tests/backend/blas.test.ts covers BLAS's.
 beforeAll(async () => {
+  vi.stubEnv('GROKLENS_BLAS', 'none');
   const info = await useBackend('wasm', { wasmThreads: 1 });
   expect(info.kernelWrappers).toBe(true);
+  expect(info.blas).toEqual({ library: null, reason: 'GROKLENS_BLAS=none' });
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
 });
 
 describe('wrapped BatchMatMul against a float64 oracle', () => {
