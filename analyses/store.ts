@@ -3,40 +3,94 @@
  * analysed checkpoints, so an interrupted `groklens analyze` loses nothing already computed and the
  * next invocation only analyses what is missing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseJson } from '../src/config/json.ts';
 import { FormatError } from '../src/errors.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
+import { checkJson, preview, readJsonFile } from '../src/io/json-file.ts';
+import { PACKAGE_VERSION } from '../src/version.ts';
+import { AnalysisFileSchema } from './schema.ts';
 import { ANALYSIS_FORMAT_VERSION, type AnalysisFile } from './types.ts';
 
 export const analysisPath = (runDir: string): string => join(runDir, 'analysis.json');
+
+/** analysis.json of a format version newer than this groklens reads: never overwritten. */
+export class NewerAnalysisError extends FormatError {
+  override name = 'NewerAnalysisError';
+}
 
 /** The run's analysis.json, or null when there is none. A file of another format or version is an error. */
 export function readAnalysis(runDir: string): AnalysisFile | null {
   const file = analysisPath(runDir);
   if (!existsSync(file)) return null;
-  return parseAnalysis(readFileSync(file, 'utf8'), file);
+  return checkAnalysisValue(readJsonFile(file, AFRESH), file);
 }
 
+const AFRESH = '; delete it to analyse the run afresh';
+
 export function parseAnalysis(text: string, file: string): AnalysisFile {
-  let a: AnalysisFile;
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw new FormatError(file, `not valid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}${AFRESH}`);
+  return checkAnalysisValue(parsed.value, file);
+}
+
+/**
+ * A parsed analysis.json checked: format, version (a newer one is a NewerAnalysisError), the
+ * schema (./schema.ts), then what the schema cannot say — ascending checkpoint steps and key
+ * frequencies within the group's range 1…⌊n/2⌋.
+ */
+export function checkAnalysisValue(a: unknown, file: string): AnalysisFile {
+  const top = a !== null && typeof a === 'object' && !Array.isArray(a) ? (a as Record<string, unknown>) : null;
+  if (top === null || top.format !== 'groklens-analysis') {
+    throw new FormatError(file, `format: expected "groklens-analysis", got ${preview(top === null ? a : top.format)}`);
+  }
+  const v = top.format_version;
+  if (v !== ANALYSIS_FORMAT_VERSION) {
+    if (typeof v === 'number' && Number.isInteger(v) && v > ANALYSIS_FORMAT_VERSION) {
+      throw new NewerAnalysisError(
+        file,
+        `format_version: the file is version ${v}, written by a newer groklens; this groklens (${PACKAGE_VERSION}) reads version ${ANALYSIS_FORMAT_VERSION} and leaves the file as it is: upgrade groklens, or move the file away to analyse the run afresh`,
+      );
+    }
+    throw new FormatError(file, `format_version: this groklens reads version ${ANALYSIS_FORMAT_VERSION}, the file is version ${preview(v)}${AFRESH}`);
+  }
+  const out = checkJson(AnalysisFileSchema, a, file) as unknown as AnalysisFile;
+  let prev = -1;
+  out.checkpoints.forEach((c, i) => {
+    if (c.step <= prev) throw new FormatError(file, `checkpoints[${i}].step: ${c.step} is not allowed; expected steps in strictly ascending order (checkpoints[${i - 1}] has step ${prev})`);
+    prev = c.step;
+  });
+  const K = out.group.kind !== 'none' && out.group.n > 0 ? Math.floor(out.group.n / 2) : null;
+  out.key_frequencies.forEach((k, i) => {
+    if (K !== null && k > K) throw new FormatError(file, `key_frequencies[${i}]: ${k} is not allowed; expected a frequency in 1…${K} (the group has order ${out.group.n})`);
+  });
+  return out;
+}
+
+/**
+ * What `analyze` starts from: the run's analysis.json, or null when there is none. A newer
+ * format version is refused (NewerAnalysisError) and left untouched. An older, foreign or damaged
+ * file is moved aside to analysis.json.bak (or .bak.2, .bak.3, … if taken) — never destroyed —
+ * and the analysis starts afresh; `log` says so.
+ */
+export function readAnalysisForUpdate(runDir: string, log: (line: string) => void): AnalysisFile | null {
+  const file = analysisPath(runDir);
+  if (!existsSync(file)) return null;
   try {
-    a = JSON.parse(text) as AnalysisFile;
+    return readAnalysis(runDir);
   } catch (e) {
-    throw new FormatError(file, `not valid JSON (${(e as Error).message}); delete it to analyse the run afresh`);
+    if (!(e instanceof FormatError) || e instanceof NewerAnalysisError) throw e;
+    let kept = `${file}.bak`;
+    for (let i = 2; existsSync(kept); i++) kept = `${file}.bak.${i}`;
+    try {
+      renameSync(file, kept);
+    } catch (err) {
+      throw new FormatError(file, `${e.problem.replace(AFRESH, '')}; cannot move it aside to ${kept} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): delete it to analyse the run afresh`);
+    }
+    log(`${e.message.replace(AFRESH, '')}: moved it to ${kept}, starting afresh`);
+    return null;
   }
-  if (a === null || typeof a !== 'object' || a.format !== 'groklens-analysis') {
-    throw new FormatError(file, `format: expected "groklens-analysis", got ${JSON.stringify((a as { format?: unknown } | null)?.format)}`);
-  }
-  if (a.format_version !== ANALYSIS_FORMAT_VERSION) {
-    throw new FormatError(file, `format_version: this groklens reads version ${ANALYSIS_FORMAT_VERSION}, the file is version ${JSON.stringify(a.format_version)}; delete it to analyse the run afresh`);
-  }
-  if (!Array.isArray(a.checkpoints)) throw new FormatError(file, 'checkpoints: expected an array');
-  for (const [i, c] of a.checkpoints.entries()) {
-    if (!c || !Number.isInteger(c.step) || c.step < 0) throw new FormatError(file, `checkpoints[${i}].step: expected a non-negative integer, got ${JSON.stringify(c?.step)}`);
-  }
-  if (!Array.isArray(a.key_frequencies)) throw new FormatError(file, 'key_frequencies: expected an array');
-  return a;
 }
 
 export function writeAnalysis(runDir: string, a: AnalysisFile): void {

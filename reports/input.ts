@@ -130,6 +130,14 @@ export function checkAnalysis(a: AnalysisFile, file: string): void {
     if (!x || typeof x.step !== 'number' || typeof x.reason !== 'string') fail(file, `summary.boundaries[${i}]`, '{from, to, step, reason}', x);
   });
   if (!Array.isArray(a.neuron_clusters)) fail(file, 'neuron_clusters', 'an array', a.neuron_clusters);
+  // the renderer lists them (a file read from disk has been through analyses/schema.ts already)
+  if (a.warnings !== undefined) {
+    if (!Array.isArray(a.warnings)) fail(file, 'warnings', 'a list of {file, problem}', a.warnings);
+    a.warnings.forEach((w, i) => {
+      if (!w || typeof w.file !== 'string' || typeof w.problem !== 'string') fail(file, `warnings[${i}]`, '{file, problem}, two strings', w);
+    });
+  }
+  checkNewPasses(a, file);
 }
 
 export function checkAttention(att: AttentionPatterns, file: string): void {
@@ -144,4 +152,27 @@ export function checkAttention(att: AttentionPatterns, file: string): void {
       m.forEach((row, a) => checkNumbers(file, `${where}[${a}]`, row, p));
     }
   });
+}
+
+/** The llc results and the trajectory: the arrays each chart pairs up must have matching lengths. */
+function checkNewPasses(a: AnalysisFile, file: string): void {
+  a.checkpoints.forEach((c, i) => {
+    if (!c.llc) return;
+    const at = `checkpoints[${i}].llc`;
+    if (!Array.isArray(c.llc.chains)) fail(file, `${at}.chains`, 'an array of chains', c.llc.chains);
+    c.llc.chains.forEach((ch, k) => {
+      checkNumbers(file, `${at}.chains[${k}].trace`, ch?.trace);
+      if (!Number.isInteger(ch.trace_every) || ch.trace_every < 1) fail(file, `${at}.chains[${k}].trace_every`, 'a positive integer', ch.trace_every);
+    });
+  });
+  const t = a.trajectory;
+  if (t === undefined) return;
+  if (!t || typeof t !== 'object' || !Array.isArray(t.steps)) fail(file, 'trajectory.steps', 'an array of steps', t?.steps);
+  const views: [string, typeof t][] = [['trajectory', t], ...Object.entries(t.per_tensor ?? {}).map(([n, v]) => [`trajectory.per_tensor.${n}`, v as typeof t] as [string, typeof t])];
+  for (const [at, v] of views) {
+    if (!Array.isArray(v.coords) || v.coords.length !== t.steps.length) fail(file, `${at}.coords`, `${t.steps.length} rows (one per step)`, Array.isArray(v.coords) ? `${v.coords.length} rows` : v.coords);
+    v.coords.forEach((row, i) => checkNumbers(file, `${at}.coords[${i}]`, row));
+    checkNumbers(file, `${at}.explained_variance_ratio`, v.explained_variance_ratio);
+    checkNumbers(file, `${at}.window_effective_dim`, v.window_effective_dim, t.window_steps.length);
+  }
 }

@@ -18,3 +18,9 @@ export const READABLE_RUN_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /** Version of a checkpoint file (names, shapes, metadata); unchanged by run format 2. */
 export const CHECKPOINT_FORMAT_VERSION = 1;
+
+/**
+ * Version of analysis.json (analyses/types.ts). Kept here so the core (a sweep reading its runs'
+ * analyses) can check it without importing analyses/.
+ */
+export const ANALYSIS_FORMAT_VERSION = 1;

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analysisPath, parseAnalysis } from '../../analyses/store.ts';
+import { analysisPath, readAnalysis } from '../../analyses/store.ts';
 import type { AnalysisFile } from '../../analyses/types.ts';
 import type { AttentionPatterns, RunReportInput } from '../../reports/input.ts';
 import { renderRunReport } from '../../reports/run-report.ts';
@@ -20,7 +20,7 @@ export function loadReportInput(runDir: string): RunReportInput {
   const metrics = existsSync(metricsFile) ? store.metrics() : [];
   const file = analysisPath(runDir);
   if (!existsSync(file)) throw new UserError(`${file}: not found; run \`groklens analyze ${runDir}\` first`);
-  const analysis = parseAnalysis(readFileSync(file, 'utf8'), file);
+  const analysis = readAnalysis(runDir)!; // checked: format, version, schema (analyses/store.ts)
   return {
     meta,
     metrics,

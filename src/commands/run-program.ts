@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { ioError, UserError } from '../errors.ts';
 
 /**
@@ -9,9 +9,20 @@ import { ioError, UserError } from '../errors.ts';
  * GROKLENS_DEBUG is set (to anything but 0), in which case every error propagates with its stack.
  */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
+  // commander prints its own usage errors (an unknown option, a bad choice); with exitOverride it
+  // throws instead of exiting 1, so that a usage error exits 2 like every other bad input.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2; // 0: --help or --version
+      return;
+    }
     if (debugging()) throw e;
     const known = e instanceof UserError ? e : ioError(e, undefined);
     if (known) {

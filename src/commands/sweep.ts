@@ -151,7 +151,8 @@ function sweepProgress(label: string, sweepDir: string, quiet: boolean, totals: 
 
 /** `groklens sweep status DIR`: every run's state and why. */
 export async function sweepStatusCommand(sweepDir: string, opts: { json?: boolean } = {}): Promise<void> {
-  const { manifest, states } = loadSweep(sweepDir, localEnvironment());
+  const { manifest, states, warnings } = loadSweep(sweepDir, localEnvironment());
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   if (opts.json) {
     process.stdout.write(JSON.stringify({ sweep: manifest.name, runs: states.map(({ config: _, ...s }) => s) }, null, 2) + '\n');
     return;
@@ -220,7 +221,8 @@ export function sweepReportInput(sweepDir: string, manifest: SweepManifest, inpu
 
 /** `groklens sweep report DIR`: aggregate.json, report.html and a table. */
 export async function sweepReportCommand(sweepDir: string, opts: ReportOpts = {}): Promise<SweepAggregate> {
-  const { manifest, inputs } = loadSweep(sweepDir, localEnvironment());
+  const { manifest, inputs, warnings } = loadSweep(sweepDir, localEnvironment());
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const d = DEFAULT_AGGREGATE_OPTIONS;
   const seed = opts.bootstrapSeed !== undefined ? Number(opts.bootstrapSeed) : d.bootstrap.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`--bootstrap-seed: expected an integer in [0, 2^32), got ${JSON.stringify(opts.bootstrapSeed)}`);

@@ -8,15 +8,16 @@
  */
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { preview } from '../io/json-file.ts';
 import { expectedText, flattenKeys, isPlainObject, isSection, isUnion, nearestKeys, schemaAt } from './keys.ts';
 import { RunConfigSchema } from './schema.ts';
 
-/** A value as the user would write it: JSON, except numbers that JSON cannot spell. */
+/**
+ * A value as the user would write it: JSON, except numbers that JSON cannot spell; at most 80
+ * characters, and never more work than that (a value nested 10⁵ deep must not overflow the stack).
+ */
 export function formatValue(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return preview(v, 80);
 }
 
 /** The value at a (zod issue) path inside a parsed JSON value, or undefined. */

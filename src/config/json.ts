@@ -162,6 +162,8 @@ export function locateJsonError(text: string): { pos: number; reason: string } |
     return null;
   } catch (e) {
     if (e instanceof Stop) return { pos: e.pos, reason: e.reason };
+    // the scanner recurses per bracket: a document nested deeper than the stack is its own answer
+    if (e instanceof RangeError) return { pos: i, reason: 'nested too deeply (brackets within brackets beyond what can be read)' };
     throw e;
   }
 }

@@ -58,11 +58,19 @@ export function parseSetValue(raw: string): unknown {
   }
 }
 
+/** The deepest dotted key --set accepts (the config is section.key; a little room for typos). */
+const MAX_KEY_DEPTH = 4;
+
 /** 'optimizer.lr=3e-4' → { path: ['optimizer', 'lr'], value: 0.0003 }. */
 export function parseSet(arg: string): { path: string[]; value: unknown } {
   const eq = arg.indexOf('=');
   if (eq < 0) throw new ConfigError('--set', arg, 'expected key=value, e.g. --set optimizer.lr=3e-4');
   const key = arg.slice(0, eq).trim();
+  const shown = key.length > 80 ? `${key.slice(0, 77)}...` : key;
+  // Config keys are two levels deep (section.key); a longer path is refused before any lookup.
+  if (key.length > 200 || key.split('.').length > MAX_KEY_DEPTH) {
+    throw new ConfigError('--set', shown, `not a config key: keys are section.key, e.g. optimizer.lr (at most ${MAX_KEY_DEPTH} parts, 200 characters)`);
+  }
   const path = key.split('.');
   if (path.some((s) => s === '')) throw new ConfigError('--set', arg, 'expected a dotted key before "=", e.g. optimizer.lr');
   return { path, value: parseSetValue(arg.slice(eq + 1)) };
@@ -137,6 +145,11 @@ class Merge {
           this.mergeInto(target[key] as Obj, value, child, here, source);
           continue;
         }
+      }
+      // A section must stay an object: replacing it by a scalar would let a later layer's keys
+      // land in an empty section and the error blame that layer.
+      if (isSection(child) && !isPlainObject(value)) {
+        throw new ConfigError(source, here.join('.'), `${formatValue(value)} is not allowed; expected an object`);
       }
       // Scalars, arrays, and anything of the wrong shape replace: validation reports the latter.
       target[key] = clone(value);

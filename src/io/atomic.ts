@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FormatError, ioError } from '../errors.ts';
+import { parseJson } from '../config/json.ts';
 import { readRegularFile } from './json-file.ts';
 
 /** A JSONL log larger than this is refused rather than read (about 10 million metrics rows). */
@@ -183,11 +184,8 @@ function parseLine(chunk: Uint8Array): { ok: true; value: unknown } | { ok: fals
   } catch {
     return { ok: false, reason: 'not valid UTF-8' };
   }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, reason: `not valid JSON (${(err as Error).message})` };
-  }
+  const parsed = parseJson(text);
+  return parsed.ok ? parsed : { ok: false, reason: `not valid JSON at column ${parsed.error.column}: ${parsed.error.reason}` };
 }
 
 function isBlank(chunk: Uint8Array): boolean {

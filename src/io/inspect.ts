@@ -53,6 +53,14 @@ function group(x: number): string {
 }
 
 /** Strings from a file may hold newlines or control characters: show those quoted and escaped. */
+/**
+ * A name or value as it can be shown on a terminal: quoted and escaped when it holds a control
+ * character — C0, DEL, C1 (U+0080–U+009F, which some terminals read as escape sequences), or the
+ * bidirectional overrides that could make text display out of order.
+ */
 function printable(s: string): string {
-  return /[\u0000-\u001f\u007f]/.test(s) || s === '' ? JSON.stringify(s) : s;
+  if (s !== '' && !UNSAFE.test(s)) return s;
+  return JSON.stringify(s).replace(UNSAFE_G, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_G = new RegExp(UNSAFE.source, 'g');

@@ -15,6 +15,8 @@
  */
 import { FormatError } from '../errors.ts';
 import { DTYPES, dtypeSize, isDType, type DType } from './dtypes.ts';
+import { parseJson } from '../config/json.ts';
+import { nameText, preview } from './json-file.ts';
 
 /** Headers longer than this are refused outright (the reference implementation's limit too). */
 export const MAX_HEADER_LENGTH = 100_000_000;
@@ -64,13 +66,17 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
   } catch {
     return fail('header is not valid UTF-8');
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return fail(`header is not valid JSON: ${(err as Error).message}`);
-  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) return fail(`header is not valid JSON: ${parsed.error.reason} (line ${parsed.error.line}, column ${parsed.error.column})`);
+  const json = parsed.value;
   if (!isPlainObject(json)) return fail(`header must be a JSON object, got ${describe(json)}`);
+  // JSON.parse keeps the last of two equal keys: a second "__metadata__" or a tensor named twice
+  // would silently replace the first. Refuse them instead.
+  const dup = duplicateKey(text);
+  if (dup) {
+    const where = dup.within === null ? 'header' : dup.within === '__metadata__' ? '__metadata__' : `tensor '${nameText(dup.within)}'`;
+    return fail(`${where}: key "${nameText(dup.key)}" appears twice (each key may appear once; JSON readers would keep only the last)`);
+  }
 
   let metadata: Record<string, string> = {};
   const entries: HeaderEntry[] = [];
@@ -89,16 +95,16 @@ function parseMetadata(value: unknown, fail: (p: string) => never): Record<strin
   if (!isPlainObject(value)) return fail(`__metadata__ must be an object mapping strings to strings, got ${describe(value)}`);
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') fail(`__metadata__ '${key}': value must be a string, got ${describe(v)}`);
+    if (typeof v !== 'string') fail(`__metadata__ '${nameText(key)}': value must be a string, got ${describe(v)}`);
     setOwn(out, key, v as string);
   }
   return out;
 }
 
 function parseEntry(name: string, value: unknown, fail: (p: string) => never): HeaderEntry {
-  const where = `tensor '${name}'`;
+  const where = `tensor '${nameText(name)}'`;
   if (!isPlainObject(value)) return fail(`${where}: entry must be an object with dtype, shape and data_offsets, got ${describe(value)}`);
-  for (const key of Object.keys(value)) if (!ENTRY_KEYS.has(key)) fail(`${where}: unexpected key '${key}' (expected dtype, shape, data_offsets)`);
+  for (const key of Object.keys(value)) if (!ENTRY_KEYS.has(key)) fail(`${where}: unexpected key '${nameText(key)}' (expected dtype, shape, data_offsets)`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (dtype === undefined) fail(`${where}: missing dtype`);
   if (!isDType(dtype)) return fail(`${where}: unknown dtype ${describe(dtype)} (expected one of ${DTYPES.join(', ')})`);
@@ -134,7 +140,7 @@ function checkTiling(entries: HeaderEntry[], dataLength: number, fail: (p: strin
   let gap: [number, number] | null = null;
   for (const e of entries) {
     if (prev && e.begin < covered) {
-      fail(`tensors '${prev.name}' [${prev.begin}, ${prev.end}] and '${e.name}' [${e.begin}, ${e.end}] overlap`);
+      fail(`tensors '${nameText(prev.name)}' [${prev.begin}, ${prev.end}] and '${nameText(e.name)}' [${e.begin}, ${e.end}] overlap`);
     }
     if (e.begin > covered && !gap) gap = [covered, e.begin];
     covered = e.end;
@@ -145,15 +151,59 @@ function checkTiling(entries: HeaderEntry[], dataLength: number, fail: (p: strin
     if (!gap) {
       fail(
         `file is truncated: the header describes ${covered} bytes of tensor data but only ${dataLength} are present ` +
-          `(tensor '${cut.name}' [${cut.begin}, ${cut.end}] is cut off)`,
+          `(tensor '${nameText(cut.name)}' [${cut.begin}, ${cut.end}] is cut off)`,
       );
     }
-    fail(`tensor '${cut.name}': data_offsets [${cut.begin}, ${cut.end}] lie outside the ${dataLength}-byte data buffer`);
+    fail(`tensor '${nameText(cut.name)}': data_offsets [${cut.begin}, ${cut.end}] lie outside the ${dataLength}-byte data buffer`);
   }
   if (gap) fail(`bytes [${gap[0]}, ${gap[1]}) of the data buffer belong to no tensor (tensors must cover it contiguously)`);
   if (covered < dataLength) {
     fail(`${dataLength - covered} bytes after the last tensor belong to no tensor (tensors end at ${covered}, data buffer is ${dataLength} bytes)`);
   }
+}
+
+/**
+ * The first key that appears twice in one object of a valid JSON text, and the top-level key of
+ * the object it is in (null for the top level itself). A linear scan of the text: JSON.parse has
+ * already checked it, so only strings, colons and brackets matter here.
+ */
+export function duplicateKey(text: string): { key: string; within: string | null } | null {
+  const objects: (Set<string> | null)[] = []; // per open bracket: the keys seen ({) or null ([)
+  let within: string | null = null; // the top-level key of the depth-1 value being scanned
+  let lastKey: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c /* \ */) {
+          escaped = true;
+          j += 2;
+        } else if (d === 0x22) break;
+        else j++;
+      }
+      let k = j + 1;
+      while (k < text.length && (text.charCodeAt(k) === 0x20 || text.charCodeAt(k) === 0x0a || text.charCodeAt(k) === 0x0d || text.charCodeAt(k) === 0x09)) k++;
+      if (text.charCodeAt(k) === 0x3a /* : */) {
+        const key: string = escaped ? JSON.parse(text.slice(i, j + 1)) : text.slice(i + 1, j);
+        const keys = objects[objects.length - 1];
+        if (keys) {
+          if (keys.has(key)) return { key, within: objects.length === 1 ? null : within };
+          keys.add(key);
+        }
+        lastKey = key;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (objects.length === 1) within = lastKey;
+      objects.push(c === 0x7b ? new Set() : null);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      objects.pop();
+    }
+  }
+  return null;
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -164,21 +214,9 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 export function describe(x: unknown): string {
   if (x === undefined) return 'nothing';
   if (x === null) return 'null';
-  if (Array.isArray(x)) return `an array ${clip(safeJson(x))}`;
-  if (typeof x === 'object') return `an object ${clip(safeJson(x))}`;
-  return `${typeof x} ${clip(safeJson(x))}`;
-}
-
-function safeJson(x: unknown): string {
-  try {
-    return JSON.stringify(x) ?? String(x);
-  } catch {
-    return '(unprintable)';
-  }
-}
-
-function clip(s: string): string {
-  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+  if (Array.isArray(x)) return `an array ${preview(x)}`;
+  if (typeof x === 'object') return `an object ${preview(x)}`;
+  return `${typeof x} ${preview(x)}`;
 }
 
 /** obj[key] = value, as an own property even for '__proto__'. */

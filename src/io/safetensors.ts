@@ -21,6 +21,7 @@ import {
   type WritableDType,
 } from './dtypes.ts';
 import { parseHeader, parseLengthPrefix, setOwn, type SafetensorsHeader } from './safetensors-header.ts';
+import { nameText } from './json-file.ts';
 
 export type { DType, TensorData, WritableDType } from './dtypes.ts';
 export { MAX_HEADER_LENGTH, type HeaderEntry, type SafetensorsHeader } from './safetensors-header.ts';
@@ -145,7 +146,7 @@ function decodeData(header: SafetensorsHeader, data: Uint8Array, file: string): 
   const tensors: Record<string, TensorEntry> = {};
   for (const e of header.entries) {
     const fail = (problem: string): never => {
-      throw new FormatError(file, `tensor '${e.name}': ${problem}`);
+      throw new FormatError(file, `tensor '${nameText(e.name)}': ${problem}`);
     };
     setOwn(tensors, e.name, { dtype: e.dtype, shape: e.shape, data: decodeTensorData(data.subarray(e.begin, e.end), e.dtype, fail) });
   }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendInfo } from '../backend/index.ts';
 import { blasChange, type BlasRecord } from '../backend/blas.ts';
-import { validateConfig } from '../config/load.ts';
+import { configDiff, validateConfig } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
 import { FormatError, UserError } from '../errors.ts';
 import { createModel, countParams, trainedSpecs, type Model } from '../models/index.ts';
@@ -16,7 +16,7 @@ import { buildDataset, describeTask, type Dataset, type Split } from '../tasks/i
 import { makeSplit } from '../tasks/split.ts';
 import { PACKAGE_VERSION, RUN_FORMAT_VERSION } from '../version.ts';
 import { checkRunFits } from './memory.ts';
-import { RunStore, type MetricsRow, type NamedTensors, type RunMeta } from './store.ts';
+import { checkMetaDataset, checkMetaModel, RunStore, type MetricsRow, type NamedTensors, type RunMeta } from './store.ts';
 import { train, type OnDivergence, type Progress, type TrainResult } from './train.ts';
 
 export interface SessionHooks {
@@ -106,13 +106,13 @@ export function loadRun(dir: string): LoadedRun {
   const store = RunStore.open(dir);
   const meta = store.meta();
   const config = validateConfig(meta.config, `${store.path('run.json')}: config`);
+  checkRunFits(config, `${store.path('run.json')}: config`); // a hand-edited p or size must not allocate terabytes
   const dataset = buildDataset(config.task);
-  if (meta.dataset.n !== dataset.n) {
-    throw new FormatError(store.path('run.json'), `dataset.n: ${meta.dataset.n} is not allowed; the config's task (${describeTask(config.task)}) has ${dataset.n} examples`);
-  }
+  checkMetaDataset(store.path('run.json'), meta, dataset, describeTask(config.task));
   // every index in [0, n), each example once in train or test (store.split)
   const split = store.split(dataset.n);
   const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  checkMetaModel(store.path('run.json'), meta, split, model.specs);
   return { store, meta, config, dataset, split, model };
 }
 
@@ -148,6 +148,7 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
   if (blasChanged) opts.hooks?.log?.(`warning: ${blasChanged}: results will not be bit-identical to an uninterrupted run`);
   for (const note of meta.notes ?? []) opts.hooks?.log?.(`note: ${note}`);
   const resume = store.readResume(model.specs);
+  checkConfigUnchanged(opts.dir, store.path('run.json'), resume.config_json, config);
   const removed = store.removeCheckpointsAfter(resume.step);
   const prior = store.truncateMetrics(resume.step);
   const optimizer = createOptimizer(config.optimizer, trainedSpecs(model.specs));
@@ -203,6 +204,27 @@ async function restartRun(opts: { dir: string; backend: BackendInfo; hooks?: Ses
   } finally {
     optimizer.dispose();
   }
+}
+
+/**
+ * run.json is written once; the resume state records the config it was trained with. A run.json
+ * edited since (say optimizer.lr or training.seed) is refused: resuming would splice two runs.
+ */
+function checkConfigUnchanged(dir: string, runJson: string, recorded: string | undefined, config: RunConfig): void {
+  if (recorded === undefined) return; // written before groklens 0.2.0
+  let trained: RunConfig;
+  try {
+    trained = JSON.parse(recorded) as RunConfig;
+  } catch {
+    throw new FormatError(join(dir, 'resume.safetensors'), 'metadata config: not valid JSON');
+  }
+  const changes = configDiff(trained, config);
+  if (changes.length === 0) return;
+  const shown = changes.slice(0, 5).map((c) => `${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ');
+  throw new UserError(
+    `${runJson}: the config was edited after training started (${shown}${changes.length > 5 ? `, and ${changes.length - 5} more` : ''}); ` +
+      `resuming would continue a different run. Undo the edit, or start a new run with the new settings`,
+  );
 }
 
 function markFailed(store: RunStore, e: unknown): void {

@@ -10,16 +10,22 @@
  *
  * Only this module and the CLI touch the file system. Every write is atomic (temp, fsync, rename).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { validateConfig } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
 import { FormatError, UserError } from '../errors.ts';
 import { appendLineDurable, readJsonlTolerant, removeStaleTemps, writeFileAtomic } from '../io/atomic.ts';
+import { checkJson, listSome, nameText, preview, readJsonFile } from '../io/json-file.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import type { ParamSpec } from '../models/types.ts';
 import type { DivergenceRecord } from './divergence.ts';
 import type { Split } from '../tasks/types.ts';
 import { CHECKPOINT_FORMAT_VERSION, READABLE_RUN_FORMAT_VERSIONS, RUN_FORMAT_VERSION } from '../version.ts';
+import { MetricsRowSchema, RunMetaSchema, RunStatusSchema, SplitFileSchema } from './schemas.ts';
+import { checkMetadata, checkRunFormatVersion, checkSplit } from './checks.ts';
+
+export { checkMetaDataset, checkMetaModel, checkSplit } from './checks.ts';
 
 export interface RunMeta {
   format: 'groklens-run';
@@ -60,6 +66,7 @@ export interface RunStatus {
   updated_at: string;
 }
 
+/** One metrics.jsonl row. A value that was not finite is written (and read back) as null. */
 export interface MetricsRow {
   step: number;
   train_loss: number;
@@ -78,6 +85,11 @@ export interface ResumeState {
   params: NamedTensors;
   optimizer: { tensors: NamedTensors; stepsTaken: number };
   wall_time: number;
+  /**
+   * The resolved config the state was trained with, as JSON (metadata `config`), so that resuming
+   * with an edited run.json is noticed. Absent in resume states of groklens before 0.2.0.
+   */
+  config_json?: string;
 }
 
 export const checkpointName = (step: number): string => `step-${String(step).padStart(7, '0')}.safetensors`;
@@ -120,36 +132,45 @@ export class RunStore {
     return store;
   }
 
+  /**
+   * run.json, checked against its schema (./schemas.ts) and its config against the config schema;
+   * a format-1 file is read as what that run did (upgradeMeta). Any problem is a FormatError or a
+   * ConfigError naming the file, the key and the value.
+   */
   meta(): RunMeta {
     const file = this.path('run.json');
-    const meta = readJson(file) as RunMeta;
-    if (meta.format !== 'groklens-run') throw new FormatError(file, `format: expected "groklens-run", got ${JSON.stringify(meta.format)}`);
-    if (!READABLE_RUN_FORMAT_VERSIONS.includes(meta.format_version)) {
-      throw new FormatError(file, `format_version: this groklens reads versions ${READABLE_RUN_FORMAT_VERSIONS.join(' and ')}, the file is version ${JSON.stringify(meta.format_version)}`);
-    }
-    for (const key of ['name', 'config', 'dataset', 'params'] as const) {
-      if (meta[key] === undefined) throw new FormatError(file, `${key}: missing`);
-    }
-    return upgradeMeta(meta);
+    const raw = readJsonFile(file);
+    const top = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+    if (top === null) throw new FormatError(file, `(top level): ${preview(raw)} is not allowed; expected an object (a run's run.json)`);
+    if (top.format !== 'groklens-run') throw new FormatError(file, `format: expected "groklens-run", got ${preview(top.format)}`);
+    checkRunFormatVersion(file, top.format_version);
+    // Unknown keys — `notes` among them: the reader makes those — are left out.
+    const meta = upgradeMeta(checkJson(RunMetaSchema, raw, file) as unknown as RunMeta);
+    return { ...meta, config: validateConfig(meta.config, `${file}: config`) };
   }
 
   status(): RunStatus {
-    return readJson(this.path('status.json')) as RunStatus;
+    const file = this.path('status.json');
+    const raw = readJsonFile(file);
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) checkRunFormatVersion(file, (raw as { format_version?: unknown }).format_version);
+    return checkJson(RunStatusSchema, raw, file) as RunStatus;
   }
 
   writeStatus(s: RunStatus): void {
     writeFileAtomic(this.path('status.json'), JSON.stringify(s, null, 2) + '\n');
   }
 
-  split(): Split {
+  /**
+   * split.json's train and test indices. With `n` (the task's example count) every index must lie
+   * in [0, n), each example must appear exactly once in train or test, and both must be non-empty;
+   * without it only the indices themselves and duplicates are checked.
+   */
+  split(n?: number): Split {
     const file = this.path('split.json');
-    const s = readJson(file) as { train?: unknown; test?: unknown };
-    const toIdx = (key: 'train' | 'test'): Int32Array => {
-      const v = s[key];
-      if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0)) throw new FormatError(file, `${key}: expected an array of non-negative integer indices`);
-      return Int32Array.from(v as number[]);
-    };
-    return { train: toIdx('train'), test: toIdx('test') };
+    const raw = readJsonFile(file);
+    const s = checkJson(SplitFileSchema, raw, file);
+    if (s.format_version !== undefined) checkRunFormatVersion(file, s.format_version);
+    return checkSplit(file, s.train, s.test, n, { n_train: s.n_train, n_test: s.n_test });
   }
 
   appendMetrics(row: MetricsRow): void {
@@ -157,7 +178,7 @@ export class RunStore {
   }
 
   metrics(): MetricsRow[] {
-    return readJsonlTolerant(this.path('metrics.jsonl')).rows as MetricsRow[];
+    return readMetrics(this.path('metrics.jsonl'));
   }
 
   /** Keep only metric rows up to `step` (used on resume, so the log matches the restored state). */
@@ -195,8 +216,11 @@ export class RunStore {
   readCheckpoint(step: number, specs: ParamSpec[]): NamedTensors {
     const file = this.checkpointPath(step);
     const { tensors, metadata } = readSafetensors(file);
-    if (metadata.step !== undefined && Number(metadata.step) !== step) {
-      throw new FormatError(file, `metadata step is ${metadata.step} but the file name says ${step}`);
+    checkMetadata(file, metadata, 'format', 'groklens-checkpoint', 'a groklens checkpoint');
+    checkMetadata(file, metadata, 'format_version', String(CHECKPOINT_FORMAT_VERSION), `this groklens reads checkpoint format version ${CHECKPOINT_FORMAT_VERSION}`);
+    if (metadata.step === undefined) throw new FormatError(file, `metadata step: missing; expected "${step}" (the step in the file name)`);
+    if (metadata.step !== String(step)) {
+      throw new FormatError(file, `metadata step is ${nameText(metadata.step)} but the file name says ${step}`);
     }
     return checkParams(file, tensors, specs);
   }
@@ -218,6 +242,7 @@ export class RunStore {
       step: String(state.step),
       optimizer_steps: String(state.optimizer.stepsTaken),
       wall_time: String(state.wall_time),
+      ...(state.config_json !== undefined ? { config: state.config_json } : {}),
     });
   }
 
@@ -225,6 +250,10 @@ export class RunStore {
     const file = this.path('resume.safetensors');
     if (!existsSync(file)) throw new UserError(`${this.dir}: no resume.safetensors, nothing to resume from`);
     const { tensors, metadata } = readSafetensors(file);
+    checkMetadata(file, metadata, 'format', 'groklens-resume', 'a groklens resume state');
+    if (!READABLE_RUN_FORMAT_VERSIONS.map(String).includes(metadata.format_version)) {
+      checkMetadata(file, metadata, 'format_version', String(RUN_FORMAT_VERSION), `this groklens reads resume states of run format versions ${READABLE_RUN_FORMAT_VERSIONS.join(' and ')}`);
+    }
     const num = (key: string): number => {
       const v = Number(metadata[key]);
       if (metadata[key] === undefined || !Number.isFinite(v)) throw new FormatError(file, `metadata ${key}: expected a number, got ${JSON.stringify(metadata[key])}`);
@@ -243,6 +272,7 @@ export class RunStore {
       params: checkParams(file, params, specs),
       optimizer: { tensors: optim, stepsTaken: num('optimizer_steps') },
       wall_time: num('wall_time'),
+      ...(metadata.config !== undefined ? { config_json: metadata.config } : {}),
     };
   }
 }
@@ -278,21 +308,25 @@ function checkParams(file: string, tensors: Record<string, { dtype?: string; sha
     }
     out[name] = { shape: t.shape, data: t.data };
   }
-  const extra = Object.keys(tensors).filter((k) => !specs.some((s) => s.name === k));
-  if (extra.length) throw new FormatError(file, `unexpected tensor(s) ${extra.map((e) => `'${e}'`).join(', ')} not in the run's model`);
+  const names = new Set(specs.map((s) => s.name));
+  const extra = Object.keys(tensors).filter((k) => !names.has(k));
+  if (extra.length) {
+    // bounded: a file with 100k extra tensors gives a short message
+    throw new FormatError(file, `unexpected tensor(s) ${listSome(extra)} not in the run's model`);
+  }
   return out;
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(file, `not valid JSON (${(e as Error).message})`);
-  }
+/** Every row of a metrics.jsonl file, checked (a torn last line, from a crash mid-append, is left out). */
+export function readMetrics(file: string): MetricsRow[] {
+  const { rows, lines } = readJsonlTolerant(file);
+  let prev: { step: number; line: number } | null = null;
+  return rows.map((row, i) => {
+    const r = checkJson(MetricsRowSchema, row, file, `line ${lines[i]}`) as MetricsRow;
+    if (prev && r.step < prev.step) {
+      throw new FormatError(file, `line ${lines[i]}: step: ${r.step} is not allowed; expected steps in ascending order (line ${prev.line} has step ${prev.step})`);
+    }
+    prev = { step: r.step, line: lines[i] };
+    return r;
+  });
 }

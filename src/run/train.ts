@@ -98,6 +98,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   const schedule = new CheckpointSchedule(config.checkpoints.every, config.checkpoints.log_spaced);
   const { vars, varList } = modelVariables(model, a.params);
   const onDivergence = a.onDivergence ?? 'stop';
+  const configJson = JSON.stringify(config); // in every resume state: an edited run.json is noticed
   const watch = new DivergenceWatch();
   if (a.priorDivergence) watch.note(a.priorDivergence);
 
@@ -130,7 +131,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
     if (stopAt()) return false;
     if (bad === null) lastFinite = step;
     store.writeCheckpoint(step, params, model.specs);
-    store.writeResume({ step, params, optimizer: optimizer.getState(), wall_time: wall() }, model.specs);
+    store.writeResume({ step, params, optimizer: optimizer.getState(), wall_time: wall(), config_json: configJson }, model.specs);
     if (!checkpoints.includes(step)) checkpoints.push(step);
     return true;
   };

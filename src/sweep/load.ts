@@ -2,13 +2,16 @@
  * Reading a sweep directory for aggregation and status: the manifest, then each run's own files.
  * A run that never started still appears, with the config its manifest entry implies.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigChange } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
-import { readJsonlTolerant } from '../io/atomic.ts';
-import type { MetricsRow } from '../run/store.ts';
+import { FormatError } from '../errors.ts';
+import { checkJson, readJsonFile } from '../io/json-file.ts';
+import { readMetrics, type MetricsRow } from '../run/store.ts';
+import { ANALYSIS_FORMAT_VERSION } from '../version.ts';
 import type { RunInput } from './aggregate.ts';
+import { SweepAnalysisView } from './schemas.ts';
 import { runState, type Environment, type RunState } from './status.ts';
 import { readManifest, runDir, type SweepManifest } from './store.ts';
 
@@ -28,21 +31,30 @@ export function applyDiff(base: RunConfig, diff: readonly ConfigChange[]): RunCo
   return out as unknown as RunConfig;
 }
 
-function readAnalysis(dir: string): RunInput['analysis'] {
+/**
+ * What `sweep report` takes from a run's analysis.json: its contraction rate and key frequencies.
+ * A file that is damaged, foreign or of a newer format version is left out with a warning (the
+ * run is then aggregated from its metrics alone), never silently.
+ */
+function readAnalysis(dir: string, warn: (problem: string) => void): RunInput['analysis'] {
   const file = join(dir, 'analysis.json');
   if (!existsSync(file)) return null;
-  let a: { format?: unknown; summary?: { contraction?: { c?: unknown } | null }; key_frequencies?: unknown };
+  let a;
   try {
-    a = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return null; // a half-written analysis cannot exist (atomic writes); a foreign file is ignored
+    a = checkJson(SweepAnalysisView, readJsonFile(file), file);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    warn(`${e.message}; its contraction rate and key frequencies are left out`);
+    return null;
   }
-  if (a.format !== 'groklens-analysis') return null;
+  if (a.format_version !== undefined && a.format_version !== ANALYSIS_FORMAT_VERSION) {
+    warn(`${file}: format_version: this groklens reads version ${ANALYSIS_FORMAT_VERSION}, the file is version ${a.format_version}; its contraction rate and key frequencies are left out`);
+    return null;
+  }
   const c = a.summary?.contraction?.c;
-  const kf = a.key_frequencies;
   return {
     contraction_c: typeof c === 'number' && Number.isFinite(c) ? c : null,
-    key_frequencies: Array.isArray(kf) && kf.every((k) => Number.isInteger(k)) ? (kf as number[]) : null,
+    key_frequencies: a.key_frequencies ?? null,
   };
 }
 
@@ -50,17 +62,23 @@ export interface LoadedSweep {
   manifest: SweepManifest;
   states: RunState[];
   inputs: RunInput[];
+  /** One line per run file that was left out (a damaged analysis.json), naming it. */
+  warnings: string[];
 }
 
 export function loadSweep(sweepDir: string, env: Environment): LoadedSweep {
   const manifest = readManifest(sweepDir);
   const states: RunState[] = [];
+  const warnings: string[] = [];
+  const warn = (problem: string) => warnings.push(problem);
   const inputs: RunInput[] = manifest.runs.map((m) => {
     const dir = runDir(sweepDir, m.id);
     const s = runState(sweepDir, m.id, env);
     states.push(s);
     const metrics = join(dir, 'metrics.jsonl');
-    const rows = existsSync(metrics) ? (readJsonlTolerant(metrics).rows as MetricsRow[]) : [];
+    // The aggregate is made of these rows: a damaged log is an error naming it (and the line), not
+    // a run silently counted as one that never grokked.
+    const rows: MetricsRow[] = existsSync(metrics) ? readMetrics(metrics) : [];
     return {
       id: m.id,
       settings: m.settings,
@@ -69,8 +87,8 @@ export function loadSweep(sweepDir: string, env: Environment): LoadedSweep {
       reason: s.reason,
       config: s.config ?? applyDiff(manifest.base.config, m.diff),
       rows,
-      analysis: readAnalysis(dir),
+      analysis: readAnalysis(dir, warn),
     };
   });
-  return { manifest, states, inputs };
+  return { manifest, states, inputs, warnings };
 }

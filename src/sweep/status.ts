@@ -11,11 +11,14 @@
  *   pending  not started, interrupted (Ctrl-C, SIGTERM, SIGKILL, a dead host): resumes from its
  *            last checkpoint
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../config/types.ts';
-import type { RunStatus } from '../run/store.ts';
+import { FormatError } from '../errors.ts';
+import { checkJson, readJsonFile } from '../io/json-file.ts';
+import type { z } from 'zod';
+import { SweepRunJsonView, SweepStatusView } from './schemas.ts';
 import { readAttempt, runDir, type SweepAttempt } from './store.ts';
 
 export type SweepRunState = 'done' | 'running' | 'failed' | 'diverged' | 'pending';
@@ -56,12 +59,14 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function readJson<T>(file: string): T | null {
-  if (!existsSync(file)) return null;
+/** A run file checked against the part of it a sweep reads; null when absent, a FormatError's message when damaged. */
+function readChecked<S extends z.ZodType>(file: string, schema: S): { value: z.output<S> | null; problem: string | null } {
+  if (!existsSync(file)) return { value: null, problem: null };
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return null;
+    return { value: checkJson(schema, readJsonFile(file), file), problem: null };
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return { value: null, problem: e.message };
   }
 }
 
@@ -74,16 +79,23 @@ export function workerAlive(a: SweepAttempt, env: Environment): boolean {
 
 export function runState(sweepDir: string, id: string, env: Environment): RunState {
   const dir = runDir(sweepDir, id);
-  const status = readJson<RunStatus>(join(dir, 'status.json'));
-  const meta = readJson<{ config?: RunConfig }>(join(dir, 'run.json'));
+  const statusFile = readChecked(join(dir, 'status.json'), SweepStatusView);
+  const metaFile = readChecked(join(dir, 'run.json'), SweepRunJsonView);
+  const status = statusFile.value;
+  const meta = metaFile.value;
   const attempt = readAttempt(dir);
-  const config = meta?.config ?? null;
+  const config = (meta?.config as RunConfig | undefined) ?? null;
   const total = config?.training?.steps ?? null;
   const step = status?.step ?? null;
   const attempts = attempt?.attempt ?? 0;
   const base = { id, step, total, attempts, config };
   // A run.json without a resume point (killed within its first moments) cannot be resumed.
   const continueAction: NextAction = meta === null ? 'start' : existsSync(join(dir, 'resume.safetensors')) ? 'resume' : 'restart';
+  // A damaged run.json or status.json: the run cannot be judged; it is failed, naming the file. A
+  // retry resumes it, which fails the same way until the file is repaired: never a restart, which
+  // would delete the run's checkpoints.
+  const damaged = metaFile.problem ?? statusFile.problem;
+  if (damaged) return { ...base, state: 'failed', reason: damaged, action: 'resume' };
 
   if (status?.state === 'finished') return { ...base, state: 'done', reason: `finished at step ${status.final_step ?? status.step}`, action: 'none' };
   // An outcome, not an error: retrying would replay the same updates.

@@ -18,13 +18,15 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigChange } from '../config/load.ts';
+import { validateConfig, type ConfigChange } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
 import { FormatError, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { checkJson, preview, readJsonFile } from '../io/json-file.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import type { ExpandedSweep } from './expand.ts';
 import type { SweepSpec } from './file.ts';
+import { ClaimSchema, ManifestSchema, SweepAttemptSchema } from './schemas.ts';
 
 export const SWEEP_FORMAT_VERSION = 1;
 
@@ -113,17 +115,22 @@ const diffText = (d: ConfigChange[]) => (d.length ? d.map((c) => `${c.key}=${JSO
 export function readManifest(sweepDir: string): SweepManifest {
   const file = manifestPath(sweepDir);
   if (!existsSync(file)) throw new UserError(`${sweepDir}: not a sweep directory (no manifest.json); run 'groklens sweep SWEEP.json' first`);
-  let m: SweepManifest;
-  try {
-    m = JSON.parse(readFileSync(file, 'utf8')) as SweepManifest;
-  } catch (e) {
-    throw new FormatError(file, `not valid JSON (${(e as Error).message})`);
+  const raw = readJsonFile(file);
+  const top = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  if (top.format !== 'groklens-sweep') throw new FormatError(file, `format: expected "groklens-sweep", got ${preview(raw === top ? top.format : raw)}`);
+  if (top.format_version !== SWEEP_FORMAT_VERSION) {
+    const v = top.format_version;
+    const newer = typeof v === 'number' && Number.isInteger(v) && v > SWEEP_FORMAT_VERSION ? ' (written by a newer groklens: upgrade groklens to read it)' : '';
+    throw new FormatError(file, `format_version: this groklens reads version ${SWEEP_FORMAT_VERSION}, the file is version ${preview(v)}${newer}`);
   }
-  if (m.format !== 'groklens-sweep') throw new FormatError(file, `format: expected "groklens-sweep", got ${JSON.stringify(m.format)}`);
-  if (m.format_version !== SWEEP_FORMAT_VERSION) {
-    throw new FormatError(file, `format_version: this groklens reads version ${SWEEP_FORMAT_VERSION}, the file is version ${JSON.stringify(m.format_version)}`);
-  }
-  if (!Array.isArray(m.runs)) throw new FormatError(file, 'runs: expected a list');
+  const m = checkJson(ManifestSchema, raw, file) as unknown as SweepManifest;
+  const ids = new Map<string, number>();
+  m.runs.forEach((r, i) => {
+    const first = ids.get(r.id);
+    if (first !== undefined) throw new FormatError(file, `runs[${i}].id: ${preview(r.id)} is not allowed; runs[${first}] has the same id (each run has its own directory)`);
+    ids.set(r.id, i);
+  });
+  m.base.config = validateConfig(m.base.config, `${file}: base.config`);
   return m;
 }
 
@@ -131,9 +138,10 @@ export function readAttempt(dir: string): SweepAttempt | null {
   const file = join(dir, 'sweep-attempt.json');
   if (!existsSync(file)) return null;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SweepAttempt;
-  } catch {
-    return null; // written atomically, so this is someone else's file: ignore it
+    return checkJson(SweepAttemptSchema, readJsonFile(file), file) as SweepAttempt;
+  } catch (e) {
+    if (e instanceof FormatError) return null; // written atomically, so this is someone else's file (or a hand edit): ignore it
+    throw e;
   }
 }
 
@@ -177,19 +185,26 @@ export function claimRun(dir: string, me: { host: string; pid: number }, isStale
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let holder: { host: string; pid: number };
-    let age: number;
+    let holder: { host: string; pid: number } | null = null;
+    let age = 0;
     try {
-      holder = JSON.parse(readFileSync(file, 'utf8'));
       age = Date.now() - statSync(file).mtimeMs;
-    } catch {
-      continue; // released (or still being written) just now: try again
+      const parsed = ClaimSchema.safeParse(readJsonFile(file));
+      holder = parsed.success ? parsed.data : null;
+    } catch (e) {
+      if (!existsSync(file)) continue; // released just now: try again
+      if (!(e instanceof FormatError)) throw e;
     }
-    if (!isStale(holder, age)) return false;
+    // A claim that is not {host, pid} was torn by a crash between its creation and its write (or
+    // edited by hand): stale once it is older than a live writer could take to finish it.
+    if (holder === null ? age < UNREADABLE_CLAIM_GRACE_MS : !isStale(holder, age)) return false;
     rmSync(file, { force: true });
   }
   return false;
 }
+
+/** How long a sweep-claim that holds no {host, pid} is respected before it is taken over. */
+export const UNREADABLE_CLAIM_GRACE_MS = 10_000;
 
 /** Keep a claim fresh (other hosts judge it by its modification time). */
 export function touchClaim(dir: string): void {

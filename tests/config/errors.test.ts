@@ -11,6 +11,23 @@ const viaFile = (name: string, content: string | object) => {
   return { file, message: configError(() => resolveConfig({ file, sets: [] })).message };
 };
 
+describe('sections and key paths (issue 14, defect 11)', () => {
+  it('a section set to a non-object is blamed on the layer that did it, not on a later --set', () => {
+    const file = files.write('section-scalar.json', { optimizer: 5 });
+    const message = configError(() => resolveConfig({ file, sets: ['optimizer.lr=0.01'] })).message;
+    expect(message).toBe(`${file}: optimizer: 5 is not allowed; expected an object`);
+  });
+
+  it('a --set key of thousands of parts is refused at once, in a bounded message', () => {
+    const key = ['model', ...Array(20000).fill('a')].join('.');
+    const t0 = performance.now();
+    const message = viaSet(`${key}=1`);
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(message.length).toBeLessThan(250);
+    expect(message).toMatch(/^--set: model\.a\.a.*\.\.\.: not a config key: keys are section\.key/);
+  });
+});
+
 describe('unknown keys', () => {
   it('from a file: full dotted key, the file, and the nearest valid key', () => {
     const { file, message } = viaFile('typo.json', { optimizer: { weight_decy: 0.5 } });

@@ -90,9 +90,9 @@ describe('JSONL logs', () => {
   test('an empty log and blank lines read as no rows', () => {
     const log = join(dir, 'metrics.jsonl');
     writeFileSync(log, '');
-    expect(readJsonlTolerant(log)).toEqual({ rows: [], dropped: null });
+    expect(readJsonlTolerant(log)).toEqual({ rows: [], lines: [], dropped: null });
     writeFileSync(log, '\n{"a":1}\n   \n\r\n{"a":2}\n\n');
-    expect(readJsonlTolerant(log)).toEqual({ rows: [{ a: 1 }, { a: 2 }], dropped: null });
+    expect(readJsonlTolerant(log)).toEqual({ rows: [{ a: 1 }, { a: 2 }], lines: [2, 5], dropped: null });
   });
 
   test('a line torn by a crash mid-append is dropped and reported', () => {
@@ -136,7 +136,7 @@ describe('JSONL logs', () => {
     writeFileSync(log, '{"step":1}\n{"step":2,"lo');
     appendLineDurable(log, '{"step":2}');
     expect(readFileSync(log, 'utf8')).toBe('{"step":1}\n{"step":2}\n');
-    expect(readJsonlTolerant(log)).toEqual({ rows: [{ step: 1 }, { step: 2 }], dropped: null });
+    expect(readJsonlTolerant(log)).toEqual({ rows: [{ step: 1 }, { step: 2 }], lines: [1, 2], dropped: null });
   });
 
   test('appending after a complete line that lost its newline keeps the line', () => {

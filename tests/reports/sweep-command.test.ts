@@ -98,6 +98,6 @@ describe('groklens sweep report', () => {
     rows[3].test_acc = 'high';
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     await expect(capture(() => sweepReportCommand(dir, { resamples: '50' }))).rejects.toThrow(FormatError);
-    await expect(capture(() => sweepReportCommand(dir, { resamples: '50' }))).rejects.toThrow(`${file}: row 4: test_acc: expected a number, got "high"`);
+    await expect(capture(() => sweepReportCommand(dir, { resamples: '50' }))).rejects.toThrow(`${file}: line 4: test_acc: "high" is not allowed; expected a number in [0, 1] or null (not finite)`);
   });
 });

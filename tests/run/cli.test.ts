@@ -29,6 +29,14 @@ describe('groklens CLI', () => {
     expectUserError(cli('train', '--set', 'optimizer.lr=-1'), 'optimizer.lr', '-1');
   });
 
+  it('a usage error (a bad --backend choice, an unknown command) exits 2, not 1', () => {
+    const r = cli('train', '--backend', 'foo');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/argument 'foo' is invalid/);
+    expect(cli('nosuch').status).toBe(2);
+    expect(cli('--help').status).toBe(0);
+  });
+
   it('rejects an unknown key and an unknown preset', () => {
     expectUserError(cli('train', '--set', 'optimizer.learning_rate=0.1'), 'optimizer.learning_rate');
     expectUserError(cli('train', '--preset', 'nanda-2024'), 'nanda-2024');

@@ -92,9 +92,9 @@ describe('run store', () => {
   it('rejects a split.json whose indices are not non-negative integers', () => {
     const s = fresh();
     writeFileSync(s.path('split.json'), JSON.stringify({ train: [0, -1], test: [1] }));
-    expectFormatError(() => s.split(), s.path('split.json'), /train: expected an array of non-negative integer indices/);
+    expectFormatError(() => s.split(), s.path('split.json'), /train\[1\]: -1 is not allowed; expected a non-negative integer/);
     writeFileSync(s.path('split.json'), JSON.stringify({ train: [0], test: 'all' }));
-    expectFormatError(() => s.split(), s.path('split.json'), /test: expected/);
+    expectFormatError(() => s.split(), s.path('split.json'), /test: "all" is not allowed; expected a list of example indices/);
   });
 
   it('ignores a torn last metrics line (a crash mid-append) but keeps every whole line', () => {
@@ -111,7 +111,7 @@ describe('run store', () => {
       writeSafetensors(
         file,
         Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dtype: t.data instanceof Float64Array ? 'F64' : 'F32', ...t }])) as never,
-        { step },
+        { format: 'groklens-checkpoint', format_version: '1', step },
       );
     write({ a: params().a });
     expectFormatError(() => s.readCheckpoint(7, specs), file, /missing tensor 'b'/);
