@@ -21,13 +21,17 @@ import { gatherLogits, gridTrainMask, groupGrid, groupView, type GroupGrid } fro
 import { lossAndAccuracy, metricsResult } from './metrics.ts';
 import { normsResult } from './norms.ts';
 import { chooseProbe, DEFAULT_PROBE_SIZE, empiricalNtk, ntkResult, ntkTargets, probeBatch, type NtkKernels, type NtkProbe } from './ntk.ts';
-import { readAnalysis, writeAnalysis } from './store.ts';
+import { readAnalysisForUpdate, writeAnalysis } from './store.ts';
 import { locateTransition, type TransitionPoint } from './transition.ts';
-import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, type AnalysisFile, type AttentionMaps, type CheckpointResult, type PassName } from './types.ts';
+import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, OPT_IN_PASSES, type AnalysisFile, type AttentionMaps, type CheckpointPassName, type CheckpointResult, type PassName } from './types.ts';
+import { llcResult, llcSettingsFor, sameLlcSettings, type LlcOptions, type LlcOverrides } from './llc.ts';
+import { trajectoryOfCheckpoints } from './trajectory-run.ts';
 import { weightsView } from './weights-view.ts';
 
 export interface AnalyzeOptions {
-  passes?: PassName[]; // default: every pass that applies to the run
+  passes?: PassName[]; // default: every pass that applies to the run, except the opt-in llc and trajectory
+  llc?: LlcOverrides; // settings of the llc pass (defaults: analyses/llc.ts LLC_DEFAULTS)
+  trajectoryWindow?: number; // checkpoints per sliding window of the trajectory pass (default 10)
   keyFreqs?: 'final' | 'per-checkpoint';
   probeSize?: number;
   probeSeed?: number; // default: the run's training seed
@@ -56,38 +60,40 @@ export function applicablePasses(config: RunConfig): PassName[] {
 export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promise<AnalyzeOutcome> {
   const { store, meta, config, dataset, split, model } = loadRun(dir);
   const applicable = applicablePasses(config);
-  const requested = opts.passes ?? applicable;
+  const requested = opts.passes ?? applicable.filter((p) => !OPT_IN_PASSES.includes(p));
   for (const p of requested) {
     if (!ALL_PASSES.includes(p)) throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
   }
   const notes: string[] = [...(meta.notes ?? [])]; // e.g. how an older run.json was read
-  const skippedPasses = (opts.passes ?? ALL_PASSES).filter((p) => !applicable.includes(p));
+  const skippedPasses = (opts.passes ?? ALL_PASSES.filter((p) => !OPT_IN_PASSES.includes(p))).filter((p) => !applicable.includes(p));
   if (skippedPasses.length) notes.push(`${skippedPasses.join(' and ')} skipped: they need a modular +, −, × or ÷ task, and this run is ${meta.dataset.description}`);
   const passes = requested.filter((p) => applicable.includes(p));
   const keyFreqSource = opts.keyFreqs ?? 'final';
+  const warnings: AnalysisFile['warnings'] = [];
+  // Bounded: each warning at most 300 characters, at most MAX_WARNINGS_PER_FILE per file (then one
+  // saying more were left out), each reported once.
   const warn = (file: string, problem: string) => {
-    if (!warnings.some((w) => w.file === file && w.problem === problem)) warnings.push({ file, problem });
-    opts.onWarning?.(file, problem);
+    const text = problem.length > 300 ? problem.slice(0, 297) + '...' : problem;
+    if (warnings.some((w) => w.file === file && w.problem === text)) return;
+    const count = warnings.filter((w) => w.file === file).length;
+    if (count > MAX_WARNINGS_PER_FILE) return;
+    const entry = count < MAX_WARNINGS_PER_FILE ? text : `more than ${MAX_WARNINGS_PER_FILE} warnings about this file; the rest are left out`;
+    warnings.push({ file, problem: entry });
+    opts.onWarning?.(file, entry);
   };
 
-  // ---- what we already have ----
-  let previous: AnalysisFile | null = null;
-  try {
-    previous = readAnalysis(dir);
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    opts.onLog?.(`${(e as Error).message}: starting afresh`);
-  }
+  // ---- what we already have (a newer analysis.json is refused, a damaged one moved aside) ----
+  const previous: AnalysisFile | null = readAnalysisForUpdate(dir, (line) => opts.onLog?.(line));
   const probeSize = opts.probeSize ?? previous?.options.probe?.n ?? DEFAULT_PROBE_SIZE;
   const probeSeed = opts.probeSeed ?? previous?.options.probe?.seed ?? config.training.seed;
-  let probe: NtkProbe | null = null;
-  if (passes.includes('ntk')) {
-    const old = previous?.options.probe;
-    probe = old && old.n === probeSize && old.seed === probeSeed ? old : chooseProbe(dataset, split, probeSeed, probeSize);
-  }
+  // Re-derived from its seed, never taken from the file: exact (the file holds 7 digits), and a
+  // hand-edited probe cannot point outside the dataset.
+  const probe: NtkProbe | null = passes.includes('ntk') ? chooseProbe(dataset, split, probeSeed, probeSize) : null;
   const results = new Map<number, CheckpointResult>();
   if (previous) {
-    const probeChanged = JSON.stringify(previous.options.probe) !== JSON.stringify(probe) && passes.includes('ntk');
+    const old = previous.options.probe;
+    const sameProbe = !!old && !!probe && old.n === probe.n && old.seed === probe.seed && JSON.stringify(old.indices) === JSON.stringify(probe.indices);
+    const probeChanged = !sameProbe && passes.includes('ntk');
     const sourceChanged = previous.options.key_freq_source !== keyFreqSource;
     for (const c of previous.checkpoints) {
       const r = { ...c };
@@ -96,7 +102,9 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
       results.set(c.step, r);
     }
   }
-  const warnings: AnalysisFile['warnings'] = [];
+  // llc: every setting is recorded; results computed with other settings are recomputed.
+  const llcSettings: LlcOptions | null = passes.includes('llc') ? llcSettingsFor(split.train.length, config.training.seed, previous?.options.llc, opts.llc) : (previous?.options.llc ?? null);
+  if (passes.includes('llc') && !sameLlcSettings(previous?.options.llc, llcSettings)) for (const r of results.values()) delete r.llc;
 
   // ---- checkpoints and the initial weights ----
   const steps = store.checkpointSteps();
@@ -176,7 +184,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   // ---- the per-checkpoint passes ----
   const needed = (step: number): PassName[] => {
     const have = results.get(step);
-    return passes.filter((p) => {
+    return passes.filter((p): p is CheckpointPassName => p !== 'trajectory').filter((p) => {
       if (have?.[p] !== undefined) return false;
       if ((p === 'ntk' && !K0) || (p === 'norms' && !init)) return false;
       if ((p === 'fourier' || p === 'circuit') && keyFreqSource === 'final' && keyInfo.key_frequencies.length === 0) return false;
@@ -185,9 +193,19 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   };
   const todo = steps.filter((s) => needed(s).length > 0);
   // ‖θ‖² as training logged it: the transition's V when the norms pass is not run.
-  const loggedSqNorm = new Map(store.metrics().map((r) => [r.step, r.sq_norm]));
-  const divergence = runDivergence(store);
-  const analysis = (): AnalysisFile => assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes, loggedSqNorm, divergence);
+  let loggedSqNorm = new Map<number, number>();
+  try {
+    loggedSqNorm = new Map(store.metrics().map((r) => [r.step, r.sq_norm]));
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    warn(store.path('metrics.jsonl'), `${firstLine(e).replace(`${store.path('metrics.jsonl')}: `, '')}; the logged ‖θ‖² is not used`);
+  }
+  const divergence = runDivergence(store, warn);
+  let trajectory = previous?.trajectory;
+  const analysis = (): AnalysisFile => {
+    const a = assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes, loggedSqNorm, divergence);
+    return { ...a, options: { ...a.options, ...(llcSettings ? { llc: llcSettings } : {}) }, ...(trajectory ? { trajectory } : {}) };
+  };
   let lastSave = performance.now();
   let done = 0;
   let stopped = false;
@@ -202,7 +220,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
       const file = store.checkpointPath(step);
       const r: CheckpointResult = results.get(step) ?? { step, file: basename(file) };
       const fail = (pass: PassName, e: unknown) => warn(file, `step ${step}, ${pass} pass: ${firstLine(e)}; skipped`);
-      Object.assign(r, analyseCheckpoint({ model, config, dataset, split, grid, trainMask, params, want, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget }, fail));
+      Object.assign(r, analyseCheckpoint({ model, config, dataset, split, grid, trainMask, params, want, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget, llcSettings }, fail));
       results.set(step, r);
     }
     done++;
@@ -212,6 +230,19 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
       lastSave = performance.now();
     }
     await new Promise<void>((res) => setImmediate(res)); // let Ctrl-C and timers through
+  }
+  // ---- the run-level trajectory (recomputed when the checkpoints or the window changed) ----
+  if (passes.includes('trajectory') && !stopped) {
+    const t = trajectory;
+    const had = t ? [...t.steps, ...t.excluded.map((e) => e.step)].sort((x, y) => x - y) : null;
+    if (!t || JSON.stringify(had) !== JSON.stringify(steps) || (opts.trajectoryWindow !== undefined && opts.trajectoryWindow !== t.window)) {
+      try {
+        trajectory = trajectoryOfCheckpoints(steps.map((s) => ({ step: s, file: store.checkpointPath(s) })), model.specs, { window: opts.trajectoryWindow ?? t?.window });
+        for (const e of trajectory.excluded) warn(store.checkpointPath(e.step), `step ${e.step}, trajectory pass: ${e.problem}; left out`);
+      } catch (e) {
+        warn(store.checkpointsDir, `trajectory pass: ${firstLine(e)}; skipped`);
+      }
+    }
   }
   const out = analysis();
   writeAnalysis(dir, out);
@@ -237,6 +268,7 @@ interface CheckpointInput {
   probe: NtkProbe | null;
   probeData: { tokens: Int32Array; labels: Int32Array } | null;
   ntkTarget: ReturnType<typeof ntkTargets> | null;
+  llcSettings: LlcOptions | null;
 }
 
 /**
@@ -291,6 +323,10 @@ function analyseCheckpoint(c: CheckpointInput, fail: (pass: PassName, e: unknown
     const { K0, probe, probeData, ntkTarget } = c;
     out.ntk = attempt('ntk', () => ntkResult(empiricalNtk(c.model, c.params, probeData.tokens, probe.projection), K0, ntkTarget));
   }
+  if (want.includes('llc') && c.llcSettings) {
+    const options = c.llcSettings;
+    out.llc = attempt('llc', () => llcResult({ model: c.model, config: c.config, dataset: c.dataset, split: c.split, params: c.params, options }));
+  }
   for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -301,6 +337,9 @@ function analyseCheckpoint(c: CheckpointInput, fail: (pass: PassName, e: unknown
  * or damaged file.
  */
 export const MAX_USABLE_WEIGHT = 1e6;
+
+/** Warnings kept (and printed) per file; a damaged checkpoint says what is wrong once, not 100k times. */
+export const MAX_WARNINGS_PER_FILE = 10;
 function unusableWeights(t: Record<string, { data: Float32Array }>): string | null {
   for (const [name, { data }] of Object.entries(t)) {
     for (let i = 0; i < data.length; i++) {
@@ -374,7 +413,8 @@ function assemble(
       restricted_loss: c.circuit?.restricted_loss ?? null,
       gini_embed: c.fourier?.gini_embed ?? null,
     }))
-    .filter((p) => Number.isFinite(p.sq_norm));
+    // a point the transition cannot use (a metric that was not finite, read back as null) is left out
+    .filter((p) => [p.sq_norm, p.train_acc, p.test_acc, p.train_loss, p.test_loss].every((v) => typeof v === 'number' && Number.isFinite(v)));
   const summary = series.length > 0 ? locateTransition(series, { lr: o.lr, weightDecay: o.weight_decay }) : emptySummary('no checkpoint has the metrics pass yet');
   summary.notes = [...notes, ...summary.notes];
   return {
@@ -407,13 +447,16 @@ function assemble(
   };
 }
 
-/** status.json's divergence record, if training found one (an unreadable status counts as none). */
-function runDivergence(store: RunStore): AnalysisFile['run']['divergence'] | null {
+/** status.json's divergence record, if training found one (an unreadable status counts as none, with a warning). */
+function runDivergence(store: RunStore, warn: (file: string, problem: string) => void): AnalysisFile['run']['divergence'] | null {
+  const file = store.path('status.json');
   try {
     const d = store.status().divergence;
-    if (!d || typeof d.step !== 'number') return null;
-    return { step: d.step, what: String(d.what), detail: String(d.detail), last_finite_checkpoint: typeof d.last_finite_checkpoint === 'number' ? d.last_finite_checkpoint : null };
-  } catch {
+    if (!d) return null;
+    return { step: d.step, what: d.what, detail: d.detail, last_finite_checkpoint: d.last_finite_checkpoint };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    warn(file, `${firstLine(e).replace(`${file}: `, '')}; read as a run that did not diverge`);
     return null;
   }
 }

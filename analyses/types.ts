@@ -5,10 +5,19 @@
  * Definitions: ../shared/spec/measures.md §2–§6.
  */
 
-export const ANALYSIS_FORMAT_VERSION = 1;
+export { ANALYSIS_FORMAT_VERSION } from '../src/version.ts';
 
-export type PassName = 'metrics' | 'fourier' | 'circuit' | 'norms' | 'ntk';
-export const ALL_PASSES: PassName[] = ['metrics', 'fourier', 'circuit', 'norms', 'ntk'];
+import type { LlcOptions, LlcResult } from './llc.ts';
+import type { TrajectoryResult } from './trajectory.ts';
+export type { LlcOptions, LlcResult, TrajectoryResult };
+
+/** Passes with a result per checkpoint (a key of CheckpointResult). */
+export type CheckpointPassName = 'metrics' | 'fourier' | 'circuit' | 'norms' | 'ntk' | 'llc';
+/** Every pass: the per-checkpoint ones and the run-level `trajectory` (analysis.json → trajectory). */
+export type PassName = CheckpointPassName | 'trajectory';
+export const ALL_PASSES: PassName[] = ['metrics', 'fourier', 'circuit', 'norms', 'ntk', 'llc', 'trajectory'];
+/** Run only when --passes names them, never by default (llc: seconds per checkpoint; trajectory: run-level). */
+export const OPT_IN_PASSES: PassName[] = ['llc', 'trajectory'];
 
 /** How the task's pairs map onto a cyclic group so that the answer is "a + b" in it. */
 export interface GroupView {
@@ -92,6 +101,7 @@ export interface CheckpointResult {
   circuit?: CircuitResult;
   norms?: NormsResult;
   ntk?: NtkResult;
+  llc?: LlcResult; // the local learning coefficient (opt-in, ./llc.ts)
 }
 
 export interface NeuronCluster {
@@ -169,6 +179,8 @@ export interface AnalysisFile {
     passes: PassName[];
     key_freq_source: 'final' | 'per-checkpoint';
     probe: { n: number; seed: number; indices: number[]; projection: number[] } | null;
+    /** Every setting of the llc pass (present when it ran). */
+    llc?: LlcOptions;
   };
   group: GroupView;
   /** Key frequencies by the neuron rule on key_frequencies_step (the final checkpoint by default). */
@@ -177,6 +189,8 @@ export interface AnalysisFile {
   neuron_clusters: NeuronCluster[];
   unclustered_neurons: number;
   attention?: AttentionMaps;
+  /** The run's path through weight space (the trajectory pass, ./trajectory.ts). */
+  trajectory?: TrajectoryResult;
   checkpoints: CheckpointResult[]; // ascending step
   summary: TransitionSummary;
   warnings: { file: string; problem: string }[];

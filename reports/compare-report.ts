@@ -6,7 +6,7 @@
 import { boundaryMark, phaseLabel } from './chart/phases.ts';
 import { compareRuns, delayLawFigure, measureFigure, OVERLAY_MAX_RUNS, type CompareRun } from './compare/figures.ts';
 import { labelRuns, type RunLabels } from './compare/labels.ts';
-import { MEASURES, type Alignment } from './compare/measures.ts';
+import { measuresFor, type Alignment } from './compare/measures.ts';
 import { newDocument } from './dom.ts';
 import { fmtNum, fmtPct, fmtStep } from './format.ts';
 import { checkReportInput, type RunReportInput } from './input.ts';
@@ -59,7 +59,7 @@ export function compareSections(doc: Document, inputs: RunReportInput[]): Sectio
   const labels = labelRuns(inputs.map((i) => ({ name: i.meta.name, config: i.meta.config })));
   const runs = compareRuns(inputs, labels.labels);
   const section = (align: Alignment, id: string, title: string, intro: string): Section => ({
-    id, title, intro: [el(doc, 'p', {}, intro)], figures: MEASURES.map((m) => measureFigure(doc, runs, m, align)),
+    id, title, intro: [el(doc, 'p', {}, intro)], figures: measuresFor(inputs).map((m) => measureFigure(doc, runs, m, align)),
   });
   const notes = inputs.flatMap((i) => i.analysis.summary.notes.map((n) => `${i.meta.name}: ${n}`));
   return [

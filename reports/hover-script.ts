@@ -5,6 +5,8 @@
  * data block and writes text with textContent, never HTML. The page's Content-Security-Policy
  * allows this exact script by its SHA-256 hash and nothing else.
  */
+import { EXPLORER_SCRIPT } from './explorer/script.ts';
+
 export const HOVER_SCRIPT = `(function () {
   'use strict';
   var NS = 'http://www.w3.org/2000/svg';
@@ -95,4 +97,4 @@ export const HOVER_SCRIPT = `(function () {
     svg.addEventListener('mouseleave', function () { out.textContent = ''; rule.setAttribute('visibility', 'hidden'); });
   });
 })();
-`;
+` + EXPLORER_SCRIPT; // the checkpoint explorer (./explorer/script.ts): still one script, one hash

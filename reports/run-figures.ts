@@ -47,7 +47,7 @@ function hiddenNote(hidden: number): string[] {
   return hidden ? [`${hidden} value${hidden === 1 ? '' : 's'} ≤ 0 cannot be shown on the log scale.`] : [];
 }
 
-function timelineFigure(ctx: RunContext, id: string, title: string, y: Parameters<typeof renderLineChart>[1]['y'], series: LineSeries[], caption: string[], extra: Partial<Parameters<typeof renderLineChart>[1]> = {}): Figure {
+export function timelineFigure(ctx: RunContext, id: string, title: string, y: Parameters<typeof renderLineChart>[1]['y'], series: LineSeries[], caption: string[], extra: Partial<Parameters<typeof renderLineChart>[1]> = {}): Figure {
   const fid = `${ctx.idPrefix}${id}`;
   const r = renderLineChart(ctx.doc, { id: `${fid}-svg`, title, x: { domain: ctx.domain, label: STEP_LABEL }, y, series, phases: ctx.phases, ...extra });
   return { id: fid, title, svg: r.svg, hover: r.hover, caption: [...caption, ...hiddenNote(r.hidden)], boundaries: ctx.phases };

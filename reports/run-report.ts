@@ -12,7 +12,10 @@ import {
   accuracyFigure, circuitFigure, distanceFigure, lossFigure, nonFourierFigure, normFigure, perKeyFigure, sparsityFigure,
   STEP_LABEL, stepRange, transitionMarkers, type RunContext,
 } from './run-figures.ts';
-import { timelineDomain } from './series.ts';
+import { explorerSection } from './explorer/section.ts';
+import { llcFigure, llcTraceFigure } from './llc-figures.ts';
+import { passRan, timelineDomain } from './series.ts';
+import { trajectoryFigures } from './trajectory-figures.ts';
 import { summaryNodes } from './summary.ts';
 
 export interface RunReportOptions {
@@ -31,6 +34,7 @@ export function runSections(doc: Document, input: RunReportInput): Section[] {
     idPrefix: '',
   };
   const timeline = renderTimeline(doc, { id: 'timeline-svg', title: 'Phases of training', domain: ctx.domain, xLabel: STEP_LABEL, phases: ctx.phases, markers: transitionMarkers(a) });
+  const explorer = explorerSection(ctx);
   const noPhases = ctx.phases ? [] : ['The analysis placed no phase boundaries' + (a.summary.notes.length ? `: ${a.summary.notes.join(' ')}` : '.')];
   return [
     { id: 'run', title: 'Run', intro: summaryNodes(doc, meta, a, rows), figures: [] },
@@ -41,11 +45,15 @@ export function runSections(doc: Document, input: RunReportInput): Section[] {
         ...noPhases,
       ] }],
     },
+    ...(explorer ? [explorer] : []),
     { id: 'training', title: 'Loss and accuracy', figures: [lossFigure(ctx), accuracyFigure(ctx)] },
     { id: 'circuit', title: 'Progress measures of the circuit', figures: [circuitFigure(ctx), perKeyFigure(ctx)] },
     { id: 'norms', title: 'Weight norm and distances', figures: [normFigure(ctx), distanceFigure(ctx)] },
     { id: 'fourier', title: 'Fourier structure', figures: [sparsityFigure(ctx), nonFourierFigure(ctx), fourierHeatmapFigure(ctx), finalNormsFigure(ctx, 'embed'), finalNormsFigure(ctx, 'logit'), clustersFigure(ctx)] },
     { id: 'attention', title: 'Attention', figures: attentionFigures(ctx, input.attention, meta.config?.model?.kind ?? 'model') },
+    // The opt-in passes get a section only when they ran (reports of other runs stay as they were).
+    ...(passRan(a, 'llc') ? [{ id: 'learning-coefficient', title: 'Local learning coefficient', figures: [llcFigure(ctx), llcTraceFigure(ctx)] }] : []),
+    ...(passRan(a, 'trajectory') ? [{ id: 'weight-trajectory', title: 'Trajectory through weight space', figures: trajectoryFigures(ctx) }] : []),
   ];
 }
 

@@ -20,6 +20,7 @@ export const hasData = (c: Column): boolean => c.y.some((v) => Number.isFinite(v
 
 /** Did this pass run: listed in options.passes and present on at least one checkpoint? */
 export function passRan(a: AnalysisFile, pass: PassName): boolean {
+  if (pass === 'trajectory') return a.options.passes.includes(pass) && a.trajectory !== undefined;
   return a.options.passes.includes(pass) && a.checkpoints.some((c) => c[pass] !== undefined);
 }
 

@@ -9,6 +9,8 @@ import { PACKAGE_VERSION } from './version.ts';
 const collect = (v: string, prev: string[]) => [...prev, v];
 const backendOption = () =>
   new Option('--backend <name>', 'tensor backend').choices(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).default('auto');
+const threadsOption = () =>
+  new Option('--threads <n>', 'threads for the matrix products (OpenBLAS) and the wasm backend (default 1; a sweep uses processes)');
 
 const program = new Command()
   .name('groklens')
@@ -28,6 +30,7 @@ program
   .option('--on-divergence <what>', 'when the loss, a gradient or the weights stop being finite: stop (exit 3, keep the last finite checkpoint) or continue (record it and train on)', 'stop')
   .option('-q, --quiet', 'no progress bar')
   .addOption(backendOption())
+  .addOption(threadsOption())
   .action(async (file, opts) => {
     await (await import('./commands/train.ts')).trainCommand(file, opts);
   });
@@ -49,13 +52,16 @@ program
   .command('analyze')
   .description('analyse the checkpoints of a run into runs/NAME/analysis.json (only what is missing)')
   .argument('<run>', 'run directory, e.g. runs/demo')
-  .option('--passes <list>', `comma-separated passes: ${'metrics,fourier,circuit,norms,ntk'} (default: all that apply)`)
+  .option('--passes <list>', `comma-separated passes: ${'metrics,fourier,circuit,norms,ntk,llc,trajectory'} (default: all that apply except the opt-in llc and trajectory)`)
+  .option('--llc <settings>', 'llc pass settings, e.g. epsilon=1e-4,gamma=100,nbeta=464,chains=4,draws=200,burnin=100,batch_size=256,seed=0')
+  .option('--trajectory-window <n>', 'checkpoints per sliding window of the trajectory pass (default 10)')
   .option('--key-freqs <mode>', "key frequencies from the 'final' checkpoint, reused for all, or 'per-checkpoint'", 'final')
   .option('--probe-size <n>', 'inputs in the NTK probe set (default 64, or what analysis.json recorded)')
   .option('-w, --watch', 'keep analysing new checkpoints while the run trains')
   .option('--interval <seconds>', 'how often --watch looks for new checkpoints', '10')
   .option('-q, --quiet', 'no progress bar')
   .addOption(backendOption())
+  .addOption(threadsOption())
   .action(async (dir, opts) => (await import('./commands/analyze.ts')).analyzeCommand(dir, opts));
 
 program

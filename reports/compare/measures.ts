@@ -72,3 +72,14 @@ export const ALIGN_LABEL: Record<Alignment, string> = {
   t_mem: 'steps since T_mem (train accuracy ≥ 99 %)',
   t_grok: 'steps since T_grok (test accuracy ≥ 95 %)',
 };
+
+/** λ̂ of the opt-in llc pass: overlaid only when at least one run has it (see compare-report.ts). */
+export const LLC_MEASURE: Measure = {
+  id: 'llc', title: 'Local learning coefficient λ̂', y: { scale: 'linear', label: 'λ̂ (mean over chains)' }, passes: ['llc'],
+  pick: (r) => ck(r, 'llc', (c) => c.llc?.llc),
+};
+
+/** The measures a comparison of these runs overlays: MEASURES, plus λ̂ when any run has it. */
+export function measuresFor(runs: RunReportInput[]): Measure[] {
+  return runs.some((r) => passRan(r.analysis, 'llc')) ? [...MEASURES, LLC_MEASURE] : MEASURES;
+}

@@ -5,7 +5,8 @@
 import cliProgress from 'cli-progress';
 import { analyzeRun, type AnalyzeOutcome } from '../../analyses/run-analysis.ts';
 import { ALL_PASSES, type PassName } from '../../analyses/types.ts';
-import { useBackend } from '../backend/index.ts';
+import { parseLlcSettings, type LlcOverrides } from '../../analyses/llc.ts';
+import { describeBackend, parseThreads, useBackend } from '../backend/index.ts';
 import type { BackendName } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import { RunStore } from '../run/store.ts';
@@ -19,6 +20,9 @@ export interface AnalyzeCommandOpts {
   interval: string;
   quiet?: boolean;
   backend: BackendName;
+  threads?: string; // --threads: BLAS and wasm threads (src/backend/index.ts)
+  llc?: string; // --llc key=value,…: settings of the llc pass
+  trajectoryWindow?: string; // --trajectory-window N
 }
 
 function parsePasses(s: string | undefined): PassName[] | undefined {
@@ -34,16 +38,19 @@ export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Pro
   if (opts.keyFreqs !== 'final' && opts.keyFreqs !== 'per-checkpoint') throw new UserError(`--key-freqs: expected 'final' or 'per-checkpoint', got '${opts.keyFreqs}'`);
   const probeSize = opts.probeSize === undefined ? undefined : Number(opts.probeSize);
   if (probeSize !== undefined && !(Number.isInteger(probeSize) && probeSize >= 2)) throw new UserError(`--probe-size: expected an integer ≥ 2, got '${opts.probeSize}'`);
+  const llc: LlcOverrides | undefined = opts.llc === undefined ? undefined : parseLlcSettings(opts.llc);
+  const trajectoryWindow = opts.trajectoryWindow === undefined ? undefined : Number(opts.trajectoryWindow);
+  if (trajectoryWindow !== undefined && !(Number.isInteger(trajectoryWindow) && trajectoryWindow >= 2)) throw new UserError(`--trajectory-window: expected an integer ≥ 2, got '${opts.trajectoryWindow}'`);
   const interval = Number(opts.interval);
   if (!(interval > 0)) throw new UserError(`--interval: expected a number of seconds > 0, got '${opts.interval}'`);
   RunStore.open(dir); // a clear error before loading a backend
-  const backend = await useBackend(opts.backend);
+  const backend = await useBackend(opts.backend, { threads: parseThreads(opts.threads) });
   const log = (l: string) => process.stderr.write(l + '\n');
-  if (!opts.quiet) log(`backend: ${backend.name}`);
+  if (!opts.quiet) log(describeBackend(backend));
   const interrupt = interruptFlag(log);
   try {
     for (;;) {
-      const outcome = await once(dir, { passes, keyFreqs: opts.keyFreqs, probeSize, quiet: opts.quiet, shouldStop: interrupt.requested, log });
+      const outcome = await once(dir, { passes, llc, trajectoryWindow, keyFreqs: opts.keyFreqs, probeSize, quiet: opts.quiet, shouldStop: interrupt.requested, log });
       if (!opts.watch || outcome.stopped || interrupt.requested()) {
         summarise(dir, outcome);
         if (outcome.stopped) process.exitCode = 130;
@@ -52,7 +59,7 @@ export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Pro
       const state = RunStore.open(dir).status().state;
       if (state !== 'running') {
         // One last pass picks up the final checkpoint written just before the state changed.
-        const last = await once(dir, { passes, keyFreqs: opts.keyFreqs, probeSize, quiet: opts.quiet, shouldStop: interrupt.requested, log });
+        const last = await once(dir, { passes, llc, trajectoryWindow, keyFreqs: opts.keyFreqs, probeSize, quiet: opts.quiet, shouldStop: interrupt.requested, log });
         summarise(dir, last);
         log(`the run is ${state}; stopped watching`);
         return;
@@ -67,7 +74,7 @@ export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Pro
 
 async function once(
   dir: string,
-  o: { passes?: PassName[]; keyFreqs: string; probeSize?: number; quiet?: boolean; shouldStop: () => boolean; log: (l: string) => void },
+  o: { passes?: PassName[]; llc?: LlcOverrides; trajectoryWindow?: number; keyFreqs: string; probeSize?: number; quiet?: boolean; shouldStop: () => boolean; log: (l: string) => void },
 ): Promise<AnalyzeOutcome> {
   const bar =
     !o.quiet && process.stderr.isTTY
@@ -78,6 +85,8 @@ async function once(
   try {
     return await analyzeRun(dir, {
       passes: o.passes,
+      llc: o.llc,
+      trajectoryWindow: o.trajectoryWindow,
       keyFreqs: o.keyFreqs as 'final' | 'per-checkpoint',
       probeSize: o.probeSize,
       shouldStop: o.shouldStop,

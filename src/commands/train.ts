@@ -1,4 +1,4 @@
-import { useBackend } from '../backend/index.ts';
+import { describeBackend, parseThreads, useBackend } from '../backend/index.ts';
 import { resolveConfig } from '../config/load.ts';
 import type { BackendName } from '../config/types.ts';
 import { UserError } from '../errors.ts';
@@ -16,6 +16,7 @@ export interface TrainOpts {
   quiet?: boolean;
   backend: BackendName;
   onDivergence?: string;
+  threads?: string; // --threads: BLAS and wasm threads (src/backend/index.ts)
 }
 
 
@@ -28,9 +29,9 @@ export async function trainCommand(file: string | undefined, opts: TrainOpts): P
   // Resolve the config before loading any backend, so a typo fails in milliseconds.
   const resolved = opts.resume ? null : resolveConfig({ preset: opts.preset, file, sets: opts.set });
   if (opts.resume) RunStore.open(opts.resume); // same for a directory that is not a run
-  const backend = await useBackend(opts.backend);
+  const backend = await useBackend(opts.backend, { threads: parseThreads(opts.threads) });
   const progress = trainingProgress({ quiet: opts.quiet });
-  progress.log(`backend: ${backend.name}${backend.simd !== undefined ? ` (simd ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
+  progress.log(describeBackend(backend));
   const interrupt = interruptFlag(progress.log);
   const hooks = { onProgress: progress.update, shouldStop: interrupt.requested, log: progress.log };
   try {

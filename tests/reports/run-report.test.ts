@@ -21,10 +21,10 @@ describe('run report', () => {
 
   it('is one self-contained document with every section', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(Array.from(doc.querySelectorAll('section')).map((s) => s.id)).toEqual(['run', 'timeline', 'training', 'circuit', 'norms', 'fourier', 'attention']);
+    expect(Array.from(doc.querySelectorAll('section')).map((s) => s.id)).toEqual(['run', 'timeline', 'explorer', 'training', 'circuit', 'norms', 'fourier', 'attention']);
     expect(injectionProblems(doc, html, [])).toEqual([]);
-    // Every figure of a complete analysis is drawn: timeline + 12 charts + 4 attention heads.
-    expect(doc.querySelectorAll('figure svg.chart').length).toBe(17);
+    // Every figure of a complete analysis is drawn: timeline + 12 charts + 4 attention heads + the explorer's Fourier norms.
+    expect(doc.querySelectorAll('figure svg.chart').length).toBe(18);
     expect(doc.querySelectorAll('figure .note').length).toBe(0);
     // No URL at all except the SVG namespace name (an identifier, never fetched).
     expect(html.replaceAll('http://www.w3.org/2000/svg', '').match(/https?:\/\/\S{0,40}/g)).toBeNull();

@@ -8,7 +8,7 @@
  * with whatever the generator draws.
  */
 import type { AnalysisFile, CheckpointResult, PassName, PhaseBoundary } from '../../analyses/types.ts';
-import { ALL_PASSES, ANALYSIS_FORMAT_VERSION } from '../../analyses/types.ts';
+import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, OPT_IN_PASSES } from '../../analyses/types.ts';
 import { gini } from '../../analyses/fourier/stats.ts';
 import type { RunConfig } from '../../src/config/types.ts';
 import { Rng } from '../../src/rng.ts';
@@ -107,7 +107,7 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunReportInput {
   const lr = opts.lr ?? 1e-3;
   const wd = opts.weightDecay ?? 1;
   const seed = opts.seed ?? 0;
-  const passes = opts.passes ?? ALL_PASSES;
+  const passes = opts.passes ?? ALL_PASSES.filter((p) => !OPT_IN_PASSES.includes(p)); // llc and trajectory are opt-in
   const name = opts.name ?? 'synthetic';
   const rng = Rng.derive(seed, 'synthetic');
   const noise = (sd: number) => Math.exp(sd * rng.normal());
