@@ -8,8 +8,8 @@
  * The same checks as readTorchFile: every storage's declared size against the file before it is
  * allocated, every view against its storage (materialise), and the allowlist of the pickle VM.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError } from '../errors.ts';
+import { readExactly, withRegularFile } from '../io/regular-file.ts';
 import { TensorRef } from '../io/torch-globals.ts';
 import { materialise, type TorchTensor } from '../io/torch-tensor.ts';
 import { parseZipCheckpoint } from '../io/torch-archive.ts';
@@ -107,41 +107,19 @@ export function listItems(v: PyValue | undefined): readonly PyValue[] | null {
 }
 
 function readHead(path: string): { head: Uint8Array; size: number } {
-  return withFd(path, (fd, size) => {
+  return withRegularFile(path, (fd, size) => {
     if (size === 0) throw new FormatError(path, 'the file is empty');
     const head = new Uint8Array(Math.min(16, size));
-    readSync(fd, head, 0, head.length, 0);
+    readExactly(fd, head, 0, path);
     return { head, size };
-  });
+  }, { directoryHint: 'a directory of safetensors files is read with --layout transformer-lens' });
 }
 
 function readWhole(path: string, size: number): Uint8Array {
-  return withFd(path, (fd) => {
+  return withRegularFile(path, (fd) => {
     const bytes = new Uint8Array(size);
-    for (let done = 0; done < size; ) {
-      const n = readSync(fd, bytes, done, Math.min(1 << 30, size - done), done);
-      if (n === 0) throw new FormatError(path, `file ended at byte ${done} while being read`);
-      done += n;
-    }
+    readExactly(fd, bytes, 0, path);
     return bytes;
   });
 }
 
-function withFd<T>(path: string, body: (fd: number, size: number) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FormatError(path, 'file does not exist');
-    if (code === 'EISDIR') throw new FormatError(path, 'is a directory (a directory of safetensors files is read with --layout transformer-lens)');
-    throw new FormatError(path, `cannot open (${code ?? (err as Error).message})`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new FormatError(path, 'not a regular file');
-    return body(fd, stat.size);
-  } finally {
-    closeSync(fd);
-  }
-}

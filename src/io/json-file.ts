@@ -9,7 +9,8 @@
  *   runs/x/status.json: checkpoints: "x" is not allowed; expected a list of steps (non-negative integers)
  *   runs/x/run.json: backend: missing; expected an object {name, requested, tfjs_version}
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
+import { withRegularFile } from './regular-file.ts';
 import { z } from 'zod';
 import { parseJson } from '../config/json.ts';
 import { FormatError } from '../errors.ts';
@@ -22,30 +23,21 @@ export const MAX_JSON_BYTES = 256 * 1024 * 1024;
  * one that is too large, is a FormatError naming it; the open never blocks (O_NONBLOCK).
  */
 export function readRegularFile(file: string, maxBytes = MAX_JSON_BYTES): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw new FormatError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new FormatError(file, 'not a regular file');
-    if (stat.size > maxBytes) throw new FormatError(file, `${stat.size} bytes, more than the ${maxBytes}-byte limit for this file`);
-    const out = Buffer.allocUnsafe(stat.size);
+  return withRegularFile(file, (fd, size) => {
+    if (size > maxBytes) throw new FormatError(file, `${size} bytes, more than the ${maxBytes}-byte limit for this file`);
+    const out = Buffer.allocUnsafe(size);
     let done = 0;
-    while (done < out.length) {
-      const n = readSync(fd, out, done, out.length - done, done);
-      if (n === 0) break; // shrank while being read: parse what is there (atomic writes never do this)
-      done += n;
+    try {
+      while (done < out.length) {
+        const n = readSync(fd, out, done, out.length - done, done);
+        if (n === 0) break; // shrank while being read: parse what is there (atomic writes never do this)
+        done += n;
+      }
+    } catch (e) {
+      throw new FormatError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     return done === out.length ? out : out.subarray(0, done);
-  } catch (e) {
-    if (e instanceof FormatError) throw e;
-    throw new FormatError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

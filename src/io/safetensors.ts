@@ -5,7 +5,6 @@
  * that names the file and the problem. Layout and validation rules: safetensors-header.ts; what
  * each dtype decodes to: dtypes.ts.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { FormatError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
@@ -20,6 +19,7 @@ import {
   type WritableData,
   type WritableDType,
 } from './dtypes.ts';
+import { readExactly, withRegularFile } from './regular-file.ts';
 import { parseHeader, parseLengthPrefix, setOwn, type SafetensorsHeader } from './safetensors-header.ts';
 import { nameText } from './json-file.ts';
 
@@ -115,7 +115,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
  * real size (the tensors are views into it).
  */
 export function readSafetensors(file: string): DecodedSafetensors {
-  return withFile(file, (fd, size) => {
+  return withRegularFile(file, (fd, size) => {
     const header = readHeaderFrom(fd, size, file);
     if (header.dataLength > bufferConstants.MAX_LENGTH) {
       throw new FormatError(file, `${header.dataLength} bytes of tensor data is more than this runtime can load at once`);
@@ -128,7 +128,7 @@ export function readSafetensors(file: string): DecodedSafetensors {
 
 /** The validated header and metadata of a safetensors file, without reading any tensor data. */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  return withFile(file, (fd, size) => readHeaderFrom(fd, size, file));
+  return withRegularFile(file, (fd, size) => readHeaderFrom(fd, size, file));
 }
 
 /** Encode and write atomically (see encodeSafetensors for ordering and determinism). */
@@ -162,36 +162,6 @@ function readHeaderFrom(fd: number, size: number, file: string): SafetensorsHead
   return parseHeader(headerBytes, size - 8 - headerLength, file);
 }
 
-function withFile<T>(file: string, body: (fd: number, size: number) => T): T {
-  let fd: number;
-  try {
-    // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; fstat below refuses it.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FormatError(file, 'file does not exist');
-    if (code === 'EACCES' || code === 'EPERM') throw new FormatError(file, 'permission denied');
-    throw err;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new FormatError(file, 'not a regular file');
-    return body(fd, stat.size);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Fill `into` from `position`; the file shrinking under us is a FormatError, not a short read. */
-function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
-  const CHUNK = 1 << 30; // readSync takes at most 2^31 − 1 bytes per call
-  let done = 0;
-  while (done < into.length) {
-    const n = readSync(fd, into, done, Math.min(CHUNK, into.length - done), position + done);
-    if (n === 0) throw new FormatError(file, `file ended at byte ${position + done} while being read (was it truncated meanwhile?)`);
-    done += n;
-  }
-}
 
 function describeArray(x: unknown): string {
   if (x === null || x === undefined) return String(x);

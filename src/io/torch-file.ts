@@ -12,9 +12,9 @@
  * TorchTensor (torch-tensor.ts), and a flat list of the tensors with their paths in the tree
  * ('model/blocks.0.attn.W_Q', 'checkpoints/3/embed.W_E').
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { FormatError } from '../errors.ts';
+import { readExactly, withRegularFile } from './regular-file.ts';
 import { formatValue, PyDict, PyTuple, type PyValue } from './pickle.ts';
 import { TensorRef } from './torch-globals.ts';
 import { materialise, TorchTensor } from './torch-tensor.ts';
@@ -218,7 +218,7 @@ function listTensors(root: PyValue, file: string): TensorAtPath[] {
 }
 
 function readHead(path: string): { head: Uint8Array; size: number } {
-  return withFd(path, (fd, size) => {
+  return withRegularFile(path, (fd, size) => {
     const head = new Uint8Array(Math.min(512, size));
     readExactly(fd, head, 0, path);
     return { head, size };
@@ -226,7 +226,7 @@ function readHead(path: string): { head: Uint8Array; size: number } {
 }
 
 function readWhole(path: string, size: number): Uint8Array {
-  return withFd(path, (fd, now) => {
+  return withRegularFile(path, (fd, now) => {
     if (now !== size) throw new FormatError(path, 'the file changed size while being read');
     const bytes = new Uint8Array(size);
     readExactly(fd, bytes, 0, path);
@@ -234,31 +234,4 @@ function readWhole(path: string, size: number): Uint8Array {
   });
 }
 
-function withFd<T>(path: string, body: (fd: number, size: number) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FormatError(path, 'file does not exist');
-    if (code === 'EACCES' || code === 'EPERM') throw new FormatError(path, 'permission denied');
-    if (code === 'EISDIR') throw new FormatError(path, 'not a regular file');
-    throw err;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new FormatError(path, 'not a regular file');
-    return body(fd, stat.size);
-  } finally {
-    closeSync(fd);
-  }
-}
 
-function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
-  const CHUNK = 1 << 30; // readSync takes at most 2^31 − 1 bytes per call
-  for (let done = 0; done < into.length; ) {
-    const n = readSync(fd, into, done, Math.min(CHUNK, into.length - done), position + done);
-    if (n === 0) throw new FormatError(file, `file ended at byte ${position + done} while being read (was it truncated meanwhile?)`);
-    done += n;
-  }
-}

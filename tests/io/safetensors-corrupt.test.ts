@@ -107,7 +107,7 @@ describe('corrupt files are rejected with a FormatError naming the file and the 
 
   test('missing file and directory', () => {
     expect(rejectionOf(() => readSafetensors(join(dir, 'none.safetensors')))).toContain('none.safetensors: file does not exist');
-    expect(rejectionOf(() => readSafetensorsHeader(dir))).toContain(`${dir}: not a regular file`);
+    expect(rejectionOf(() => readSafetensorsHeader(dir))).toContain(`${dir}: is a directory`);
   });
 });
 
