@@ -92,6 +92,18 @@ describe('globals: an allowlist, nothing imported or run', () => {
     expect(err.message).toContain(`${module.replace('__builtin__', 'builtins').replace('copy_reg', 'copyreg')}.${name}`);
   });
 
+  // Wherever the payload sits, the GLOBAL opcode that names it is reached first and refused.
+  test.each([
+    ['as a value inside an OrderedDict', (w: PickleWriter) => w.global('collections', 'OrderedDict').op(')').op('R').str('model').global('posix', 'system').str('touch /tmp/pwned').raw(0x85).op('R').op('s')],
+    ['as the state of a BUILD', (w: PickleWriter) => w.global('collections', 'OrderedDict').op(')').op('R').global('builtins', 'exec').str('x').raw(0x85).op('R').op('b')],
+    ['inside a persistent id', (w: PickleWriter) => w.str('storage').global('subprocess', 'call').str('x').raw(0x85).op('R').raw(0x86).op('Q')],
+  ])('a payload %s is refused before anything is built', (_where, build) => {
+    const bytes = build(new PickleWriter().proto(2)).stop().bytes();
+    const err = formatError(() => load(bytes, { persistentLoad: () => null } as Partial<PickleOptions>));
+    expect(err).toBeInstanceOf(UnsafeGlobalError);
+    expect(err.message).toMatch(/(posix\.system|builtins\.exec|subprocess\.call).*Nothing in the file was executed or imported/);
+  });
+
   test('STACK_GLOBAL is checked the same way, and needs two strings', () => {
     const ok = new PickleWriter().proto(4).str('collections').str('OrderedDict').raw(0x93).op(')').op('R').stop().bytes();
     expect(load(ok)).toBeInstanceOf(PyDict);
