@@ -15,32 +15,16 @@ import { blasBatchMatMul, blasFusedMatMul, useBlasFor } from '../../src/backend/
 import { describeBackend, useBackend } from '../../src/backend/index.ts';
 import { matMulDims } from '../../src/backend/matmul-plan.ts';
 import { UserError } from '../../src/errors.ts';
-import { denseMatMul, maxRelError, randomDense, type Dense } from './oracle.ts';
+import { denseMatMul, MATMUL_CASES, MATMUL_FLAGS, MATMUL_TOL, maxRelError, randomDense, type Dense } from './oracle.ts';
 
-// float32 products of O(1) normals with k ≤ 160: a few ulps of the sum's magnitude (as the XNNPACK wrappers).
-const TOL = 2e-5;
+const TOL = MATMUL_TOL; // as the XNNPACK wrappers
+const FLAGS = MATMUL_FLAGS;
 
-const FLAGS: [boolean, boolean][] = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-];
-
-/** [label, batchA, batchB, m, k, n]: the wrappers' cases (wasm-kernels.test.ts) plus BLAS's own folds. */
+/** The wrappers' cases plus BLAS's own folds and broadcasts. */
 const CASES: [string, number[], number[], number, number, number][] = [
-  ['2-D', [], [], 40, 48, 36],
-  ['2-D one row', [], [], 1, 128, 96],
+  ...MATMUL_CASES,
   ['2-D one column', [], [], 64, 80, 1],
-  ['2-D tiny', [], [], 3, 5, 4],
-  ['3-D equal batches', [3], [3], 24, 40, 32],
-  ['3-D per-batch sized', [3], [3], 96, 80, 72],
-  ['3-D × 2-D (folds into rows)', [5], [], 20, 48, 36],
-  ['2-D × 3-D', [], [5], 20, 48, 36],
-  ['4-D × 3-D, broadcast over leading', [2, 3], [3], 16, 24, 20],
-  ['[2,1] × [1,3] broadcast (tfjs gets it wrong)', [2, 1], [1, 3], 16, 24, 20],
   ['[2,3] × [3] broadcast', [2, 3], [3], 8, 12, 10],
-  ['[1,1] × [4] batch-1 padding', [1, 1], [4], 24, 40, 32],
   ['[4,1] × [1] batch of ones on the right', [4, 1], [1], 24, 40, 32],
 ];
 

@@ -80,3 +80,31 @@ export function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>): nu
   }
   return worst;
 }
+
+// float32 products of O(1) normals with k ≤ 160: a few ulps of the sum's magnitude.
+export const MATMUL_TOL = 2e-5;
+
+/** Every combination of transposeA / transposeB. */
+export const MATMUL_FLAGS: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
+
+/**
+ * [label, batchA, batchB, m, k, n]: a [...batchA, m, k] (or k, m), b [...batchB, k, n] (or n, k).
+ * The product shapes every matmul path is tested on (the XNNPACK wrappers and the BLAS kernels).
+ */
+export const MATMUL_CASES: [string, number[], number[], number, number, number][] = [
+  ['2-D', [], [], 40, 48, 36],
+  ['2-D one row', [], [], 1, 128, 96],
+  ['2-D tiny', [], [], 3, 5, 4],
+  ['3-D equal batches', [3], [3], 24, 40, 32],
+  ['3-D per-batch sized', [3], [3], 96, 80, 72],
+  ['3-D × 2-D (folds into rows)', [5], [], 20, 48, 36],
+  ['2-D × 3-D', [], [5], 20, 48, 36],
+  ['4-D × 3-D, broadcast over leading', [2, 3], [3], 16, 24, 20],
+  ['[2,1] × [1,3] broadcast (tfjs gets it wrong)', [2, 1], [1, 3], 16, 24, 20],
+  ['[1,1] × [4] batch-1 padding', [1, 1], [4], 24, 40, 32],
+];

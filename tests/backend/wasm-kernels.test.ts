@@ -3,31 +3,11 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { useBackend } from '../../src/backend/index.ts';
 import { planMatMul, type MatMulRoute } from '../../src/backend/matmul-plan.ts';
 import { installWasmKernelWrappers, uninstallWasmKernelWrappers, wasmKernelWrappersInstalled } from '../../src/backend/wasm-kernels.ts';
-import { denseMatMul, maxRelError, randomDense, type Dense } from './oracle.ts';
+import { denseMatMul, MATMUL_CASES, MATMUL_FLAGS, MATMUL_TOL, maxRelError, randomDense, type Dense } from './oracle.ts';
 
-// float32 products of O(1) normals with k ≤ 160: a few ulps of the sum's magnitude.
-const TOL = 2e-5;
-
-const FLAGS: [boolean, boolean][] = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-];
-
-/** [label, batchA, batchB, m, k, n]: a [...batchA, m, k] (or k, m), b [...batchB, k, n] (or n, k). */
-const CASES: [string, number[], number[], number, number, number][] = [
-  ['2-D', [], [], 40, 48, 36],
-  ['2-D one row', [], [], 1, 128, 96],
-  ['2-D tiny (native)', [], [], 3, 5, 4],
-  ['3-D equal batches', [3], [3], 24, 40, 32],
-  ['3-D per-batch sized', [3], [3], 96, 80, 72],
-  ['3-D × 2-D', [5], [], 20, 48, 36],
-  ['2-D × 3-D', [], [5], 20, 48, 36],
-  ['4-D × 3-D, broadcast over leading', [2, 3], [3], 16, 24, 20],
-  ['[2,1] × [1,3] broadcast', [2, 1], [1, 3], 16, 24, 20],
-  ['[1,1] × [4] batch-1 padding', [1, 1], [4], 24, 40, 32],
-];
+const TOL = MATMUL_TOL;
+const FLAGS = MATMUL_FLAGS;
+const CASES = MATMUL_CASES;
 
 function operandShapes(c: (typeof CASES)[number], tA: boolean, tB: boolean): [number[], number[]] {
   const [, batchA, batchB, m, k, n] = c;
