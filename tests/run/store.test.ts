@@ -6,32 +6,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../src/config/schema.ts';
 import { FormatError, UserError } from '../../src/errors.ts';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
-import { RunStore, checkpointName, type RunMeta } from '../../src/run/store.ts';
-import { RUN_FORMAT_VERSION } from '../../src/version.ts';
+import { fixtureMeta, SPECS } from './store-fixture.ts';
+import { RunStore, checkpointName } from '../../src/run/store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'groklens-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const specs = [
-  { name: 'a', shape: [2, 3] },
-  { name: 'b', shape: [3] },
-];
-const meta = (name: string): RunMeta => ({
-  format: 'groklens-run',
-  format_version: RUN_FORMAT_VERSION,
-  groklens_version: '0.0.0',
-  name,
-  created_at: '2026-01-01T00:00:00Z',
-  preset: null,
-  backend: { name: 'wasm', requested: 'auto', tfjs_version: '4.22.0' },
-  config: structuredClone(DEFAULTS),
-  dataset: { description: 'test', n: 4, n_ctx: 3, d_vocab: 3, d_vocab_out: 2, n_train: 2, n_test: 2 },
-  params: specs,
-  n_params: 9,
-});
+const specs = SPECS;
+const meta = fixtureMeta;
 const split = { train: Int32Array.from([0, 2]), test: Int32Array.from([1, 3]) };
 let count = 0;
 const fresh = () => {
