@@ -15,9 +15,12 @@
  * over 30 steps (most under SGD with momentum, which here moves the weights by 50–120 %). Adam
  * divides by √v̂, so a tiny gradient element's float32 relative error reaches its update at full
  * size; with lr ≤ 3e-3 that stays under 1e-5 absolute. rtol covers weights of size ~1 whose
- * float32 trajectory drifts by a few ulps per step. Observed (wasm, this machine): the worst case
- * uses 17 % of the tolerance (2-layer transformer, Nesterov SGD, |Δ| 2.8e-6), typical cases
- * 0.3–3 %; run with GROKLENS_TRAJECTORY_REPORT=1 to print them. The defects the power tests inject
+ * float32 trajectory drifts by a few ulps per step. Observed (wasm, this machine, with and without
+ * OpenBLAS products): the worst case uses 5 % of the tolerance (2-layer transformer, Nesterov SGD,
+ * which moves the weights by 80 %), typical cases 0.3–3 %; run with GROKLENS_TRAJECTORY_REPORT=1
+ * to print them. Nesterov's lr is 0.05: at 0.1 the 2-layer transformer moved by 120 % in 30 steps
+ * and amplified float32 rounding chaotically (17–82 % of the tolerance depending on the order of
+ * the sums), at 0.2 it diverged — neither is what this test is for. The defects the power tests inject
  * — training the spec model's attention biases (or not training them in the variant), a warm-up
  * whose first update is not at lr 0, coupled instead of decoupled weight decay — exceed the
  * tolerance 360 to 45,000 times; the tests require more than POWER = 30 times.
@@ -56,7 +59,7 @@ const MODELS: Record<string, { sets: string[]; attnBias?: boolean }> = {
 const OPTIMIZERS: Record<string, string[]> = {
   'AdamW, warm-up 10, wd 1': ['optimizer.kind=adamw', 'optimizer.lr=0.003', 'optimizer.weight_decay=1', 'optimizer.betas=[0.9,0.98]', 'optimizer.eps=1e-8', 'optimizer.warmup_steps=10'],
   'Adam, coupled wd 0.1, warm-up 5': ['optimizer.kind=adam', 'optimizer.lr=0.003', 'optimizer.weight_decay=0.1', 'optimizer.decoupled_weight_decay=false', 'optimizer.betas=[0.8,0.95]', 'optimizer.warmup_steps=5'],
-  'SGD Nesterov 0.9, decoupled wd 0.01, warm-up 5': ['optimizer.kind=sgd', 'optimizer.lr=0.1', 'optimizer.momentum=0.9', 'optimizer.nesterov=true', 'optimizer.weight_decay=0.01', 'optimizer.decoupled_weight_decay=true', 'optimizer.warmup_steps=5'],
+  'SGD Nesterov 0.9, decoupled wd 0.01, warm-up 5': ['optimizer.kind=sgd', 'optimizer.lr=0.05', 'optimizer.momentum=0.9', 'optimizer.nesterov=true', 'optimizer.weight_decay=0.01', 'optimizer.decoupled_weight_decay=true', 'optimizer.warmup_steps=5'],
   'SGD heavy-ball 0.8, coupled wd 0.05, no warm-up': ['optimizer.kind=sgd', 'optimizer.lr=0.2', 'optimizer.momentum=0.8', 'optimizer.nesterov=false', 'optimizer.weight_decay=0.05', 'optimizer.decoupled_weight_decay=false', 'optimizer.warmup_steps=0'],
 };
 
