@@ -7,15 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, useBackend } from '../src/backend/index.ts';
 import { resolveConfig } from '../src/config/load.ts';
-import { createModel, trainedSpecs } from '../src/models/index.ts';
-import { createOptimizer } from '../src/optim/index.ts';
-import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
-import { withShapes } from '../src/run/session.ts';
-import { modelVariables } from '../src/run/train.ts';
-import { Rng } from '../src/rng.ts';
-import { buildDataset } from '../src/tasks/index.ts';
-import { makeSplit } from '../src/tasks/split.ts';
-import { firstBatch } from './timing.ts';
+import { benchTrainingStep } from './timing.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -32,21 +24,7 @@ const steps = Number(flag('steps') ?? 10);
 const info = await useBackend('wasm', { threads: Number(flag('threads') ?? 1) });
 console.log(describeBackend(info));
 const cfg = resolveConfig({ preset: c.preset, sets: c.sets }).config;
-const dataset = buildDataset(cfg.task);
-const split = makeSplit(dataset.n, cfg.split);
-const { tokens, labels, n } = firstBatch(dataset, split.train, cfg.training.batch_size);
-const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
-const { vars, varList } = modelVariables(model, withShapes(model, model.init(new Rng(0))));
-const optimizer = createOptimizer(cfg.optimizer, trainedSpecs(model.specs));
-const input = model.prepare(tokens, n);
-const lt = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
-const step = () => {
-  tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => lossTensor(model, vars, input, lt, cfg), varList);
-    optimizer.apply(vars, grads);
-  });
-  vars[model.specs[0].name].dataSync();
-};
+const { step } = benchTrainingStep(cfg);
 for (let i = 0; i < 3; i++) step();
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) step();

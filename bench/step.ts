@@ -13,16 +13,8 @@ import { getPreset } from '../src/config/presets.ts';
 import type { RunConfig } from '../src/config/types.ts';
 import { useBackend } from '../src/backend/index.ts';
 import { installWasmKernelWrappers, uninstallWasmKernelWrappers } from '../src/backend/wasm-kernels.ts';
-import { createModel, trainedSpecs } from '../src/models/index.ts';
-import { createOptimizer } from '../src/optim/index.ts';
 import { DivergenceWatch } from '../src/run/divergence.ts';
-import { modelVariables } from '../src/run/train.ts';
-import { withShapes } from '../src/run/session.ts';
-import { Rng } from '../src/rng.ts';
-import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
-import { buildDataset } from '../src/tasks/index.ts';
-import { makeSplit } from '../src/tasks/split.ts';
-import { firstBatch, fmtMs, printTable } from './timing.ts';
+import { benchTrainingStep, fmtMs, printTable } from './timing.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -35,37 +27,18 @@ const threads = flag('threads') ? Number(flag('threads')) : undefined;
 const info = await useBackend((flag('backend') ?? 'wasm') as 'wasm' | 'cpu', threads ? { wasmThreads: threads } : {});
 
 const cfg: RunConfig = getPreset(preset);
-const dataset = buildDataset(cfg.task);
-const split = makeSplit(dataset.n, cfg.split);
 const batchArg = flag('batch');
 const batchSize = batchArg !== undefined ? Number(batchArg) || null : cfg.training.batch_size;
-const { tokens, labels, n: batchRows } = firstBatch(dataset, split.train, batchSize);
-
-const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
-const init = model.init(new Rng(cfg.training.seed));
-const { vars, varList } = modelVariables(model, withShapes(model, init));
-const optimizer = createOptimizer(cfg.optimizer, trainedSpecs(model.specs));
-const input = model.prepare(tokens, batchRows);
-const labelTensors = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
-
-console.log(
-  `${preset}: ${cfg.model.kind}, ${batchRows} examples × ${dataset.n_ctx} tokens, backend ${info.name} ` +
-    `(threads ${info.threads ?? 1}), ${model.specs.length} parameter tensors\n`,
-);
-
-function step(): void {
-  tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => lossTensor(model, vars, input, labelTensors, cfg), varList);
-    watch?.observe(value, grads, stepCount++);
-    optimizer.apply(vars, grads);
-  });
-  // Force completion so the next step's timing starts clean.
-  vars[model.specs[0].name].dataSync();
-}
-
 // The trainer's divergence watch (src/run/divergence.ts): timed on and off below.
 let watch: DivergenceWatch | null = null;
 let stepCount = 0;
+const bench = benchTrainingStep(cfg, { seed: cfg.training.seed, batchSize, onStep: (loss, grads) => watch?.observe(loss, grads, stepCount++) });
+const step = bench.step;
+
+console.log(
+  `${preset}: ${bench.kind}, ${bench.rows} examples × ${bench.nCtx} tokens, backend ${info.name} ` +
+    `(threads ${info.threads ?? 1}), ${bench.tensors} parameter tensors\n`,
+);
 
 function timeSteps(label: string): number {
   step(); // warm-up (operator creation, heap growth)

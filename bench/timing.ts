@@ -1,4 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { RunConfig } from '../src/config/types.ts';
+import { createModel, trainedSpecs } from '../src/models/index.ts';
+import { createOptimizer } from '../src/optim/index.ts';
+import { Rng } from '../src/rng.ts';
+import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
+import { withShapes } from '../src/run/session.ts';
+import { modelVariables } from '../src/run/train.ts';
+import { buildDataset } from '../src/tasks/index.ts';
+import { makeSplit } from '../src/tasks/split.ts';
 
 /**
  * Timing for micro-benchmarks on a shared machine. Other processes steal cores, so we report the
@@ -76,4 +85,33 @@ export function firstBatch(
     labels[i] = dataset.labels[r];
   });
   return { tokens, labels, n: rows.length };
+}
+
+/**
+ * One full optimiser step of `cfg`'s model on the first batch of its train split (the batch size
+ * given, else the config's), set up once: what bench/train.ts, bench/step.ts and
+ * bench/profile-step.ts time. `step()` ends with a read-back so that each call is complete.
+ * `onStep` sees the loss and gradients inside the step's tidy (e.g. the divergence watch).
+ */
+export function benchTrainingStep(
+  cfg: RunConfig,
+  opts: { seed?: number; batchSize?: number | null; onStep?: (loss: tf.Scalar, grads: Record<string, tf.Tensor>) => void } = {},
+): { step: () => void; rows: number; nCtx: number; tensors: number; kind: string } {
+  const dataset = buildDataset(cfg.task);
+  const split = makeSplit(dataset.n, cfg.split);
+  const { tokens, labels, n } = firstBatch(dataset, split.train, opts.batchSize === undefined ? cfg.training.batch_size : opts.batchSize);
+  const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const { vars, varList } = modelVariables(model, withShapes(model, model.init(new Rng(opts.seed ?? 0))));
+  const optimizer = createOptimizer(cfg.optimizer, trainedSpecs(model.specs));
+  const input = model.prepare(tokens, n);
+  const lt = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
+  const step = () => {
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => lossTensor(model, vars, input, lt, cfg), varList);
+      opts.onStep?.(value, grads);
+      optimizer.apply(vars, grads);
+    });
+    vars[model.specs[0].name].dataSync();
+  };
+  return { step, rows: n, nCtx: dataset.n_ctx, tensors: model.specs.length, kind: cfg.model.kind };
 }

@@ -18,19 +18,11 @@ import { tmpdir } from 'node:os';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, useBackend } from '../src/backend/index.ts';
 import { resolveConfig } from '../src/config/load.ts';
 import type { RunConfig } from '../src/config/types.ts';
-import { createModel, trainedSpecs } from '../src/models/index.ts';
-import { createOptimizer } from '../src/optim/index.ts';
-import { modelVariables } from '../src/run/train.ts';
-import { withShapes } from '../src/run/session.ts';
-import { Rng } from '../src/rng.ts';
-import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
 import { buildDataset } from '../src/tasks/index.ts';
-import { makeSplit } from '../src/tasks/split.ts';
-import { firstBatch, printTable } from './timing.ts';
+import { benchTrainingStep, printTable } from './timing.ts';
 
 interface Case {
   name: string;
@@ -52,22 +44,7 @@ const wanted = flag('cases')?.split(',') ?? CASES.map((c) => c.name);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 function stepTimer(cfg: RunConfig): () => number {
-  const dataset = buildDataset(cfg.task);
-  const split = makeSplit(dataset.n, cfg.split);
-  const { tokens, labels, n } = firstBatch(dataset, split.train, cfg.training.batch_size);
-  const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
-  const init = model.init(new Rng(0));
-  const { vars, varList } = modelVariables(model, withShapes(model, init));
-  const optimizer = createOptimizer(cfg.optimizer, trainedSpecs(model.specs));
-  const input = model.prepare(tokens, n);
-  const lt = makeLabelTensors(labels, dataset.d_vocab_out, cfg);
-  const step = () => {
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => lossTensor(model, vars, input, lt, cfg), varList);
-      optimizer.apply(vars, grads);
-    });
-    vars[model.specs[0].name].dataSync();
-  };
+  const { step } = benchTrainingStep(cfg);
   return () => {
     for (let i = 0; i < 3; i++) step();
     const times: number[] = [];
