@@ -16,8 +16,8 @@ import { buildDataset, describeTask, type Dataset, type Split } from '../tasks/i
 import { makeSplit } from '../tasks/split.ts';
 import { PACKAGE_VERSION, RUN_FORMAT_VERSION } from '../version.ts';
 import { checkRunFits } from './memory.ts';
-import { checkMetaDataset, checkMetaModel, RunStore, type MetricsRow, type NamedTensors, type RunMeta } from './store.ts';
-import { train, type OnDivergence, type Progress, type TrainResult } from './train.ts';
+import { checkMetaDataset, checkMetaModel, RunStore, type MetricsRow, type NamedTensors, type ResumeState, type RunMeta } from './store.ts';
+import { train, type OnDivergence, type Progress, type TrainArgs, type TrainResult } from './train.ts';
 
 export interface SessionHooks {
   onProgress?: (p: Progress) => void;
@@ -77,15 +77,35 @@ export async function startRun(opts: {
   const dir = join(opts.runsDir, opts.name);
   const store = RunStore.create(dir, meta, split, { train_fraction: config.split.train_fraction, seed: config.split.seed, mode: config.split.mode });
   opts.hooks?.log?.(`run ${dir}: ${meta.dataset.description}, ${config.model.kind} with ${meta.n_params.toLocaleString('en')} parameters, ${split.train.length} train / ${split.test.length} test`);
-  const optimizer = createOptimizer(config.optimizer, trainedSpecs(model.specs));
+  const result = await trainSession({ store, config, model, dataset, split }, { params, startStep: 0, priorMetrics: [], wallTimeOffset: 0 }, opts);
+  return { ...result, dir, name: opts.name, resumedFrom: null };
+}
+
+/**
+ * Train with a fresh optimiser (loaded with `optimizerState` when resuming); a failure is
+ * recorded in status.json before it propagates. Shared by starting, resuming and restarting.
+ */
+async function trainSession(
+  run: Pick<LoadedRun, 'store' | 'config' | 'model' | 'dataset' | 'split'>,
+  from: Pick<TrainArgs, 'params' | 'startStep' | 'priorMetrics' | 'wallTimeOffset' | 'priorDivergence'> & { optimizerState?: ResumeState['optimizer'] },
+  opts: { hooks?: SessionHooks; onDivergence?: OnDivergence },
+): Promise<TrainResult> {
+  const optimizer = createOptimizer(run.config.optimizer, trainedSpecs(run.model.specs));
+  if (from.optimizerState) {
+    try {
+      optimizer.setState(from.optimizerState); // a bad resume state is the file's fault, not the run's
+    } catch (e) {
+      optimizer.dispose();
+      throw e;
+    }
+  }
   try {
-    const result = await train({
-      store, config, model, optimizer, dataset, split, params, startStep: 0, priorMetrics: [], wallTimeOffset: 0,
-      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now, onDivergence: opts.onDivergence,
+    return await train({
+      ...run, optimizer, params: from.params, startStep: from.startStep, priorMetrics: from.priorMetrics, wallTimeOffset: from.wallTimeOffset,
+      priorDivergence: from.priorDivergence, onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now, onDivergence: opts.onDivergence,
     });
-    return { ...result, dir, name: opts.name, resumedFrom: null };
   } catch (e) {
-    markFailed(store, e);
+    markFailed(run.store, e);
     throw e;
   } finally {
     optimizer.dispose();
@@ -151,23 +171,12 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
   checkConfigUnchanged(opts.dir, store.path('run.json'), resume.config_json, config);
   const removed = store.removeCheckpointsAfter(resume.step);
   const prior = store.truncateMetrics(resume.step);
-  const optimizer = createOptimizer(config.optimizer, trainedSpecs(model.specs));
-  optimizer.setState(resume.optimizer);
   opts.hooks?.log?.(`resuming ${opts.dir} from step ${resume.step}` + (removed.length ? ` (dropped ${removed.length} checkpoint(s) written after it)` : ''));
-  try {
-    const result = await train({
-      store, config, model, optimizer, dataset, split, params: resume.params, startStep: resume.step,
-      priorMetrics: prior as MetricsRow[], wallTimeOffset: resume.wall_time,
-      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now,
-      onDivergence: opts.onDivergence, priorDivergence: d && d.on_divergence === 'continue' ? d : null,
-    });
-    return { ...result, dir: opts.dir, name: meta.name, resumedFrom: resume.step };
-  } catch (e) {
-    markFailed(store, e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
+  const result = await trainSession({ store, config, model, dataset, split }, {
+    params: resume.params, startStep: resume.step, priorMetrics: prior as MetricsRow[], wallTimeOffset: resume.wall_time,
+    optimizerState: resume.optimizer, priorDivergence: d && d.on_divergence === 'continue' ? d : null,
+  }, opts);
+  return { ...result, dir: opts.dir, name: meta.name, resumedFrom: resume.step };
 }
 
 /**
@@ -191,19 +200,8 @@ async function restartRun(opts: { dir: string; backend: BackendInfo; hooks?: Ses
   if (existsSync(store.path('metrics.jsonl'))) store.truncateMetrics(-1); // appending creates it otherwise
   store.writeStatus({ format_version: RUN_FORMAT_VERSION, state: 'running', step: 0, final_step: null, checkpoints: [], updated_at: new Date().toISOString() });
   const params = withShapes(model, model.init(Rng.derive(config.training.seed, 'init')));
-  const optimizer = createOptimizer(config.optimizer, trainedSpecs(model.specs));
-  try {
-    const result = await train({
-      store, config, model, optimizer, dataset, split, params, startStep: 0, priorMetrics: [], wallTimeOffset: 0,
-      onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now, onDivergence: opts.onDivergence,
-    });
-    return { ...result, dir: opts.dir, name: meta.name, resumedFrom: 0 };
-  } catch (e) {
-    markFailed(store, e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
+  const result = await trainSession({ store, config, model, dataset, split }, { params, startStep: 0, priorMetrics: [], wallTimeOffset: 0 }, opts);
+  return { ...result, dir: opts.dir, name: meta.name, resumedFrom: 0 };
 }
 
 /**
