@@ -11,14 +11,14 @@
  * --workers: threads the draws are spread over (default: one per core; 1 runs inline).
  * --eigensolver: the sweep's solver (default auto: LAPACK when installed).
  */
-import { parseValues } from '../src/commands/linear.ts';
-import { DEFAULT_VALUES } from '../src/linear/experiment.ts';
-import { lapackGram } from '../src/linear/lapack.ts';
-import { covarianceEigen, resolveEigensolver, rowGram, setEigensolver, transpose, type EigensolverChoice, type EigensolverName } from '../src/linear/linalg.ts';
-import { exactDynamics } from '../src/linear/modal.ts';
-import { createRunner, defaultWorkers } from '../src/linear/pool.ts';
-import { sweepTeacherStudentLambda } from '../src/linear/sweeps.ts';
-import { drawTeacherStudent, nTrainFor, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes } from '../src/linear/teacher-student.ts';
+import { parseValues } from '../cli/commands/linear.ts';
+import { DEFAULT_VALUES } from '../linear/experiment.ts';
+import { lapackGram } from '../linear/lapack.ts';
+import { covarianceEigen, resolveEigensolver, rowGram, setEigensolver, transpose, type EigensolverChoice, type EigensolverName } from '../linear/linalg.ts';
+import { exactDynamics } from '../linear/modal.ts';
+import { createRunner, defaultWorkers } from '../linear/pool.ts';
+import { sweepTeacherStudentLambda } from '../linear/sweeps.ts';
+import { drawTeacherStudent, nTrainFor, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes } from '../linear/teacher-student.ts';
 import { printTable } from './timing.ts';
 
 const args = process.argv.slice(2);

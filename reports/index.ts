@@ -1,6 +1,6 @@
 /**
  * Public API of the report renderers: plain data in (run.json, metrics rows, analysis.json), one
- * self-contained HTML string out. The CLI commands in src/commands/report.ts and compare.ts do
+ * self-contained HTML string out. The CLI commands in cli/commands/report.ts and compare.ts do
  * the file reading and writing.
  */
 export { renderRunReport, type RunReportOptions } from './run-report.ts';

@@ -1,11 +1,11 @@
 /**
  * What the linear-grokking report is drawn from: the JSON results `groklens linear` writes
- * (src/linear/experiment.ts, kind "groklens.linear"). Checked here, where the data enters the
+ * (linear/experiment.ts, kind "groklens.linear"). Checked here, where the data enters the
  * renderers, so a malformed or hand-edited file fails with its name, the key and the value rather
  * than drawing a broken chart. Numbers may be null where the result says a time was not reached.
  */
 import { FormatError } from '../../src/errors.ts';
-import { LINEAR_RESULT_KIND, LINEAR_RESULT_VERSION, LINEAR_SETUPS, type LinearResult } from '../../src/linear/experiment.ts';
+import { LINEAR_RESULT_KIND, LINEAR_RESULT_VERSION, LINEAR_SETUPS, type LinearResult } from '../../linear/experiment.ts';
 
 export interface LinearReportInput {
   result: LinearResult;

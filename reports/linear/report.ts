@@ -5,9 +5,9 @@
  * section per result: key numbers, the settings and definitions the result carries, its figures
  * and, for sweeps, a table of every row.
  */
-import type { LinearResult } from '../../src/linear/experiment.ts';
-import type { RidgeRun, TeacherStudentRun } from '../../src/linear/runs.ts';
-import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../src/linear/sweeps.ts';
+import type { LinearResult } from '../../linear/experiment.ts';
+import type { RidgeRun, TeacherStudentRun } from '../../linear/runs.ts';
+import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../linear/sweeps.ts';
 import { PACKAGE_VERSION } from '../../src/version.ts';
 import { UserError } from '../../src/errors.ts';
 import { newDocument } from '../dom.ts';

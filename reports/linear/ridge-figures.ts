@@ -3,9 +3,9 @@
  * and the lower bound on t₂ marked; a ν² sweep (amplification by larger ν², elimination by small
  * ν²) and a ridge-λ sweep (t₂ ∝ 1/λ), both beside the bound.
  */
-import type { RidgeRun } from '../../src/linear/runs.ts';
-import type { RidgeT1Bound } from '../../src/linear/ridge.ts';
-import type { RidgeSweepRow } from '../../src/linear/sweeps.ts';
+import type { RidgeRun } from '../../linear/runs.ts';
+import type { RidgeT1Bound } from '../../linear/ridge.ts';
+import type { RidgeSweepRow } from '../../linear/sweeps.ts';
 import { fmtNum, fmtStep } from '../format.ts';
 import type { Figure } from '../page.ts';
 import { OKABE_ITO } from '../palette.ts';

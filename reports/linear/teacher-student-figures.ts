@@ -4,8 +4,8 @@
  * the λ > 1 plateau; a λ sweep's Δt against λ beside both theories, how far the paper's closed form
  * is from the MP integral, and the plateau against λ; a γ sweep's Δt and plateau against γ.
  */
-import type { TeacherStudentRun } from '../../src/linear/runs.ts';
-import type { TeacherStudentSweepRow } from '../../src/linear/sweeps.ts';
+import type { TeacherStudentRun } from '../../linear/runs.ts';
+import type { TeacherStudentSweepRow } from '../../linear/sweeps.ts';
 import { fmtNum, fmtPct, fmtStep, pow10Label } from '../format.ts';
 import type { Figure } from '../page.ts';
 import { OKABE_ITO } from '../palette.ts';

@@ -1,12 +1,12 @@
 /**
  * What a sweep report is drawn from: the sweep's manifest (base config, every run's id, settings
- * and config diff), its aggregate (src/sweep/aggregate.ts: transition times, fits, predictor) and,
+ * and config diff), its aggregate (analyses/sweep/aggregate.ts: transition times, fits, predictor) and,
  * per run, the rows of its metrics.jsonl and whether it has a report of its own. Plain data only;
- * the CLI (src/commands/sweep.ts) reads the files. Checked here, where the data enters the
+ * the CLI (cli/commands/sweep.ts) reads the files. Checked here, where the data enters the
  * renderers, so a malformed file fails with its name, the key and the value.
  */
 import { FormatError } from '../../src/errors.ts';
-import type { SweepAggregate } from '../../src/sweep/aggregate.ts';
+import type { SweepAggregate } from '../../analyses/sweep/aggregate.ts';
 import type { SweepManifest } from '../../src/sweep/store.ts';
 
 /** The columns of a metrics.jsonl row the sweep report draws (a MetricsRow has them all). */

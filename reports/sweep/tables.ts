@@ -4,7 +4,7 @@
  * report. Every value goes in as text through the DOM.
  */
 import type { ConfigChange } from '../../src/config/load.ts';
-import type { RunAggregate, SweepAggregate } from '../../src/sweep/aggregate.ts';
+import type { RunAggregate, SweepAggregate } from '../../analyses/sweep/aggregate.ts';
 import type { SweepManifest } from '../../src/sweep/store.ts';
 import { fmtNum, fmtStep, fmtValue } from '../format.ts';
 import { el } from '../page.ts';

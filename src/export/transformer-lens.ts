@@ -1,7 +1,7 @@
 /**
  * A groklens transformer checkpoint as a TransformerLens `HookedTransformer` state dict, and the
  * `HookedTransformerConfig` keyword arguments that rebuild the same model. Pure functions: the
- * export command (src/commands/export.ts) reads the run and writes the files.
+ * export command (cli/commands/export.ts) reads the run and writes the files.
  *
  * What TransformerLens holds, read from its source (components/abstract_attention.py,
  * attention.py, mlps/mlp.py, layer_norm.py, embed.py, pos_embed.py, unembed.py and

@@ -12,7 +12,7 @@ import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { NewerAnalysisError, parseAnalysis } from '../../analyses/store.ts';
 import type { AnalysisFile } from '../../analyses/types.ts';
 import { checkAnalysis } from '../../reports/input.ts';
-import { writeRunReport } from '../../src/commands/report.ts';
+import { writeRunReport } from '../../cli/commands/report.ts';
 import { FormatError } from '../../src/errors.ts';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import { checkpointName } from '../../src/run/store.ts';

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend, type BackendInfo } from '../../src/backend/index.ts';
 import { resolveConfig } from '../../src/config/load.ts';
-import { exportRun } from '../../src/commands/export.ts';
+import { exportRun } from '../../cli/commands/export.ts';
 import { encodeTorchStateDict } from '../../src/export/torch-writer.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { readTorchFile } from '../../src/io/torch-file.ts';

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
 import type { AnalysisFile } from '../../analyses/types.ts';
 import { useBackend, type BackendInfo } from '../../src/backend/index.ts';
-import { loadReportInput } from '../../src/commands/report.ts';
+import { loadReportInput } from '../../cli/commands/report.ts';
 import { UserError } from '../../src/errors.ts';
 import { formatInspect, readSafetensors, readSafetensorsHeader } from '../../src/io/safetensors.ts';
 import { Rng } from '../../src/rng.ts';

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardAll } from '../../analyses/forward.ts';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { useBackend } from '../../src/backend/index.ts';
-import { importRun, type ImportCliOptions } from '../../src/commands/import.ts';
-import { compareCommand } from '../../src/commands/compare.ts';
-import { writeRunReport } from '../../src/commands/report.ts';
+import { importRun, type ImportCliOptions } from '../../cli/commands/import.ts';
+import { compareCommand } from '../../cli/commands/compare.ts';
+import { writeRunReport } from '../../cli/commands/report.ts';
 import { UnsafeGlobalError } from '../../src/io/pickle.ts';
 import { loadRun, resumeRun } from '../../src/run/session.ts';
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { useBackend } from '../../src/backend/index.ts';
-import { exportRun } from '../../src/commands/export.ts';
-import { importRun } from '../../src/commands/import.ts';
+import { exportRun } from '../../cli/commands/export.ts';
+import { importRun } from '../../cli/commands/import.ts';
 import { resolveConfig } from '../../src/config/load.ts';
 import { loadRun, startRun } from '../../src/run/session.ts';
 

@@ -3,11 +3,11 @@
  * for both problems, with and without weight decay, with and without a null space.
  */
 import { describe, expect, it } from 'vitest';
-import { iterateGd, type LinearGdProblem } from '../../src/linear/gd.ts';
-import { errorAt, exactDynamics, isMonotone, lossAt, type ModalLoss } from '../../src/linear/modal.ts';
-import { drawRidge, ridgeLosses, ridgeProblem } from '../../src/linear/ridge.ts';
-import { drawTeacherStudent, teacherStudentLosses, teacherStudentProblem } from '../../src/linear/teacher-student.ts';
-import { firstStepAtOrBelow, lastStepAtOrAbove } from '../../src/linear/thresholds.ts';
+import { iterateGd, type LinearGdProblem } from '../../linear/gd.ts';
+import { errorAt, exactDynamics, isMonotone, lossAt, type ModalLoss } from '../../linear/modal.ts';
+import { drawRidge, ridgeLosses, ridgeProblem } from '../../linear/ridge.ts';
+import { drawTeacherStudent, teacherStudentLosses, teacherStudentProblem } from '../../linear/teacher-student.ts';
+import { firstStepAtOrBelow, lastStepAtOrAbove } from '../../linear/thresholds.ts';
 
 const STEPS = 4000;
 

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { formatLinearTable, linearCommand, parseValues } from '../../src/commands/linear.ts';
+import { formatLinearTable, linearCommand, parseValues } from '../../cli/commands/linear.ts';
 import { UserError } from '../../src/errors.ts';
-import { LINEAR_RESULT_KIND, runLinear, type LinearResult } from '../../src/linear/experiment.ts';
-import type { RidgeRun, TeacherStudentRun } from '../../src/linear/runs.ts';
-import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../src/linear/sweeps.ts';
+import { LINEAR_RESULT_KIND, runLinear, type LinearResult } from '../../linear/experiment.ts';
+import type { RidgeRun, TeacherStudentRun } from '../../linear/runs.ts';
+import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../linear/sweeps.ts';
 
 /** Every number in a result is finite (JSON would turn NaN/∞ into null silently). */
 function allFinite(v: unknown): boolean {

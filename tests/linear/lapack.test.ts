@@ -10,13 +10,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lapackGram, lapackStatus, lapackSymmetricEigen } from '../../src/linear/lapack.ts';
-import { covarianceEigen, currentEigensolver, gaussian, setEigensolver, symmetricEigen, type EigensolverName } from '../../src/linear/linalg.ts';
-import { exactDynamics, lossAt } from '../../src/linear/modal.ts';
-import { createRunner } from '../../src/linear/pool.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeTimes, RIDGE_DEFAULTS } from '../../src/linear/ridge.ts';
-import { sweepTeacherStudentLambda } from '../../src/linear/sweeps.ts';
-import { drawTeacherStudent, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes } from '../../src/linear/teacher-student.ts';
+import { lapackGram, lapackStatus, lapackSymmetricEigen } from '../../linear/lapack.ts';
+import { covarianceEigen, currentEigensolver, gaussian, setEigensolver, symmetricEigen, type EigensolverName } from '../../linear/linalg.ts';
+import { exactDynamics, lossAt } from '../../linear/modal.ts';
+import { createRunner } from '../../linear/pool.ts';
+import { drawRidge, ridgeLosses, ridgeProblem, ridgeTimes, RIDGE_DEFAULTS } from '../../linear/ridge.ts';
+import { sweepTeacherStudentLambda } from '../../linear/sweeps.ts';
+import { drawTeacherStudent, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes } from '../../linear/teacher-student.ts';
 import { Rng } from '../../src/rng.ts';
 
 const status = lapackStatus();
@@ -141,7 +141,7 @@ describe.runIf(status.ok)('LAPACK against ml-matrix on the problems themselves',
 describe('choosing the solver (child processes: the library can be made missing)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'groklens-eig-'));
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli.ts'), 'linear', 'ridge', '--set', 'n=10', '--set', 'm=40', '-q', ...args], {
+    spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../cli/main.ts'), 'linear', 'ridge', '--set', 'n=10', '--set', 'm=40', '-q', ...args], {
       encoding: 'utf8',
       env: { ...process.env, ...env },
     });

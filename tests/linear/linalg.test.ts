@@ -1,6 +1,6 @@
 /** The blocked Gram kernel against a plain dot-product oracle, bit for bit, at awkward sizes. */
 import { describe, expect, it } from 'vitest';
-import { gaussian, matmul, rowGram, transpose } from '../../src/linear/linalg.ts';
+import { gaussian, matmul, rowGram, transpose } from '../../linear/linalg.ts';
 import { Rng } from '../../src/rng.ts';
 
 describe('rowGram', () => {

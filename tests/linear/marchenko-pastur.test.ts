@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { covarianceEigen, gaussian } from '../../src/linear/linalg.ts';
-import { mpAtom, mpCdf, mpDensity, mpEdges, mpQuadrature, spectrumHistogram } from '../../src/linear/marchenko-pastur.ts';
+import { covarianceEigen, gaussian } from '../../linear/linalg.ts';
+import { mpAtom, mpCdf, mpDensity, mpEdges, mpQuadrature, spectrumHistogram } from '../../linear/marchenko-pastur.ts';
 import { Rng } from '../../src/rng.ts';
 
 /** Moments of MP (Narayana polynomials): E x^k = Σ_{j<k} λ^j/(j+1)·C(k,j)·C(k−1,j). */

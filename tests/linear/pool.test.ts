@@ -3,12 +3,12 @@
  * values, errors carried across the thread boundary, and a closed pool refuses work.
  */
 import { describe, expect, it } from 'vitest';
-import { runSpectrumJob } from '../../src/linear/jobs.ts';
-import { createRunner, inlineRunner } from '../../src/linear/pool.ts';
-import { sweepTeacherStudentGamma, sweepTeacherStudentLambda } from '../../src/linear/sweeps.ts';
-import { exactDynamics } from '../../src/linear/modal.ts';
-import { covarianceEigen } from '../../src/linear/linalg.ts';
-import { drawTeacherStudent, teacherStudentProblem, TEACHER_STUDENT_DEFAULTS } from '../../src/linear/teacher-student.ts';
+import { runSpectrumJob } from '../../linear/jobs.ts';
+import { createRunner, inlineRunner } from '../../linear/pool.ts';
+import { sweepTeacherStudentGamma, sweepTeacherStudentLambda } from '../../linear/sweeps.ts';
+import { exactDynamics } from '../../linear/modal.ts';
+import { covarianceEigen } from '../../linear/linalg.ts';
+import { drawTeacherStudent, teacherStudentProblem, TEACHER_STUDENT_DEFAULTS } from '../../linear/teacher-student.ts';
 
 const BASE = { dIn: 30, dOut: 2, eta: 0.01, gamma: 0, eps: 1e-3 };
 

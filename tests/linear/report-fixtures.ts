@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runLinear, type LinearRequest, type LinearResult } from '../../src/linear/experiment.ts';
+import { runLinear, type LinearRequest, type LinearResult } from '../../linear/experiment.ts';
 
 export const LINEAR_FIXTURE_DIR = join(import.meta.dirname, '../../fixtures/reports/linear');
 

@@ -1,13 +1,13 @@
 /**
- * The upper bound on t₁ (src/linear/ridge.ts): rigorous for each draw, checked against the plain
+ * The upper bound on t₁ (linear/ridge.ts): rigorous for each draw, checked against the plain
  * iterated gradient descent (not the closed form it is computed from); attained exactly when only
  * one mode carries train loss; and its hyperparameter-only estimate beside it.
  */
 import { describe, expect, it } from 'vitest';
-import { iterateGd } from '../../src/linear/gd.ts';
-import { covarianceEigen } from '../../src/linear/linalg.ts';
-import { exactDynamics, limitLoss } from '../../src/linear/modal.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeTimes, RIDGE_DEFAULTS, type RidgeParams } from '../../src/linear/ridge.ts';
+import { iterateGd } from '../../linear/gd.ts';
+import { covarianceEigen } from '../../linear/linalg.ts';
+import { exactDynamics, limitLoss } from '../../linear/modal.ts';
+import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeTimes, RIDGE_DEFAULTS, type RidgeParams } from '../../linear/ridge.ts';
 
 function exact(p: RidgeParams) {
   const draw = drawRidge(p);

@@ -1,8 +1,8 @@
 /** Ridge-regression grokking against Xu, Vardi & Safran's bound and scalings (spec §8). */
 import { describe, expect, it } from 'vitest';
-import { covarianceEigen } from '../../src/linear/linalg.ts';
-import { exactDynamics, lossAt } from '../../src/linear/modal.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT2LowerBound, ridgeTimes, RIDGE_DEFAULTS, type RidgeParams } from '../../src/linear/ridge.ts';
+import { covarianceEigen } from '../../linear/linalg.ts';
+import { exactDynamics, lossAt } from '../../linear/modal.ts';
+import { drawRidge, ridgeLosses, ridgeProblem, ridgeT2LowerBound, ridgeTimes, RIDGE_DEFAULTS, type RidgeParams } from '../../linear/ridge.ts';
 
 const MAX = 10_000_000;
 const SEEDS = [0, 1, 2];

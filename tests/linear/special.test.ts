@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { erf, gaussLegendre } from '../../src/linear/special.ts';
+import { erf, gaussLegendre } from '../../linear/special.ts';
 
 describe('erf', () => {
   // Reference values from the defining integral (tabulated, 16 digits).

@@ -3,9 +3,9 @@
  * numbers, the simulation at din = 1000 against it, the λ > 1 plateau, weight decay, accuracy.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { iterateGd } from '../../src/linear/gd.ts';
-import { covarianceEigen, gaussian, type CovarianceEigen } from '../../src/linear/linalg.ts';
-import { errorAt, exactDynamics, limitLoss, lossAt, meanLoss } from '../../src/linear/modal.ts';
+import { iterateGd } from '../../linear/gd.ts';
+import { covarianceEigen, gaussian, type CovarianceEigen } from '../../linear/linalg.ts';
+import { errorAt, exactDynamics, limitLoss, lossAt, meanLoss } from '../../linear/modal.ts';
 import {
   accuracyOn,
   analyticAccuracy,
@@ -16,15 +16,15 @@ import {
   teacherStudentProblem,
   teacherStudentTimes,
   type TeacherStudentDraw,
-} from '../../src/linear/teacher-student.ts';
+} from '../../linear/teacher-student.ts';
 import {
   closedFormDeltaT,
   initAveragedTeacherStudentLosses,
   mpTeacherStudentPrediction,
   plateauGen,
-} from '../../src/linear/teacher-student-theory.ts';
-import { lapackStatus } from '../../src/linear/lapack.ts';
-import { sweepTeacherStudentLambda } from '../../src/linear/sweeps.ts';
+} from '../../linear/teacher-student-theory.ts';
+import { lapackStatus } from '../../linear/lapack.ts';
+import { sweepTeacherStudentLambda } from '../../linear/sweeps.ts';
 import { Rng } from '../../src/rng.ts';
 
 const SPEC = { eta: 0.01, eps: 1e-3, dOut: 1, gamma: 0 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isMonotone, limitLoss, lossAt, meanLoss, type ModalLoss, type ModalSystem } from '../../src/linear/modal.ts';
-import { firstStepAtOrBelow, lastStepAtOrAbove } from '../../src/linear/thresholds.ts';
+import { isMonotone, limitLoss, lossAt, meanLoss, type ModalLoss, type ModalSystem } from '../../linear/modal.ts';
+import { firstStepAtOrBelow, lastStepAtOrAbove } from '../../linear/thresholds.ts';
 import { Rng } from '../../src/rng.ts';
 
 const system = (modes: { x?: number; r: number; uu: number; uw: number; ww: number }[]): ModalSystem => ({

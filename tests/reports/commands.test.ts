@@ -3,8 +3,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { compareCommand, writeCompareReport } from '../../src/commands/compare.ts';
-import { loadReportInput, reportCommand, writeRunReport } from '../../src/commands/report.ts';
+import { compareCommand, writeCompareReport } from '../../cli/commands/compare.ts';
+import { loadReportInput, reportCommand, writeRunReport } from '../../cli/commands/report.ts';
 import { FormatError, UserError } from '../../src/errors.ts';
 import { FIXTURE_DIR } from './fixture.ts';
 

@@ -10,8 +10,8 @@ import { ridgeLambdaFigure, ridgeLossFigure, ridgeNu2Figures } from '../../repor
 import {
   deltaTLambdaFigure, gammaFigures, plateauFigure, plateauLambdaFigure, ratioLambdaFigure, spectrumFigure, tsAccuracyFigure, tsLossFigure,
 } from '../../reports/linear/teacher-student-figures.ts';
-import type { RidgeRun, TeacherStudentRun } from '../../src/linear/runs.ts';
-import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../src/linear/sweeps.ts';
+import type { RidgeRun, TeacherStudentRun } from '../../linear/runs.ts';
+import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../linear/sweeps.ts';
 import { LINEAR_FIXTURE_DIR, loadLinearFixture } from '../linear/report-fixtures.ts';
 import { matchSnapshot } from './snapshot.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { linearCommand, linearReportCommand, reportPathFor } from '../../src/commands/linear.ts';
+import { linearCommand, linearReportCommand, reportPathFor } from '../../cli/commands/linear.ts';
 import { FormatError, UserError } from '../../src/errors.ts';
 
 describe('linear report commands', () => {

@@ -9,9 +9,9 @@ import { fmtStep } from '../../reports/format.ts';
 import { checkLinearResult } from '../../reports/linear/input.ts';
 import { renderLinearReport } from '../../reports/linear/report.ts';
 import { FormatError, UserError } from '../../src/errors.ts';
-import type { LinearResult } from '../../src/linear/experiment.ts';
-import type { RidgeRun, TeacherStudentRun } from '../../src/linear/runs.ts';
-import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../src/linear/sweeps.ts';
+import type { LinearResult } from '../../linear/experiment.ts';
+import type { RidgeRun, TeacherStudentRun } from '../../linear/runs.ts';
+import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../linear/sweeps.ts';
 import { LINEAR_FIXTURES, loadLinearFixture } from '../linear/report-fixtures.ts';
 import { injectionProblems } from './escape-check.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { sweepReportCommand } from '../../src/commands/sweep.ts';
+import { sweepReportCommand } from '../../cli/commands/sweep.ts';
 import { FormatError } from '../../src/errors.ts';
 import { SWEEP_FIXTURE_FILE, sweepFixtureText, WITH_REPORT_ID, writeSyntheticSweep } from './sweep-fixture.ts';
 

@@ -17,13 +17,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SweepReportInput } from '../../reports/sweep/input.ts';
 import { HOSTILE } from './hostile.ts';
-import { sweepReportInput } from '../../src/commands/sweep.ts';
+import { sweepReportInput } from '../../cli/commands/sweep.ts';
 import { Rng } from '../../src/rng.ts';
 import type { MetricsRow } from '../../src/run/store.ts';
-import { aggregateSweep } from '../../src/sweep/aggregate.ts';
+import { aggregateSweep } from '../../analyses/sweep/aggregate.ts';
 import { expandSweep } from '../../src/sweep/expand.ts';
 import { parseSweep } from '../../src/sweep/file.ts';
-import { loadSweep } from '../../src/sweep/load.ts';
+import { loadSweep } from '../../analyses/sweep/load.ts';
 import type { Environment } from '../../src/sweep/status.ts';
 import { buildManifest, runDir, type SweepManifest } from '../../src/sweep/store.ts';
 

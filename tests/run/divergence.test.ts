@@ -16,7 +16,7 @@ import { resolveConfig } from '../../src/config/load.ts';
 import { UserError } from '../../src/errors.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
-import { writeRunReport } from '../../src/commands/report.ts';
+import { writeRunReport } from '../../cli/commands/report.ts';
 import { DivergenceWatch } from '../../src/run/divergence.ts';
 import { loadRun, resumeRun, startRun } from '../../src/run/session.ts';
 

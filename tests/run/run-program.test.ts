@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runProgram } from '../../src/commands/run-program.ts';
+import { runProgram } from '../../cli/commands/run-program.ts';
 import { FormatError } from '../../src/errors.ts';
 
 const program = (fail: () => never) => new Command().exitOverride().command('go').action(() => fail()).parent!;

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/schema.ts';
 import type { RunConfig } from '../../src/config/types.ts';
 import type { MetricsRow } from '../../src/run/store.ts';
-import { aggregateSweep, type RunInput } from '../../src/sweep/aggregate.ts';
-import { fitDecay, transitions } from '../../src/sweep/transitions.ts';
+import { aggregateSweep, type RunInput } from '../../analyses/sweep/aggregate.ts';
+import { fitDecay, transitions } from '../../analyses/sweep/transitions.ts';
 
 const T_MEM = 100;
 const EVERY = 10;

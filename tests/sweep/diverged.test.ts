@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aggregateSweep } from '../../src/sweep/aggregate.ts';
-import { loadSweep } from '../../src/sweep/load.ts';
+import { aggregateSweep } from '../../analyses/sweep/aggregate.ts';
+import { loadSweep } from '../../analyses/sweep/load.ts';
 import { localEnvironment } from '../../src/sweep/status.ts';
 
 const CLI = join(import.meta.dirname, 'fixtures/groklens-sweep.js');

@@ -6,7 +6,7 @@ import { resolveConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { expandSweep, MAX_ID_LENGTH } from '../../src/sweep/expand.ts';
 import { parseSweep, readSweepFile } from '../../src/sweep/file.ts';
-import { inShard, parseShard, shardFromEnv } from '../../src/sweep/shard.ts';
+import { inShard, parseShard, shardFromEnv } from '../../cli/sweep/shard.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'groklens-sweep-expand-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

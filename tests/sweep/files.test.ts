@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { loadSweep } from '../../src/sweep/load.ts';
+import { loadSweep } from '../../analyses/sweep/load.ts';
 import { runState } from '../../src/sweep/status.ts';
 import { claimRun, manifestPath, readAttempt, readManifest, runDir, UNREADABLE_CLAIM_GRACE_MS } from '../../src/sweep/store.ts';
 import { ANALYSED_C_ID, FAILED_ID, NO_WORKERS, UNFINISHED_ID, WITH_REPORT_ID, writeSyntheticSweep } from '../reports/sweep-fixture.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/rng.ts';
-import { bootstrapSlope, fitLine, median, ols, pearson, quantileSorted } from '../../src/sweep/fit.ts';
+import { bootstrapSlope, fitLine, median, ols, pearson, quantileSorted } from '../../analyses/sweep/fit.ts';
 
 /** y = a + b·x + s·e with e ⟂ {1, x} and ‖e‖ = 1: then slope b, intercept a and R² = b²Sxx/(b²Sxx + s²) exactly. */
 function planted(x: number[], a: number, b: number, s: number): number[] {

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { slurmScript, type SlurmOptions } from '../../src/sweep/slurm.ts';
+import { slurmScript, type SlurmOptions } from '../../cli/sweep/slurm.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'groklens sweep slurm-')); // a space, to test quoting
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

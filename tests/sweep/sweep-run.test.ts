@@ -14,8 +14,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aggregateSweep } from '../../src/sweep/aggregate.ts';
-import { loadSweep } from '../../src/sweep/load.ts';
+import { aggregateSweep } from '../../analyses/sweep/aggregate.ts';
+import { loadSweep } from '../../analyses/sweep/load.ts';
 import { localEnvironment } from '../../src/sweep/status.ts';
 import type { SweepAttempt } from '../../src/sweep/store.ts';
 

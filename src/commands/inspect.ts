@@ -1,5 +1,0 @@
-import { formatInspect, readSafetensorsHeader } from '../io/safetensors.ts';
-
-export async function inspectCommand(file: string): Promise<void> {
-  process.stdout.write(formatInspect(readSafetensorsHeader(file), file) + '\n');
-}
