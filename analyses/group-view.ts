@@ -20,7 +20,8 @@
  */
 import type { TaskConfig } from '../src/config/types.ts';
 import type { Dataset } from '../src/tasks/types.ts';
-import { isPrime, multiplicativeGroup } from './fourier/group.ts';
+import { isPrime } from '../src/tasks/modular.ts';
+import { multiplicativeGroup } from './fourier/group.ts';
 import { FourierInputError, type NumericArray } from './fourier/errors.ts';
 import type { GroupView } from './types.ts';
 

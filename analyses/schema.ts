@@ -136,8 +136,8 @@ const Summary = obj(
     phases: z.array(obj({ name: phase, start: step, end: stepOrNull }, 'an object {name, start, end}')).describe('a list of {name, start, end}'),
     boundaries: z.array(obj({ from: phase, to: phase, step, reason: text }, 'an object {from, to, step, reason}')).describe('a list of {from, to, step, reason}'),
     contraction: obj(
-      { c: num, c_over_lr_wd: num, v_mem: num, v_mem_fit: num, v_post: num, r2: num, from: step, to: step },
-      'an object {c, c_over_lr_wd, v_mem, v_mem_fit, v_post, r2, from, to} or null',
+      { c: num, c_over_lr_wd: num, v_mem: num, v_mem_fit: num, v_at_grok: num.nullable(), v_fit_end: num, r2: num, from: step, to: step },
+      'an object {c, c_over_lr_wd, v_mem, v_mem_fit, v_at_grok, v_fit_end, r2, from, to} or null',
     ).nullable(),
     notes: z.array(text).describe('a list of strings'),
   },

@@ -9,7 +9,7 @@ import { parseJson } from '../src/config/json.ts';
 import { FormatError } from '../src/errors.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
 import { checkJson, preview, readJsonFile } from '../src/io/json-file.ts';
-import { PACKAGE_VERSION } from '../src/version.ts';
+import { PACKAGE_VERSION, READABLE_ANALYSIS_FORMAT_VERSIONS } from '../src/version.ts';
 import { AnalysisFileSchema } from './schema.ts';
 import { ANALYSIS_FORMAT_VERSION, type AnalysisFile } from './types.ts';
 
@@ -46,16 +46,17 @@ export function checkAnalysisValue(a: unknown, file: string): AnalysisFile {
     throw new FormatError(file, `format: expected "groklens-analysis", got ${preview(top === null ? a : top.format)}`);
   }
   const v = top.format_version;
-  if (v !== ANALYSIS_FORMAT_VERSION) {
+  if (!READABLE_ANALYSIS_FORMAT_VERSIONS.includes(v as number)) {
     if (typeof v === 'number' && Number.isInteger(v) && v > ANALYSIS_FORMAT_VERSION) {
       throw new NewerAnalysisError(
         file,
         `format_version: the file is version ${v}, written by a newer groklens; this groklens (${PACKAGE_VERSION}) reads version ${ANALYSIS_FORMAT_VERSION} and leaves the file as it is: upgrade groklens, or move the file away to analyse the run afresh`,
       );
     }
-    throw new FormatError(file, `format_version: this groklens reads version ${ANALYSIS_FORMAT_VERSION}, the file is version ${preview(v)}${AFRESH}`);
+    throw new FormatError(file, `format_version: this groklens reads versions ${READABLE_ANALYSIS_FORMAT_VERSIONS.join(' and ')}, the file is version ${preview(v)}${AFRESH}`);
   }
-  const out = checkJson(AnalysisFileSchema, a, file) as unknown as AnalysisFile;
+  const out = checkJson(AnalysisFileSchema, v === 1 ? upgradeVersion1(top) : a, file) as unknown as AnalysisFile;
+  out.format_version = ANALYSIS_FORMAT_VERSION;
   let prev = -1;
   out.checkpoints.forEach((c, i) => {
     if (c.step <= prev) throw new FormatError(file, `checkpoints[${i}].step: ${c.step} is not allowed; expected steps in strictly ascending order (checkpoints[${i - 1}] has step ${prev})`);
@@ -66,6 +67,21 @@ export function checkAnalysisValue(a: unknown, file: string): AnalysisFile {
     if (K !== null && k > K) throw new FormatError(file, `key_frequencies[${i}]: ${k} is not allowed; expected a frequency in 1…${K} (the group has order ${out.group.n})`);
   });
   return out;
+}
+
+/**
+ * Version 1 → 2: summary.contraction.v_post became v_fit_end, and v_at_grok is new: taken from
+ * the T_grok checkpoint's norms when the file has them, else null (`analyze` fills it in).
+ */
+function upgradeVersion1(top: Record<string, unknown>): Record<string, unknown> {
+  const summary = top.summary as Record<string, unknown> | undefined;
+  const fit = summary && typeof summary === 'object' ? (summary.contraction as Record<string, unknown> | null | undefined) : null;
+  if (!fit || typeof fit !== 'object' || !('v_post' in fit)) return top;
+  const { v_post, ...rest } = fit;
+  const tGrok = summary!.t_grok_95;
+  const cps = Array.isArray(top.checkpoints) ? (top.checkpoints as { step?: unknown; norms?: { sq_norm_total?: unknown } }[]) : [];
+  const atGrok = cps.find((c) => c && c.step === tGrok)?.norms?.sq_norm_total;
+  return { ...top, summary: { ...summary, contraction: { ...rest, v_at_grok: typeof atGrok === 'number' ? atGrok : null, v_fit_end: v_post } } };
 }
 
 /**

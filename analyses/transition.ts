@@ -6,6 +6,7 @@
  * the README, "Locating the transition"; the constants it uses are TRANSITION_RULE below.
  */
 import { UserError } from '../src/errors.ts';
+import { cOverLrWd, fitNormDecay, THRESHOLDS, transitionTimes } from '../src/grokking.ts';
 import type { ContractionFit, PhaseBoundary, PhaseName, TransitionSummary } from './types.ts';
 
 /** One analysed checkpoint. Circuit fields are absent for models or tasks without them. */
@@ -28,9 +29,7 @@ export interface TransitionOptions {
 
 /** Every constant of the rule, so the README and the code cannot drift apart. */
 export const TRANSITION_RULE = {
-  memAcc: 0.99, // T_mem: train accuracy
-  grokAcc95: 0.95, // T_grok (Power et al.)
-  grokAcc99: 0.99, // T_grok (Truong et al.)
+  ...THRESHOLDS, // T_mem and T_grok (95 %, 99 %): src/grokking.ts
   medianRadius: 2, // running median over 5 checkpoints (kills isolated spikes, keeps edges)
   bandwidth: 0.03, // Gaussian kernel σ in u = ln(1 + step), at least …
   neighbours: 3, // … the distance to the 3rd-nearest checkpoint, …
@@ -79,11 +78,8 @@ export function locateTransition(series: readonly TransitionPoint[], opts: Trans
   const notes: string[] = [];
   const first = series[0].step;
   const last = series[series.length - 1].step;
-  const firstAt = (acc: (p: TransitionPoint) => number, thr: number) => series.find((p) => acc(p) >= thr)?.step ?? null;
-  const tMem = firstAt((p) => p.train_acc, R.memAcc);
-  const tGrok95 = firstAt((p) => p.test_acc, R.grokAcc95);
-  const tGrok99 = firstAt((p) => p.test_acc, R.grokAcc99);
-  const delay = (g: number | null) => (tMem !== null && g !== null ? g - tMem : null);
+  const times = transitionTimes(series);
+  const { t_mem: tMem, t_grok_95: tGrok95, t_grok_99: tGrok99 } = times;
   if (tMem !== null && tGrok95 !== null && tGrok95 < tMem) {
     notes.push(`Test accuracy reached ${R.grokAcc95} before train accuracy reached ${R.memAcc}: the delay is negative.`);
   }
@@ -128,14 +124,10 @@ export function locateTransition(series: readonly TransitionPoint[], opts: Trans
   const toLast =
     tGrok95 === null ? 'The run never grokked' : cleanupEnd === null ? 'The cleanup had not ended' : null;
   return {
-    t_mem: tMem,
-    t_grok_95: tGrok95,
-    t_grok_99: tGrok99,
-    delay_95: delay(tGrok95),
-    delay_99: delay(tGrok99),
+    ...times,
     phases,
     boundaries,
-    contraction: fitContraction(series, tMem, cleanupEnd ?? last, toLast, opts, notes),
+    contraction: fitContraction(series, tMem, tGrok95, cleanupEnd ?? last, toLast, opts, notes),
     notes,
   };
 }
@@ -278,6 +270,7 @@ function stableBoundary(series: readonly TransitionPoint[], cleanup: Cleanup, no
 function fitContraction(
   series: readonly TransitionPoint[],
   tMem: number | null,
+  tGrok95: number | null,
   to: number,
   toLast: string | null,
   opts: TransitionOptions,
@@ -296,45 +289,22 @@ function fitContraction(
     notes.push('No contraction fit: the squared weight norm is 0 somewhere in the window.');
     return null;
   }
-  if (toLast !== null) notes.push(`${toLast}: the contraction is fitted up to the last checkpoint, and v_post is its V.`);
-  const m = pts.length;
-  const x = pts.map((p) => p.step - tMem);
-  const y = pts.map((p) => Math.log(p.sq_norm));
-  const w = x.map((_, i) => (x[Math.min(i + 1, m - 1)] - x[Math.max(i - 1, 0)]) / 2);
-  let sw = 0;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < m; i++) {
-    sw += w[i];
-    mx += w[i] * x[i];
-    my += w[i] * y[i];
+  if (toLast !== null) notes.push(`${toLast}: the contraction is fitted up to the last checkpoint, and v_fit_end is its V.`);
+  const fit = fitNormDecay(pts, tMem, to, { weighted: true });
+  if (fit === null) {
+    notes.push('No contraction fit: the window has a single step.');
+    return null;
   }
-  mx /= sw;
-  my /= sw;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < m; i++) {
-    sxx += w[i] * (x[i] - mx) ** 2;
-    sxy += w[i] * (x[i] - mx) * (y[i] - my);
-    syy += w[i] * (y[i] - my) ** 2;
-  }
-  const slope = sxy / sxx;
-  const intercept = my - slope * mx;
-  let ssRes = 0;
-  for (let i = 0; i < m; i++) ssRes += w[i] * (y[i] - intercept - slope * x[i]) ** 2;
-  const c = -slope;
-  const lrWd = opts.lr * opts.weightDecay;
   return {
-    c,
-    c_over_lr_wd: lrWd > 0 ? c / lrWd : null,
+    c: fit.c,
+    c_over_lr_wd: cOverLrWd(fit.c, opts.lr, opts.weightDecay),
     v_mem: pts[0].sq_norm,
-    v_mem_fit: Math.exp(intercept),
-    v_post: pts[m - 1].sq_norm,
-    // A constant V is fitted exactly by c = 0.
-    r2: syy > 1e-20 * sw ? 1 - ssRes / syy : 1,
+    v_mem_fit: fit.v0,
+    v_fit_end: pts[pts.length - 1].sq_norm,
+    v_at_grok: tGrok95 === null ? null : (series.find((p) => p.step === tGrok95)?.sq_norm ?? null),
+    r2: fit.r2 as number, // weighted fits report 1 for a constant V
     from: tMem,
-    to: pts[m - 1].step,
+    to: fit.to,
   };
 }
 

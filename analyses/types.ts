@@ -126,7 +126,8 @@ export interface ContractionFit {
   c_over_lr_wd: number | null; // null when lr·wd = 0
   v_mem: number; // measured ‖θ‖² at T_mem
   v_mem_fit: number;
-  v_post: number; // ‖θ‖² after grokking (at the end of the cleanup, or the last checkpoint)
+  v_at_grok: number | null; // ‖θ‖² at T_grok (95 %), the delay law's V; null if the run never grokked (absent in version 1)
+  v_fit_end: number; // ‖θ‖² at the end of the fit window (the start of the stable phase, or the last checkpoint); v_post in version 1
   r2: number;
   from: number;
   to: number;

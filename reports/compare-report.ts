@@ -3,6 +3,7 @@
  * a table of their transitions, and their progress measures overlaid by step and aligned at T_mem
  * and at T_grok (small multiples past OVERLAY_MAX_RUNS runs).
  */
+import { logNormRatio } from '../src/grokking.ts';
 import { boundaryMark, phaseLabel } from './chart/phases.ts';
 import { compareRuns, delayLawFigure, measureFigure, OVERLAY_MAX_RUNS, type CompareRun } from './compare/figures.ts';
 import { labelRuns, type RunLabels } from './compare/labels.ts';
@@ -34,7 +35,7 @@ function differsTable(doc: Document, runs: CompareRun[], labels: RunLabels): HTM
 
 function transitionTable(doc: Document, runs: CompareRun[]): HTMLElement {
   const diverged = runs.some((r) => r.input.analysis.run.divergence);
-  const head = ['run', 'T_mem', 'T_grok 95 % / 99 %', 'delay', 'boundaries ①, ②, …', 'key frequencies', 'V_mem / V_post (log ratio)', 'c/(lr·wd)', 'final test acc', ...(diverged ? ['diverged at'] : [])];
+  const head = ['run', 'T_mem', 'T_grok 95 % / 99 %', 'delay', 'boundaries ①, ②, …', 'key frequencies', 'V_mem / V_at_grok (log ratio)', 'c/(lr·wd)', 'final test acc', ...(diverged ? ['diverged at'] : [])];
   const rows = runs.map((r) => {
     const a = r.input.analysis;
     const s = a.summary;
@@ -44,7 +45,7 @@ function transitionTable(doc: Document, runs: CompareRun[]): HTMLElement {
     const cells = [
       fmtStep(s.t_mem), `${fmtStep(s.t_grok_95)} / ${fmtStep(s.t_grok_99)}`, fmtStep(s.delay_95), bounds,
       a.key_frequencies.join(', ') || '–',
-      f ? `${fmtNum(f.v_mem)} / ${fmtNum(f.v_post)} (${fmtNum(Math.log(f.v_mem / f.v_post))})` : '–',
+      f ? `${fmtNum(f.v_mem)} / ${fmtNum(f.v_at_grok)} (${fmtNum(logNormRatio(f.v_mem, f.v_at_grok))})` : '–',
       f ? fmtNum(f.c_over_lr_wd) : '–', fmtPct(last),
       ...(diverged ? [a.run.divergence ? `step ${fmtStep(a.run.divergence.step)}` : '–'] : []),
     ];

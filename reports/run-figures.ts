@@ -150,7 +150,7 @@ export function normFigure(ctx: RunContext): Figure {
     const x = Array.from({ length: n + 1 }, (_, i) => fit.from + ((fit.to - fit.from) * i) / n);
     const tMem = ctx.a.summary.t_mem ?? fit.from;
     series.push({ label: `fit V_mem·exp(−c·(t − T_mem)), c/(lr·wd) = ${fmtNum(fit.c_over_lr_wd)}`, x, y: x.map((t) => fit.v_mem_fit * Math.exp(-fit.c * (t - tMem))), colour: OKABE_ITO.vermillion, dash: '6 3', width: 2 });
-    caption.push(`Least-squares fit of log ‖θ‖² over steps ${fit.from}–${fit.to}: c = ${fmtNum(fit.c)} per step (R² ${fmtNum(fit.r2)}); V_mem = ${fmtNum(fit.v_mem)}, V_post = ${fmtNum(fit.v_post)}. Truong et al. report c/(lr·wd) ≈ 1.41 for AdamW.`);
+    caption.push(`Least-squares fit of log ‖θ‖² over steps ${fit.from}–${fit.to}: c = ${fmtNum(fit.c)} per step (R² ${fmtNum(fit.r2)}); V_mem = ${fmtNum(fit.v_mem)}, V at the window's end (v_fit_end) = ${fmtNum(fit.v_fit_end)}. Truong et al. report c/(lr·wd) ≈ 1.41 for AdamW.`);
   } else {
     caption.push('No contraction fit: ' + (ctx.a.summary.notes.join(' ') || 'the analysis could not place one.'));
   }

@@ -72,7 +72,7 @@ export function renderRunReport(input: RunReportInput, opts: RunReportOptions = 
   const files = input.files ?? {};
   doc.body.append(el(doc, 'footer', {},
     el(doc, 'p', {}, `Made by groklens ${a.groklens_version} from ${[files.run, files.metrics, files.analysis].filter(Boolean).join(', ') || 'run.json, metrics.jsonl and analysis.json'}${opts.source ? ` (${opts.source})` : ''}. Self-contained: no file or network access; hover a chart for values (scripts on) or its elements for tooltips.`),
-    el(doc, 'p', {}, 'Definitions: restricted / excluded loss and phases (Nanda et al. 2023), Gini (Hurley & Rickard 2009), IPR (Gromov 2023), kernel distance (Fort et al. 2020), contraction and V_mem / V_post (Truong et al.).'),
+    el(doc, 'p', {}, 'Definitions: restricted / excluded loss and phases (Nanda et al. 2023), Gini (Hurley & Rickard 2009), IPR (Gromov 2023), kernel distance (Fort et al. 2020), contraction, V_mem and V_at_grok (Truong et al.); every measure is defined in docs/measures.md of the groklens repository.'),
   ));
   return finishPage(doc);
 }

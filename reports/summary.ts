@@ -1,8 +1,9 @@
 /**
  * The run at a glance: what was trained (task, split, model, optimiser, seed, backend, budget) and
- * the key numbers of the transition (T_mem, T_grok, delay, key frequencies, V_mem / V_post,
+ * the key numbers of the transition (T_mem, T_grok, delay, key frequencies, V_mem / V_at_grok,
  * contraction c/(lr·wd)). Every value is text put in through the DOM.
  */
+import { logNormRatio } from '../src/grokking.ts';
 import type { AnalysisFile } from '../analyses/types.ts';
 import type { ModelConfig, RunConfig } from '../src/config/types.ts';
 import type { MetricsRow, RunMeta } from '../src/run/store.ts';
@@ -71,7 +72,7 @@ export function keyNumbers(analysis: AnalysisFile, metrics: MetricsRow[]): KeyNu
     { label: 'T_grok (test acc ≥ 95 %)', value: fmtStep(s.t_grok_95), detail: s.t_grok_95 === null ? 'never reached' : `step ${s.t_grok_95}; ≥ 99 % at ${s.t_grok_99 ?? 'never'}` },
     { label: 'delay T_grok − T_mem', value: fmtStep(s.delay_95), detail: `at 99 %: ${fmtStep(s.delay_99)}` },
     { label: 'key frequencies', value: analysis.key_frequencies.length ? analysis.key_frequencies.join(', ') : '–', detail: analysis.key_frequencies_step === null ? 'fourier pass not run' : `neuron rule at step ${analysis.key_frequencies_step}` },
-    { label: 'V_mem / V_post (‖θ‖²)', value: fit ? `${fmtNum(fit.v_mem)} / ${fmtNum(fit.v_post)}` : '–', detail: fit ? `log ratio ${fmtNum(Math.log(fit.v_mem / fit.v_post))}` : 'no contraction fit' },
+    { label: 'V_mem / V_at_grok (‖θ‖²)', value: fit ? `${fmtNum(fit.v_mem)} / ${fmtNum(fit.v_at_grok)}` : '–', detail: fit ? `log ratio ${fmtNum(logNormRatio(fit.v_mem, fit.v_at_grok))}; at the fit's end ${fmtNum(fit.v_fit_end)}` : 'no contraction fit' },
     { label: 'contraction c/(lr·wd)', value: fit ? fmtNum(fit.c_over_lr_wd) : '–', detail: fit ? `c = ${fmtNum(fit.c)} per step, R² ${fmtNum(fit.r2)}, steps ${fit.from}–${fit.to}` : 'no contraction fit' },
     { label: 'final accuracy', value: `${fmtPct(trainAcc)} / ${fmtPct(testAcc)}`, detail: 'train / test' },
   ];

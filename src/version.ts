@@ -20,7 +20,12 @@ export const READABLE_RUN_FORMAT_VERSIONS: readonly number[] = [1, 2];
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
 /**
- * Version of analysis.json (analyses/types.ts). Kept here so the core (a sweep reading its runs'
- * analyses) can check it without importing analyses/.
+ * Version of analysis.json (analyses/types.ts; read by analyses/store.ts only).
+ * 2: summary.contraction.v_post is renamed v_fit_end (‖θ‖² at the end of the fit window), so that
+ *    it cannot be confused with the sweep's v_at_grok (src/grokking.ts).
+ * 1: before that; read as version 2 with the field renamed.
  */
-export const ANALYSIS_FORMAT_VERSION = 1;
+export const ANALYSIS_FORMAT_VERSION = 2;
+
+/** analysis.json versions this groklens reads. */
+export const READABLE_ANALYSIS_FORMAT_VERSIONS: readonly number[] = [1, 2];

@@ -6,6 +6,7 @@
  * of size p−1 (even: with its Nyquist row) analyses. Pairs with a zero operand have no log and
  * are reported apart. The re-indexing of a dataset is analyses/group-view.ts (groupGrid).
  */
+import { isPrime } from '../../src/tasks/modular.ts';
 import { checkSize, FourierInputError } from './errors.ts';
 
 /** Largest modulus accepted: keeps every product a·b below 2^53, so modular arithmetic is exact. */
@@ -23,13 +24,6 @@ export interface MultiplicativeGroup {
   readonly exp: Int32Array;
 }
 
-/** Trial division; fine for the moduli used here (≤ 2^26). */
-export function isPrime(n: number): boolean {
-  if (!Number.isInteger(n) || n < 2) return false;
-  if (n % 2 === 0) return n === 2;
-  for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
-  return true;
-}
 
 /** Distinct prime factors of n ≥ 1, ascending. */
 export function primeFactors(n: number): number[] {

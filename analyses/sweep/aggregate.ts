@@ -1,83 +1,44 @@
 /**
- * Aggregating a sweep (measures.md §6–§7): per-run transition times, norms and contraction, and
+ * Aggregating a sweep (docs/measures.md#sweeps-and-the-delay-law): per-run transition times, norms and contraction, and
  * the across-run fits of the norm-separation delay law (Truong et al.):
  *
  *   T_grok  vs 1/wd
  *   T_grok  vs 1/lr
- *   delay   vs (1/(lr·wd))·log(V_mem/V_post)     (slope ≈ lr·wd/γ_eff; ≈ 1/1.41 for AdamW)
+ *   delay   vs (1/(lr·wd))·log(V_mem/V_at_grok)     (slope ≈ lr·wd/γ_eff; ≈ 1/1.41 for AdamW)
  *
- * T_grok is the 0.95 test-accuracy time. Runs that did not grok within their budget (or failed,
+ * T_grok is the 95 % test-accuracy time (src/grokking.ts defines every quantity). Runs that did not grok within their budget (or failed,
  * or are unfinished) are kept in the per-run table and listed under each fit's `excluded`, with
  * the reason. Everything here is a pure function of the loaded runs: ./load.ts reads the disk.
  */
 import type { RunConfig } from '../../src/config/types.ts';
+import { cOverLrWd, fitNormDecay, logNormRatio, THRESHOLDS, thresholdIndices, transitionTimes } from '../../src/grokking.ts';
 import { CheckpointSchedule } from '../../src/run/schedule.ts';
 import type { MetricsRow } from '../../src/run/store.ts';
 import { DEFAULT_BOOTSTRAP, fitLine, type BootstrapOptions, type LinearFitReport } from './fit.ts';
-import { predictDelays, type PredictorReport } from './predict.ts';
-import type { SweepRunState } from '../../src/sweep/status.ts';
-import { fitDecay, transitions, type Transitions } from './transitions.ts';
+import { predictDelays } from './predict.ts';
+import {
+  AGGREGATE_FORMAT_VERSION,
+  type FitSection,
+  type RunAggregate,
+  type RunInput,
+  type RunOutcome,
+  type SweepAggregate,
+  type Transitions,
+} from './types.ts';
 
-export const AGGREGATE_FORMAT_VERSION = 1;
-
-/** What aggregation needs of one run, as loaded from its directory. */
-export interface RunInput {
-  id: string;
-  settings: Record<string, unknown>;
-  seed: number | null;
-  state: SweepRunState;
-  reason: string;
-  config: RunConfig; // from run.json, or the sweep's expansion if the run never started
-  rows: MetricsRow[];
-  /** From runs/ID/analysis.json when present. */
-  analysis: { contraction_c: number | null; key_frequencies: number[] | null } | null;
-}
-
-export type RunOutcome = 'grokked' | 'memorised' | 'not-memorised' | 'diverged' | 'failed' | 'unfinished';
-
-export interface RunAggregate extends Transitions {
-  id: string;
-  settings: Record<string, unknown>;
-  seed: number | null;
-  state: SweepRunState;
-  reason: string;
-  outcome: RunOutcome;
-  /** Test accuracy ≥ 0.95 within the step budget. */
-  grokked: boolean;
-  optimizer: string;
-  lr: number;
-  weight_decay: number;
-  budget: number;
-  c: number | null; // norm contraction rate per step
-  c_source: 'analysis' | 'metrics' | null;
-  c_fit: { from: number; to: number; n: number; r2: number | null } | null; // when fitted here
-  c_over_lr_wd: number | null;
-  key_frequencies: number[] | null;
-  wall_time: number | null; // seconds of training, from the last metrics row
-}
-
-export interface FitSection {
-  name: 'tgrok_vs_inv_wd' | 'tgrok_vs_inv_lr' | 'delay_vs_norm_law';
-  x_label: string;
-  y_label: string;
-  points: { id: string; x: number; y: number }[];
-  excluded: { id: string; reason: string }[];
-  fit: LinearFitReport | null;
-  /** Why there is no fit, or a caveat about it. */
-  note: string | null;
-}
-
-export interface SweepAggregate {
-  format: 'groklens-sweep-aggregate';
-  format_version: number;
-  sweep: string;
-  counts: Record<RunOutcome, number>;
-  runs: RunAggregate[];
-  fits: FitSection[];
-  predictor: PredictorReport;
-  /** How many runs (with an analysis.json) have each key frequency. */
-  key_frequency_counts: Record<string, number>;
-  options: { bootstrap: BootstrapOptions; predict_horizon: number };
+/**
+ * Transition times and norms from a run's metrics rows. Rows are evaluations every
+ * `training.eval_every` steps, which include every checkpoint step, so these times are at least
+ * as fine as the checkpoint-based ones of `groklens analyze`.
+ */
+export function transitions(rows: readonly (MetricsRow | { step: number; train_acc: number; test_acc: number; sq_norm: number })[]): Transitions {
+  const i = thresholdIndices(rows);
+  return {
+    ...transitionTimes(rows),
+    v_mem: i.mem >= 0 ? rows[i.mem].sq_norm : null,
+    v_at_grok: i.grok95 >= 0 ? rows[i.grok95].sq_norm : null,
+    last_step: rows.at(-1)?.step ?? null,
+  };
 }
 
 export interface AggregateOptions {
@@ -116,14 +77,13 @@ export function aggregateRun(input: RunInput): RunAggregate {
     c_source = 'analysis';
   } else if (t.t_mem !== null) {
     const to = t.t_grok_95 ?? t.last_step!;
-    const f = fitDecay(r.rows, t.t_mem, to);
+    const f = fitNormDecay(r.rows, t.t_mem, to);
     if (f !== null) {
       c = f.c;
       c_source = 'metrics';
       c_fit = { from: f.from, to: f.to, n: f.n, r2: f.r2 };
     }
   }
-  const lrwd = lr * weight_decay;
   return {
     id: r.id,
     settings: r.settings,
@@ -140,7 +100,7 @@ export function aggregateRun(input: RunInput): RunAggregate {
     c,
     c_source,
     c_fit,
-    c_over_lr_wd: c !== null && lrwd > 0 ? c / lrwd : null,
+    c_over_lr_wd: c !== null ? cOverLrWd(c, lr, weight_decay) : null,
     key_frequencies: r.analysis?.key_frequencies ?? null,
     wall_time: r.rows.at(-1)?.wall_time ?? null,
   };
@@ -156,7 +116,7 @@ export function whyNoGrok(r: RunAggregate): string {
     case 'unfinished':
       return `not finished (${r.state}: ${r.reason})`;
     case 'not-memorised':
-      return `never memorised (train accuracy < 0.99) within ${r.budget} steps`;
+      return `never memorised (train accuracy < ${THRESHOLDS.memAcc}) within ${r.budget} steps`;
     default:
       return `memorised at ${r.t_mem} but did not grok within ${r.budget} steps`;
   }
@@ -177,7 +137,7 @@ const FITS: FitSpec[] = [
   {
     name: 'tgrok_vs_inv_wd',
     x_label: '1 / weight decay',
-    y_label: 'T_grok (steps, test acc ≥ 0.95)',
+    y_label: `T_grok (steps, test acc ≥ ${THRESHOLDS.grokAcc95})`,
     point: (r) => (!r.grokked ? whyNoGrok(r) : r.weight_decay <= 0 ? 'weight decay 0: 1/wd undefined' : { x: 1 / r.weight_decay, y: r.t_grok_95! }),
     heldFixed: (r) => r.lr,
     heldName: 'learning rate',
@@ -185,21 +145,22 @@ const FITS: FitSpec[] = [
   {
     name: 'tgrok_vs_inv_lr',
     x_label: '1 / learning rate',
-    y_label: 'T_grok (steps, test acc ≥ 0.95)',
+    y_label: `T_grok (steps, test acc ≥ ${THRESHOLDS.grokAcc95})`,
     point: (r) => (!r.grokked ? whyNoGrok(r) : { x: 1 / r.lr, y: r.t_grok_95! }),
     heldFixed: (r) => r.weight_decay,
     heldName: 'weight decay',
   },
   {
     name: 'delay_vs_norm_law',
-    x_label: '(1/(lr·wd))·log(V_mem/V_post)',
+    x_label: '(1/(lr·wd))·log(V_mem/V_at_grok)',
     y_label: 'delay T_grok − T_mem (steps)',
     point: (r) => {
       if (!r.grokked) return whyNoGrok(r);
       if (r.t_mem === null || r.delay_95 === null) return 'grokked without memorising first (no T_mem)';
-      if (!(r.v_mem! > 0 && r.v_post! > 0)) return 'norm not positive';
+      const ratio = logNormRatio(r.v_mem, r.v_at_grok);
+      if (ratio === null) return 'norm not positive';
       if (r.lr * r.weight_decay <= 0) return 'lr·wd = 0: the law is undefined';
-      return { x: Math.log(r.v_mem! / r.v_post!) / (r.lr * r.weight_decay), y: r.delay_95 };
+      return { x: ratio / (r.lr * r.weight_decay), y: r.delay_95 };
     },
   },
 ];

@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import type { ConfigChange } from '../../src/config/load.ts';
 import type { RunConfig } from '../../src/config/types.ts';
 import { FormatError } from '../../src/errors.ts';
-import { checkJson, readJsonFile } from '../../src/io/json-file.ts';
 import { readMetrics, type MetricsRow } from '../../src/run/store.ts';
-import { ANALYSIS_FORMAT_VERSION } from '../../src/version.ts';
-import type { RunInput } from './aggregate.ts';
-import { SweepAnalysisView } from '../../src/sweep/schemas.ts';
+import { readAnalysis } from '../store.ts';
+import type { RunInput } from './types.ts';
 import { runState, type Environment, type RunState } from '../../src/sweep/status.ts';
 import { readManifest, runDir, type SweepManifest } from '../../src/sweep/store.ts';
 
@@ -32,30 +30,23 @@ export function applyDiff(base: RunConfig, diff: readonly ConfigChange[]): RunCo
 }
 
 /**
- * What `sweep report` takes from a run's analysis.json: its contraction rate and key frequencies.
- * A file that is damaged, foreign or of a newer format version is left out with a warning (the
- * run is then aggregated from its metrics alone), never silently.
+ * What `sweep report` takes from a run's analysis.json (read and validated by ../store.ts, the
+ * one reader of the format): its contraction rate and key frequencies. A file that is damaged,
+ * foreign or of a newer format version is left out with a warning naming it (the run is then
+ * aggregated from its metrics alone), never silently.
  */
-function readAnalysis(dir: string, warn: (problem: string) => void): RunInput['analysis'] {
-  const file = join(dir, 'analysis.json');
-  if (!existsSync(file)) return null;
+function analysisOf(dir: string, warn: (problem: string) => void): RunInput['analysis'] {
   let a;
   try {
-    a = checkJson(SweepAnalysisView, readJsonFile(file), file);
+    a = readAnalysis(dir);
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;
     warn(`${e.message}; its contraction rate and key frequencies are left out`);
     return null;
   }
-  if (a.format_version !== undefined && a.format_version !== ANALYSIS_FORMAT_VERSION) {
-    warn(`${file}: format_version: this groklens reads version ${ANALYSIS_FORMAT_VERSION}, the file is version ${a.format_version}; its contraction rate and key frequencies are left out`);
-    return null;
-  }
-  const c = a.summary?.contraction?.c;
-  return {
-    contraction_c: typeof c === 'number' && Number.isFinite(c) ? c : null,
-    key_frequencies: a.key_frequencies ?? null,
-  };
+  if (a === null) return null;
+  const c = a.summary.contraction?.c;
+  return { contraction_c: typeof c === 'number' && Number.isFinite(c) ? c : null, key_frequencies: a.key_frequencies };
 }
 
 export interface LoadedSweep {
@@ -87,7 +78,7 @@ export function loadSweep(sweepDir: string, env: Environment): LoadedSweep {
       reason: s.reason,
       config: s.config ?? applyDiff(manifest.base.config, m.diff),
       rows,
-      analysis: readAnalysis(dir, warn),
+      analysis: analysisOf(dir, warn),
     };
   });
   return { manifest, states, inputs, warnings };

@@ -4,7 +4,7 @@
  * exact procedure:
  *
  *   1. Fit V(t) ≈ V_mem·e^{−c(t − T_mem)} to the run's own ‖θ‖² on [T_mem, T_mem + k] only.
- *   2. The log norm ratio it must cover, log(V_mem/V_post), is not known before grokking: take
+ *   2. The log norm ratio it must cover, log(V_mem/V_at_grok), is not known before grokking: take
  *      the median of that ratio over the OTHER grokked runs of the sweep (leave-one-out).
  *   3. Predicted T_grok = T_mem + median ratio / c.
  *
@@ -12,32 +12,15 @@
  * (nothing left to predict), whose norm was not shrinking by then (c ≤ 0), or that did not grok
  * are listed as excluded with the reason.
  */
-import type { RunAggregate, RunInput } from './aggregate.ts';
+import { fitNormDecay, logNormRatio } from '../../src/grokking.ts';
 import { median } from './fit.ts';
-import { fitDecay } from './transitions.ts';
-
-export interface PredictionRow {
-  id: string;
-  t_mem: number;
-  actual_t_grok: number;
-  predicted_t_grok: number;
-  abs_pct_error: number; // 100·|predicted − actual| / actual
-  c_early: number;
-  log_ratio_used: number;
-}
-
-export interface PredictorReport {
-  horizon: number; // k
-  method: string;
-  rows: PredictionRow[];
-  excluded: { id: string; reason: string }[];
-  mean_abs_pct_error: number | null;
-}
+import type { PredictionRow, PredictorReport, RunAggregate, RunInput } from './types.ts';
 
 export function predictDelays(runs: readonly RunAggregate[], inputs: readonly RunInput[], horizon: number): PredictorReport {
   const logRatio = new Map<string, number>();
   for (const r of runs) {
-    if (r.grokked && r.t_mem !== null && r.v_mem! > 0 && r.v_post! > 0) logRatio.set(r.id, Math.log(r.v_mem! / r.v_post!));
+    const ratio = logNormRatio(r.v_mem, r.v_at_grok);
+    if (r.grokked && r.t_mem !== null && ratio !== null) logRatio.set(r.id, ratio);
   }
   const rows: PredictionRow[] = [];
   const excluded: PredictorReport['excluded'] = [];
@@ -48,7 +31,7 @@ export function predictDelays(runs: readonly RunAggregate[], inputs: readonly Ru
     if (r.t_grok_95! <= r.t_mem + horizon) return excluded.push({ id: r.id, reason: `grokked at ${r.t_grok_95}, within the horizon T_mem + ${horizon}` });
     const others = [...logRatio].filter(([id]) => id !== r.id).map(([, v]) => v);
     if (others.length === 0) return excluded.push({ id: r.id, reason: 'no other grokked run to take the norm ratio from' });
-    const f = fitDecay(inputs[i].rows, r.t_mem, r.t_mem + horizon);
+    const f = fitNormDecay(inputs[i].rows, r.t_mem, r.t_mem + horizon);
     if (f === null) return excluded.push({ id: r.id, reason: `fewer than 3 metrics rows in [T_mem, T_mem + ${horizon}]` });
     if (!(f.c > 0)) return excluded.push({ id: r.id, reason: `‖θ‖² not shrinking by T_mem + ${horizon} (c = ${f.c.toPrecision(3)})` });
     const ratio = median(others);
@@ -66,7 +49,7 @@ export function predictDelays(runs: readonly RunAggregate[], inputs: readonly Ru
   });
   return {
     horizon,
-    method: 'T_mem + median_{other grokked runs} log(V_mem/V_post) / c, c fitted on [T_mem, T_mem + k]',
+    method: 'T_mem + median_{other grokked runs} log(V_mem/V_at_grok) / c, c fitted on [T_mem, T_mem + k]',
     rows,
     excluded,
     mean_abs_pct_error: rows.length ? rows.reduce((a, r) => a + r.abs_pct_error, 0) / rows.length : null,

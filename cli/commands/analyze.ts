@@ -121,7 +121,7 @@ function summarise(dir: string, r: AnalyzeOutcome): void {
   if (a.key_frequencies.length) lines.push(`key frequencies: ${a.key_frequencies.join(', ')} (neuron rule, step ${a.key_frequencies_step})`);
   lines.push(`T_mem ${s.t_mem ?? '—'}, T_grok (95 %) ${s.t_grok_95 ?? '—'}, (99 %) ${s.t_grok_99 ?? '—'}, delay ${s.delay_95 ?? '—'}`);
   for (const b of s.boundaries) lines.push(`  ${b.from} → ${b.to} at ${b.step}: ${b.reason}`);
-  if (s.contraction) lines.push(`norm contraction: c = ${s.contraction.c.toExponential(3)}, c/(lr·wd) = ${s.contraction.c_over_lr_wd?.toFixed(3) ?? '—'}, V_mem ${s.contraction.v_mem.toFixed(1)}, V_post ${s.contraction.v_post.toFixed(1)}`);
+  if (s.contraction) lines.push(`norm contraction: c = ${s.contraction.c.toExponential(3)}, c/(lr·wd) = ${s.contraction.c_over_lr_wd?.toFixed(3) ?? '—'}, V_mem ${s.contraction.v_mem.toFixed(1)}, V_at_grok ${s.contraction.v_at_grok?.toFixed(1) ?? '—'}, V at the fit's end ${s.contraction.v_fit_end.toFixed(1)}`);
   for (const n of s.notes) lines.push(`note: ${n}`);
   if (a.warnings.length) lines.push(`${a.warnings.length} warning(s): ${a.warnings.map((w) => w.file).join(', ')}`);
   process.stdout.write(lines.join('\n') + '\n');

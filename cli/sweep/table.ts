@@ -2,7 +2,7 @@
  * Plain-text tables for `groklens sweep status` and `groklens sweep report`: aligned columns, no
  * colour, so they read the same in a terminal, a Slurm log and a CI transcript.
  */
-import type { FitSection, SweepAggregate } from '../../analyses/sweep/aggregate.ts';
+import type { FitSection, SweepAggregate } from '../../analyses/sweep/types.ts';
 import type { RunState } from '../../src/sweep/status.ts';
 import { countStates } from '../../src/sweep/status.ts';
 
@@ -45,8 +45,8 @@ function fitLine(f: FitSection): string {
 
 export function reportText(a: SweepAggregate): string {
   const table = textTable(
-    ['run', 'outcome', 'T_mem', 'T_grok95', 'T_grok99', 'delay', 'V_mem', 'V_post', 'c', 'c/(lr·wd)'],
-    a.runs.map((r) => [r.id, r.outcome, num(r.t_mem), num(r.t_grok_95), num(r.t_grok_99), num(r.delay_95), num(r.v_mem), num(r.v_post), num(r.c), num(r.c_over_lr_wd)]),
+    ['run', 'outcome', 'T_mem', 'T_grok95', 'T_grok99', 'delay', 'V_mem', 'V_at_grok', 'c', 'c/(lr·wd)'],
+    a.runs.map((r) => [r.id, r.outcome, num(r.t_mem), num(r.t_grok_95), num(r.t_grok_99), num(r.delay_95), num(r.v_mem), num(r.v_at_grok), num(r.c), num(r.c_over_lr_wd)]),
   );
   const c = a.counts;
   const p = a.predictor;

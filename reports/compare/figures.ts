@@ -3,6 +3,7 @@
  * T_grok sits at 0), as small multiples when there are too many runs to overlay, and the delay
  * against the norm ratio (Truong et al.'s delay law).
  */
+import { logNormRatio } from '../../src/grokking.ts';
 import { phaseOverlay } from '../chart/phases.ts';
 import { renderLineChart, type LineSeries } from '../chart/lines.ts';
 import { renderSmallMultiples } from '../chart/multiples.ts';
@@ -74,15 +75,16 @@ export function measureFigure(doc: Document, runs: CompareRun[], m: Measure, ali
   return { id, title, svg: r.svg, hover: r.hover, caption };
 }
 
-/** Delay T_grok − T_mem against log(V_mem / V_post), one point per run that has both. */
+/** Delay T_grok − T_mem against log(V_mem / V_at_grok), one point per run that has both. */
 export function delayLawFigure(doc: Document, runs: CompareRun[]): Figure {
   const id = 'delay-law';
   const title = 'Delay against the norm ratio';
   const pts = runs.flatMap((r) => {
     const s = r.input.analysis.summary;
     const f = s.contraction;
-    if (s.delay_95 === null || !f || !(f.v_mem > 0) || !(f.v_post > 0)) return [];
-    return [{ run: r, x: Math.log(f.v_mem / f.v_post), y: s.delay_95 }];
+    const ratio = logNormRatio(f?.v_mem, f?.v_at_grok);
+    if (s.delay_95 === null || ratio === null) return [];
+    return [{ run: r, x: ratio, y: s.delay_95 }];
   });
   if (pts.length < 2) return { id, title, note: `Not drawn: needs at least two runs with both a delay and a contraction fit (${pts.length} ha${pts.length === 1 ? 's' : 've'}).` };
   const xs = pts.map((p) => p.x);
@@ -91,13 +93,13 @@ export function delayLawFigure(doc: Document, runs: CompareRun[]): Figure {
   const pad = hi > lo ? (hi - lo) * 0.1 : 0.5;
   const r = renderLineChart(doc, {
     id: `${id}-svg`, title,
-    x: { domain: [Math.max(0, lo - pad), hi + pad], label: 'log(V_mem / V_post) (natural log of the ‖θ‖² ratio)', format: (v) => fmtNum(v, 3) },
+    x: { domain: [Math.max(0, lo - pad), hi + pad], label: 'log(V_mem / V_at_grok) (natural log of ‖θ‖² at T_mem over ‖θ‖² at T_grok)', format: (v) => fmtNum(v, 3) },
     y: { scale: 'linear', label: 'delay T_grok − T_mem (steps)', format: (v) => fmtStep(v) },
     series: pts.map((p) => ({ label: p.run.label, x: [p.x], y: [p.y], colour: p.run.colour, legend: false })),
     legendItems: pts.map((p) => ({ label: p.run.label, colour: p.run.colour, kind: 'point' as const })),
   });
   return {
     id, title, svg: r.svg,
-    caption: ['Truong et al.: T_grok − T_mem = Θ((1/γ_eff)·log(V_mem/V_post)), γ_eff = lr·wd for SGD and ≥ lr·wd for AdamW. Runs with the same lr·wd should fall on one line through the origin.'],
+    caption: ['Truong et al.: T_grok − T_mem = Θ((1/γ_eff)·log(V_mem/V_at_grok)), γ_eff = lr·wd for SGD and ≥ lr·wd for AdamW. Runs with the same lr·wd should fall on one line through the origin.'],
   };
 }

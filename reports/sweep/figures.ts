@@ -3,7 +3,7 @@
  * run as small multiples (grouped by the phase diagram's row axis), and how often each key
  * frequency was found across the runs.
  */
-import type { RunAggregate, SweepAggregate } from '../../analyses/sweep/aggregate.ts';
+import type { RunAggregate, SweepAggregate } from '../../analyses/sweep/types.ts';
 import type { ManifestRun, SweepManifest } from '../../src/sweep/store.ts';
 import { renderBarChart } from '../chart/bars.ts';
 import { renderSmallMultiples } from '../chart/multiples.ts';

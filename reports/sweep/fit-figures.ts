@@ -4,7 +4,7 @@
  * predictor (predicted against actual T_grok). Runs left out of a fit are always named with the
  * reason; those that finished without grokking also appear as ▲ above the plot, at their x.
  */
-import type { FitSection, RunAggregate, SweepAggregate } from '../../analyses/sweep/aggregate.ts';
+import type { FitSection, RunAggregate, SweepAggregate } from '../../analyses/sweep/types.ts';
 import type { LegendItem } from '../chart/legend.ts';
 import { fmtNum, fmtStep, fmtValue } from '../format.ts';
 import { el, type Figure } from '../page.ts';

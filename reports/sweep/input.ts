@@ -6,7 +6,7 @@
  * renderers, so a malformed file fails with its name, the key and the value.
  */
 import { FormatError } from '../../src/errors.ts';
-import type { SweepAggregate } from '../../analyses/sweep/aggregate.ts';
+import type { SweepAggregate } from '../../analyses/sweep/types.ts';
 import type { SweepManifest } from '../../src/sweep/store.ts';
 
 /** The columns of a metrics.jsonl row the sweep report draws (a MetricsRow has them all). */

@@ -3,7 +3,7 @@
  * the phase diagram still reads in greyscale print. Grokked runs carry no glyph: their colour is
  * their delay (viridis, as in every heatmap of the reports).
  */
-import type { RunOutcome } from '../../analyses/sweep/aggregate.ts';
+import type { RunOutcome } from '../../analyses/sweep/types.ts';
 import { level, LEVELS } from '../chart/raster.ts';
 import { OKABE_ITO, viridisPalette } from '../palette.ts';
 

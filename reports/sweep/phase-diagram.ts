@@ -7,7 +7,7 @@
  */
 import { drawColourBar } from '../chart/raster.ts';
 import { svgRoot, textWidth, type G } from '../dom.ts';
-import type { RunOutcome } from '../../analyses/sweep/aggregate.ts';
+import type { RunOutcome } from '../../analyses/sweep/types.ts';
 import { OUTCOME_STYLE, OUTCOMES, viridisColour } from './outcome.ts';
 
 export interface PhaseRun {

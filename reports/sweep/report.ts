@@ -40,7 +40,7 @@ export function sweepSections(doc: Document, input: SweepReportInput, opts: Swee
     {
       id: 'fits', title: 'Delay law',
       intro: [
-        el(doc, 'p', {}, 'Truong et al. (arXiv 2603.13331): T_grok − T_mem = Θ((1/γ_eff)·log(V_mem/V_post)), with γ_eff = lr·wd for SGD and ≥ lr·wd for AdamW. T_grok is the first step with test accuracy ≥ 95 %, T_mem the first with train accuracy ≥ 99 %, V = ‖θ‖² at those steps. Runs that did not grok have no T_grok: they are never dropped silently.'),
+        el(doc, 'p', {}, 'Truong et al. (arXiv 2603.13331): T_grok − T_mem = Θ((1/γ_eff)·log(V_mem/V_at_grok)), with γ_eff = lr·wd for SGD and ≥ lr·wd for AdamW. T_grok is the first step with test accuracy ≥ 95 %, T_mem the first with train accuracy ≥ 99 %, V = ‖θ‖² at those steps. Runs that did not grok have no T_grok: they are never dropped silently.'),
         fitsTable(doc, agg),
       ],
       figures: agg.fits.map((f) => fitFigure(doc, agg, f)),
@@ -48,7 +48,7 @@ export function sweepSections(doc: Document, input: SweepReportInput, opts: Swee
     {
       id: 'predictor', title: 'Delay predictor',
       intro: [
-        el(doc, 'p', {}, `Each grokked run's T_grok predicted from its metrics up to T_mem + ${p.horizon} steps: the contraction rate c fitted there, and the median log(V_mem/V_post) of the other grokked runs. ` +
+        el(doc, 'p', {}, `Each grokked run's T_grok predicted from its metrics up to T_mem + ${p.horizon} steps: the contraction rate c fitted there, and the median log(V_mem/V_at_grok) of the other grokked runs. ` +
           (p.mean_abs_pct_error === null ? 'No run could be predicted.' : `Mean absolute error ${fmtNum(p.mean_abs_pct_error)} % over ${p.rows.length} run${p.rows.length === 1 ? '' : 's'}; Truong et al. report 34.6 %.`) + excluded(p.excluded.length)),
         ...(p.rows.length ? [predictorTable(doc, agg)] : []),
       ],
@@ -61,7 +61,7 @@ export function sweepSections(doc: Document, input: SweepReportInput, opts: Swee
     {
       id: 'runs', title: 'Runs',
       intro: [
-        el(doc, 'p', {}, 'T_grok at test accuracy ≥ 95 % and ≥ 99 %; delay at 95 %; V_mem and V_post are ‖θ‖² at T_mem and at T_grok (95 %); c is the norm contraction rate per step, (a) from the run\'s analysis.json, (m) fitted here on its metrics. Each run links to its own report once `groklens report` has written it.'),
+        el(doc, 'p', {}, 'T_grok at test accuracy ≥ 95 % and ≥ 99 %; delay at 95 %; V_mem and V_at_grok are ‖θ‖² at T_mem and at T_grok (95 %); c is the norm contraction rate per step, (a) from the run\'s analysis.json, (m) fitted here on its metrics. Each run links to its own report once `groklens report` has written it.'),
         runsTable(doc, manifest, agg, runs),
       ],
       figures: [keyFrequencyFigure(doc, agg)],

@@ -4,7 +4,7 @@
  * report. Every value goes in as text through the DOM.
  */
 import type { ConfigChange } from '../../src/config/load.ts';
-import type { RunAggregate, SweepAggregate } from '../../analyses/sweep/aggregate.ts';
+import type { RunAggregate, SweepAggregate } from '../../analyses/sweep/types.ts';
 import type { SweepManifest } from '../../src/sweep/store.ts';
 import { fmtNum, fmtStep, fmtValue } from '../format.ts';
 import { el } from '../page.ts';
@@ -95,12 +95,12 @@ export function runsTable(doc: Document, manifest: SweepManifest, agg: SweepAggr
   const diffs = new Map(manifest.runs.map((m) => [m.id, m.diff]));
   const short = shortKeys([...new Set(manifest.runs.flatMap((m) => m.diff.map((c) => c.key)))]);
   const hasReport = new Map(runs.map((r) => [r.id, r.hasReport]));
-  const head = ['run', 'config diff from the base', 'status', 'T_mem', 'T_grok 95 % / 99 %', 'delay', 'V_mem', 'V_post', 'c (per step)', 'c/(lr·wd)', 'key frequencies', 'report'];
+  const head = ['run', 'config diff from the base', 'status', 'T_mem', 'T_grok 95 % / 99 %', 'delay', 'V_mem', 'V_at_grok', 'c (per step)', 'c/(lr·wd)', 'key frequencies', 'report'];
   const rows = agg.runs.map((r) => {
     const linked = hasReport.get(r.id) === true;
     const href = runReportHref(r.id);
     const nums = [
-      fmtStep(r.t_mem), `${fmtStep(r.t_grok_95)} / ${fmtStep(r.t_grok_99)}`, fmtStep(r.delay_95), fmtNum(r.v_mem), fmtNum(r.v_post),
+      fmtStep(r.t_mem), `${fmtStep(r.t_grok_95)} / ${fmtStep(r.t_grok_99)}`, fmtStep(r.delay_95), fmtNum(r.v_mem), fmtNum(r.v_at_grok),
       r.c === null ? '–' : `${fmtNum(r.c)}${r.c_source === 'metrics' ? ' (m)' : r.c_source === 'analysis' ? ' (a)' : ''}`,
       fmtNum(r.c_over_lr_wd),
     ];

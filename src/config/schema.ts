@@ -8,6 +8,7 @@
  * MODEL_DEFAULTS): switching `model.kind` starts that section again from the new kind's defaults.
  */
 import { z } from 'zod';
+import { isPrime } from '../tasks/modular.ts';
 import type { ModelConfig, RunConfig, TaskConfig } from './types.ts';
 
 // ---- leaf builders: one place for each constraint and its wording ----
@@ -24,11 +25,6 @@ const unitInterval = (what: string) => z.number().min(0).lt(1).describe(what);
 
 export const MODULAR_OPS = ['add', 'sub', 'mul', 'div', 'x2+y2', 'x2+xy+y2', 'x2+xy+y2+x', 'x3+xy', 'x3+xy2+y'] as const;
 
-function isPrime(n: number): boolean {
-  if (n < 2) return false;
-  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
-  return true;
-}
 
 const ModularTaskSchema = z
   .strictObject({

@@ -8,20 +8,25 @@ import { nameText, preview } from '../io/json-file.ts';
 import type { ParamSpec } from '../models/types.ts';
 import type { Split } from '../tasks/types.ts';
 import { READABLE_RUN_FORMAT_VERSIONS } from '../version.ts';
-import type { RunMeta } from './store.ts';
+
+/** The part of run.json (RunMeta in ./store.ts, which imports this module) that these checks read. */
+interface MetaView {
+  dataset: { n: number; n_ctx: number; d_vocab: number; d_vocab_out: number; n_train: number; n_test: number };
+  params: ParamSpec[];
+}
 
 /**
  * run.json's `dataset` against the dataset its config builds: a hand edit of one that disagrees
  * with the other is refused, naming run.json, before the split is checked against it.
  */
-export function checkMetaDataset(file: string, meta: RunMeta, built: { n: number; n_ctx: number; d_vocab: number; d_vocab_out: number }, task: string): void {
+export function checkMetaDataset(file: string, meta: MetaView, built: { n: number; n_ctx: number; d_vocab: number; d_vocab_out: number }, task: string): void {
   for (const key of ['n', 'n_ctx', 'd_vocab', 'd_vocab_out'] as const) {
     if (meta.dataset[key] !== built[key]) throw new FormatError(file, `dataset.${key}: ${meta.dataset[key]} is not allowed; the config's task (${task}) has ${built[key]}`);
   }
 }
 
 /** run.json's split sizes and `params` against split.json and the model its config builds. */
-export function checkMetaModel(file: string, meta: RunMeta, split: Split, specs: ParamSpec[]): void {
+export function checkMetaModel(file: string, meta: MetaView, split: Split, specs: ParamSpec[]): void {
   if (meta.dataset.n_train !== split.train.length) throw new FormatError(file, `dataset.n_train: ${meta.dataset.n_train} is not allowed; split.json has ${split.train.length} train examples`);
   if (meta.dataset.n_test !== split.test.length) throw new FormatError(file, `dataset.n_test: ${meta.dataset.n_test} is not allowed; split.json has ${split.test.length} test examples`);
   const show = (p: ParamSpec) => `${nameText(p.name)} [${p.shape.join(', ')}]${p.frozen ? ' (frozen)' : ''}`;

@@ -3,6 +3,7 @@
  * the seed and the epoch number alone, so a run killed at any point and resumed from its last
  * resume point replays exactly the same updates and writes bit-identical checkpoints.
  */
+import { THRESHOLDS } from '../grokking.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../config/types.ts';
 import { trainedSpecs, type Model, type PreparedInput } from '../models/types.ts';
@@ -61,8 +62,6 @@ export interface TrainResult {
   memStep: number | null; // first eval step with train accuracy ≥ 0.99
 }
 
-const GROK_ACC = 0.95;
-const MEM_ACC = 0.99;
 
 /** Gather rows of a [n, width] row-major Int32Array. */
 function takeRows(src: Int32Array, width: number, idx: Int32Array | number[]): Int32Array {
@@ -109,8 +108,8 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   let firstGrokStep: number | null = null;
   let memStep: number | null = null;
   const note = (row: MetricsRow) => {
-    if (firstGrokStep === null && row.test_acc >= GROK_ACC) firstGrokStep = row.step;
-    if (memStep === null && row.train_acc >= MEM_ACC) memStep = row.step;
+    if (firstGrokStep === null && row.test_acc >= THRESHOLDS.grokAcc95) firstGrokStep = row.step;
+    if (memStep === null && row.train_acc >= THRESHOLDS.memAcc) memStep = row.step;
   };
   a.priorMetrics.forEach(note);
   let last: MetricsRow | null = a.priorMetrics.at(-1) ?? null;

@@ -83,16 +83,3 @@ export const SweepRunJsonView = z.object({
     .looseObject({ training: z.looseObject({ steps: z.int().min(1).describe('a positive integer') }).optional() })
     .describe('an object (the resolved config)'),
 });
-
-/** The part of a run's analysis.json that `sweep report` reads. */
-export const SweepAnalysisView = z.object({
-  format: z.literal('groklens-analysis').describe('"groklens-analysis"'),
-  format_version: z.int().optional().describe('an integer'),
-  summary: z
-    .object({
-      contraction: z.object({ c: z.number().nullable().optional().describe('a number or null') }).nullable().optional().describe('an object {c, …} or null'),
-    })
-    .optional()
-    .describe('an object {contraction, …}'),
-  key_frequencies: z.array(z.int().min(1)).optional().describe('a list of frequencies (positive integers)'),
-});

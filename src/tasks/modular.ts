@@ -39,6 +39,7 @@ export function modInverse(b: number, p: number): number {
   return ((t0 % p) + p) % p;
 }
 
+/** Trial division; fine for the moduli used here (≤ 2^26). The one primality test of groklens. */
 export function isPrime(n: number): boolean {
   if (!Number.isInteger(n) || n < 2) return false;
   if (n % 2 === 0) return n === 2;

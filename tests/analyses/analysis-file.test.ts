@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { NewerAnalysisError, parseAnalysis } from '../../analyses/store.ts';
-import type { AnalysisFile } from '../../analyses/types.ts';
+import { ANALYSIS_FORMAT_VERSION, type AnalysisFile } from '../../analyses/types.ts';
 import { checkAnalysis } from '../../reports/input.ts';
 import { writeRunReport } from '../../cli/commands/report.ts';
 import { FormatError } from '../../src/errors.ts';
@@ -81,11 +81,11 @@ describe('report on a wrong-shaped analysis.json', () => {
 
 describe('analyze and an existing analysis.json (defect 6)', () => {
   it('refuses a newer format version and leaves the file exactly as it was', async () => {
-    const dir = withAnalysis((a) => (a.format_version = 2));
+    const dir = withAnalysis((a) => (a.format_version = ANALYSIS_FORMAT_VERSION + 1));
     const before = readFileSync(join(dir, 'analysis.json'));
     const e = await analyzeRun(dir).catch((x: Error) => x);
     expect(e).toBeInstanceOf(NewerAnalysisError);
-    expect((e as Error).message).toMatch(/analysis\.json: format_version: the file is version 2, written by a newer groklens; this groklens \(.*\) reads version 1 and leaves the file as it is/);
+    expect((e as Error).message).toMatch(/analysis\.json: format_version: the file is version 3, written by a newer groklens; this groklens \(.*\) reads version 2 and leaves the file as it is/);
     expect(readFileSync(join(dir, 'analysis.json')).equals(before)).toBe(true);
   });
 
@@ -100,7 +100,23 @@ describe('analyze and an existing analysis.json (defect 6)', () => {
     writeFileSync(join(dir, 'analysis.json'), JSON.stringify({ ...analysis, format_version: 0 }));
     await analyzeRun(dir, { probeSize: 16 });
     expect(JSON.parse(readFileSync(join(dir, 'analysis.json.bak.2'), 'utf8')).format_version).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')).format_version).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')).format_version).toBe(ANALYSIS_FORMAT_VERSION);
+  });
+
+  it('reads a version-1 file: v_post becomes v_fit_end, v_at_grok comes from the T_grok checkpoint', () => {
+    const a = JSON.parse(readFileSync(join(run.dir, 'analysis.json'), 'utf8'));
+    const step = a.checkpoints[2].step;
+    const sq = a.checkpoints[2].norms.sq_norm_total;
+    a.format_version = 1;
+    a.summary.t_grok_95 = step;
+    a.summary.contraction = { c: 1e-3, c_over_lr_wd: 1, v_mem: 9, v_mem_fit: 9, v_post: 7.5, r2: 0.9, from: 0, to: 20 };
+    const read = parseAnalysis(JSON.stringify(a), 'old.json');
+    expect(read.format_version).toBe(ANALYSIS_FORMAT_VERSION);
+    expect(read.summary.contraction).toEqual({ c: 1e-3, c_over_lr_wd: 1, v_mem: 9, v_mem_fit: 9, v_at_grok: sq, v_fit_end: 7.5, r2: 0.9, from: 0, to: 20 });
+    a.summary.t_grok_95 = null; // never grokked: no V at T_grok
+    expect(parseAnalysis(JSON.stringify(a), 'old.json').summary.contraction!.v_at_grok).toBeNull();
+    a.format_version = 2; // a version-2 file must carry the new names
+    expect(() => parseAnalysis(JSON.stringify(a), 'new.json')).toThrow(/summary\.contraction/);
   });
 });
 

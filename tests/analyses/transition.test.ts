@@ -234,7 +234,7 @@ describe('locateTransition: missing evidence', () => {
     ]);
     expect(Math.abs(Math.log(s.boundaries[0].step / MAIN.mem))).toBeLessThanOrEqual(tolerance(grid, MAIN.mem));
     expect(s.notes[0]).toMatch(/^Test accuracy never reached 0\.95 \(best 0\.3\d* at step [\d,]+\): no cleanup phase\.$/);
-    expect(s.notes).toContain('The run never grokked: the contraction is fitted up to the last checkpoint, and v_post is its V.');
+    expect(s.notes).toContain('The run never grokked: the contraction is fitted up to the last checkpoint, and v_fit_end is its V.');
     expect(s.contraction?.to).toBe(30000);
   });
 
@@ -287,7 +287,8 @@ describe('locateTransition: norm-contraction fit', () => {
       expect(f.to).toBe(s.boundaries[2].step); // window: T_mem → start of the stable phase
       const at = (t: number) => synth(grid, p).find((q) => q.step === t)!.sq_norm;
       expect(f.v_mem).toBe(at(f.from));
-      expect(f.v_post).toBe(at(f.to));
+      expect(f.v_fit_end).toBe(at(f.to));
+      expect(f.v_at_grok).toBe(at(s.t_grok_95!)); // the delay law's V, at T_grok (95 %)
       expect(f.v_mem_fit / f.v_mem - 1).toBeCloseTo(0, 10); // the fit passes through the measured V_mem
     }
   });

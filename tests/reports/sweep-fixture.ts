@@ -11,6 +11,7 @@
  * snapshot tests render from (so a snapshot depends on the renderer only). Rewrite it with:
  *   npx tsx tests/reports/sweep-fixture.ts
  */
+import { ANALYSIS_FORMAT_VERSION } from '../../src/version.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,7 +107,7 @@ export function writeSyntheticSweep(sweepDir: string, opts: { reports?: string[]
     writeFileSync(join(dir, 'status.json'), JSON.stringify(status) + '\n');
     writeFileSync(join(dir, 'metrics.jsonl'), p.rows.map((r) => JSON.stringify(r) + '\n').join(''));
     if (p.analysis) {
-      writeFileSync(join(dir, 'analysis.json'), JSON.stringify({ format: 'groklens-analysis', summary: { contraction: p.analysis.c === null ? null : { c: p.analysis.c } }, key_frequencies: p.analysis.key_frequencies }) + '\n');
+      writeFileSync(join(dir, 'analysis.json'), JSON.stringify(minimalAnalysis(run.id, p.analysis.c, p.analysis.key_frequencies)) + '\n');
     }
     if ((opts.reports ?? [WITH_REPORT_ID]).includes(run.id)) writeFileSync(join(dir, 'report.html'), `<!DOCTYPE html><title>${run.id}</title><h1>run report</h1>\n`);
   }
@@ -182,4 +183,25 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   mkdirSync(SWEEP_FIXTURE_DIR, { recursive: true });
   writeFileSync(SWEEP_FIXTURE_FILE, sweepFixtureText());
   process.stdout.write(`wrote ${SWEEP_FIXTURE_FILE}\n`);
+}
+
+/**
+ * A valid analysis.json (it passes analyses/store.ts, the one reader) carrying only what a sweep
+ * takes from it: the contraction rate and the key frequencies. No checkpoints.
+ */
+export function minimalAnalysis(name: string, c: number | null, keyFrequencies: number[]): Record<string, unknown> {
+  return {
+    format: 'groklens-analysis', format_version: ANALYSIS_FORMAT_VERSION, groklens_version: '0.0.0-test',
+    run: { name, task: 'a + b mod 113', model: 'transformer', n_params: 1, n_train: 1, n_test: 1, lr: 1e-3, weight_decay: 1, optimizer: 'adamw', seed: 0, backend: 'wasm', steps: 1 },
+    options: { passes: ['metrics'], key_freq_source: 'final', probe: null },
+    group: { kind: 'additive', n: 113, description: 'Z/113' },
+    key_frequencies: keyFrequencies, key_frequencies_step: null, neuron_clusters: [], unclustered_neurons: 0,
+    checkpoints: [],
+    summary: {
+      t_mem: null, t_grok_95: null, t_grok_99: null, delay_95: null, delay_99: null, phases: [], boundaries: [],
+      contraction: c === null ? null : { c, c_over_lr_wd: null, v_mem: 1, v_mem_fit: 1, v_at_grok: null, v_fit_end: 1, r2: 1, from: 0, to: 1 },
+      notes: [],
+    },
+    warnings: [], updated_at: '2026-01-01T00:00:00Z',
+  };
 }

@@ -295,7 +295,8 @@ function summarise(steps: number[], cv: ReturnType<typeof curves>, lr: number, w
         c: -slope, c_over_lr_wd: lr * wd > 0 ? -slope / (lr * wd) : null,
         v_mem: cks.find((c) => c.step === tMem)?.norms?.sq_norm_total ?? Math.exp(icpt),
         v_mem_fit: Math.exp(icpt),
-        v_post: last?.sq_norm_total ?? NaN,
+        v_at_grok: t95 === null ? null : (cks.find((c) => c.step === t95)?.norms?.sq_norm_total ?? null),
+        v_fit_end: last?.sq_norm_total ?? NaN,
         r2: 1 - ssr / sst, from: tMem, to: fitTo,
       };
     }

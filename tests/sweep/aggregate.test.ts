@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/schema.ts';
 import type { RunConfig } from '../../src/config/types.ts';
 import type { MetricsRow } from '../../src/run/store.ts';
-import { aggregateSweep, type RunInput } from '../../analyses/sweep/aggregate.ts';
-import { fitDecay, transitions } from '../../analyses/sweep/transitions.ts';
+import { aggregateSweep } from '../../analyses/sweep/aggregate.ts';
+import type { RunInput } from '../../analyses/sweep/types.ts';
+import { fitNormDecay as fitDecay } from '../../src/grokking.ts';
+import { transitions } from '../../analyses/sweep/aggregate.ts';
 
 const T_MEM = 100;
 const EVERY = 10;
@@ -60,7 +62,7 @@ describe('transitions and contraction of one run', () => {
     const t = transitions(rows);
     expect(t).toMatchObject({ t_mem: 100, t_grok_95: 1100, t_grok_99: 1100, delay_95: 1000, delay_99: 1000, last_step: 2000 });
     expect(t.v_mem).toBeCloseTo(4000, 9);
-    expect(t.v_post!).toBeCloseTo(4000 * Math.exp(-1.5), 9);
+    expect(t.v_at_grok!).toBeCloseTo(4000 * Math.exp(-1.5), 9);
     const f = fitDecay(rows, 100, 1100)!;
     expect(f.c).toBeCloseTo(1.5e-3, 12);
     expect(f.v0).toBeCloseTo(4000, 6);

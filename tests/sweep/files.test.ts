@@ -13,7 +13,7 @@ import { UserError } from '../../src/errors.ts';
 import { loadSweep } from '../../analyses/sweep/load.ts';
 import { runState } from '../../src/sweep/status.ts';
 import { claimRun, manifestPath, readAttempt, readManifest, runDir, UNREADABLE_CLAIM_GRACE_MS } from '../../src/sweep/store.ts';
-import { ANALYSED_C_ID, FAILED_ID, NO_WORKERS, UNFINISHED_ID, WITH_REPORT_ID, writeSyntheticSweep } from '../reports/sweep-fixture.ts';
+import { ANALYSED_C_ID, FAILED_ID, minimalAnalysis, NO_WORKERS, UNFINISHED_ID, WITH_REPORT_ID, writeSyntheticSweep } from '../reports/sweep-fixture.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'groklens-sweep-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,12 +66,12 @@ describe('the files of one run', () => {
   it('a damaged analysis.json is left out with a warning naming it, not silently', () => {
     const dir = sweep();
     const file = join(runDir(dir, ANALYSED_C_ID), 'analysis.json');
-    writeFileSync(file, JSON.stringify({ format: 'groklens-analysis', key_frequencies: 'x' }));
+    writeFileSync(file, JSON.stringify({ ...minimalAnalysis(ANALYSED_C_ID, 1e-3, [1]), key_frequencies: 'x' }));
     const { inputs, warnings } = loadSweep(dir, NO_WORKERS);
     expect(inputs.find((r) => r.id === ANALYSED_C_ID)!.analysis).toBeNull();
     expect(warnings).toEqual([`${file}: key_frequencies: "x" is not allowed; expected a list of frequencies (positive integers); its contraction rate and key frequencies are left out`]);
     writeFileSync(file, JSON.stringify({ format: 'groklens-analysis', format_version: 9 }));
-    expect(loadSweep(dir, NO_WORKERS).warnings[0]).toMatch(/analysis\.json: format_version: this groklens reads version 1, the file is version 9/);
+    expect(loadSweep(dir, NO_WORKERS).warnings[0]).toMatch(/analysis\.json: format_version: the file is version 9, written by a newer groklens; this groklens \(.*\) reads version 2 and leaves the file as it is/);
   });
 
   it('a damaged metrics.jsonl is an error naming the file and the line (the aggregate is made of its rows)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FourierInputError } from '../../../analyses/fourier/errors.ts';
+import { isPrime } from '../../../src/tasks/modular.ts';
 import {
-  isPrime,
   multiplicativeGroup,
   primeFactors,
   smallestGenerator,
