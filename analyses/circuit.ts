@@ -1,5 +1,5 @@
 /**
- * Circuit measures on the grid logits (spec §4), architecture-agnostic.
+ * Circuit measures on the grid logits (docs/measures.md#circuit-measures), architecture-agnostic.
  *
  * Input: L [n², n] float64 from gatherLogits, row i·n + j = cell (i, j) of the group grid,
  * column = output class in group order, so the label of cell (i, j) is s = (i + j) mod n.
@@ -252,7 +252,7 @@ export interface CircuitInput {
 }
 
 /**
- * The circuit pass of one checkpoint (spec §4):
+ * The circuit pass of one checkpoint (docs/measures.md#circuit-measures):
  *   restricted  R = Σ_{k∈K} P_k(L) + mean over pairs; CE and accuracy over all n² cells, CE over
  *               the train cells too (same checkpoint's mean).
  *   excluded    E = L − Σ_{k∈K} P_k(L), CE over the train cells; per key frequency L − P_k(L);

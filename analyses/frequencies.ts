@@ -1,5 +1,5 @@
 /**
- * Key frequencies by the neuron rule, and the per-checkpoint Fourier measures (spec §3).
+ * Key frequencies by the neuron rule, and the per-checkpoint Fourier measures (docs/measures.md#key-frequencies).
  *
  * Neuron rule. For a neuron's activation table M [n, n] over the group grid, centred, with 2-D
  * transform M̂ = F·M·Fᵀ: the share of its variance in the 8 non-constant cells of the
@@ -42,7 +42,7 @@ export interface NeuronFrequencies {
   readonly explained: Float64Array;
   /** [neurons, ⌊n/2⌋] entry k − 1: the share of the neuron's variance in frequency k's block. */
   readonly fractions: Float64Array;
-  /** Distinct argmaxes over the live neurons, ascending (spec §3). */
+  /** Distinct argmaxes over the live neurons, ascending (docs/measures.md#key-frequencies). */
   readonly keyFrequencies: number[];
   /** One entry per frequency with at least one neuron at ≥ threshold, ascending frequency. */
   readonly clusters: NeuronCluster[];
@@ -183,7 +183,7 @@ export interface FourierOptions {
 }
 
 /**
- * Fourier norms of a checkpoint (spec §3) from its group-ordered weights.
+ * Fourier norms of a checkpoint (docs/measures.md#fourier-measures) from its group-ordered weights.
  *   embed_norms[k], logit_map_norms[k]: per frequency k = 0 … ⌊n/2⌋ ([0] the constant row,
  *     the last the Nyquist row for even n), √(‖cos k‖² + ‖sin k‖²) of F·W_E' rows / W_L·Fᵀ columns.
  *   gini_*: Gini of those norms over k = 1 … ⌊n/2⌋ (the constant is not a frequency).

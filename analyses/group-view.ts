@@ -1,5 +1,5 @@
 /**
- * How a task's pairs sit on a cyclic group Z_n so that the answer is "i + j" there (spec §2), and
+ * How a task's pairs sit on a cyclic group Z_n so that the answer is "i + j" there (docs/measures.md#group-view), and
  * the gathers that move logits and activations from dataset order onto that group grid.
  *
  *   add  (a, b) ↦ (a, b)                   over Z_p,        answer a + b

@@ -1,5 +1,5 @@
 /**
- * `llc` pass: the local learning coefficient λ̂ of a checkpoint (Lau et al. 2023; measures.md §9),
+ * `llc` pass: the local learning coefficient λ̂ of a checkpoint (Lau et al. 2023; docs/measures.md#local-learning-coefficient),
  * SGLD localised at the checkpoint's weights w* on minibatches of the training split. The sampler
  * is ./sgld.ts; this file supplies the network's loss and gradient through tfjs (the model's own
  * forward pass, the run's training loss without the ℓ∞ penalty) and the per-chain minibatches.
@@ -29,7 +29,7 @@ export interface LlcOptions extends SgldSettings {
 /**
  * Defaults (README, "Local learning coefficient"). devinterp's SGLD defaults to γ = 0 and nβ = 1
  * with warnings; its examples and Lau et al. localise with γ = 100 and take β = 1/ln n (what
- * measures.md §9 prescribes, so nβ = n/ln n). ε = 1e-4 keeps the drift step ε·nβ/2 ≈ 0.02 at
+ * docs/measures.md#llc-defaults prescribes, so nβ = n/ln n). ε = 1e-4 keeps the drift step ε·nβ/2 ≈ 0.02 at
  * nanda-2023 size (n = 3,830); no chain diverged on the 60 checkpoints of our demo run (nβ = 160)
  * nor at nanda-2023 size, and the loss traces level off within the 100 burn-in steps there; at
  * ε = 1e-3 every chain of the demo's final checkpoint diverges. 4 chains × (100 burn-in + 200 draws)

@@ -1,6 +1,6 @@
 /**
  * Train / test / all loss and accuracy recomputed from a checkpoint's logits: cross-entropy with a
- * float64 log-softmax (spec §0: tfjs has no float64), accuracy by argmax (ties go to the lowest
+ * float64 log-softmax (docs/measures.md#cross-entropy-and-accuracy: tfjs has no float64), accuracy by argmax (ties go to the lowest
  * class). For runs trained with MSE the loss reported here is still cross-entropy, the spec's
  * measure; the training loss is in metrics.jsonl.
  */

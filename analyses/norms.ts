@@ -1,5 +1,5 @@
 /**
- * The weight-norm pass (spec §5): the sum of squared weights V = ‖θ‖² per tensor and in total
+ * The weight-norm pass (docs/measures.md#relative-distance-and-sup-norm): the sum of squared weights V = ‖θ‖² per tensor and in total
  * (biases, embeddings and LayerNorm parameters included), the ℓ∞ norm, and the relative distance
  * from initialisation ‖θ_t − θ_0‖ / ‖θ_0‖ per tensor and in total (Kumar et al.).
  *

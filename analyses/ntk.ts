@@ -1,5 +1,5 @@
 /**
- * The empirical-NTK pass (spec §5): on a fixed, recorded probe set of M inputs, the kernels
+ * The empirical-NTK pass (docs/measures.md#empirical-ntk): on a fixed, recorded probe set of M inputs, the kernels
  * K[i,j] = ∇θf(x_i)·∇θf(x_j) over every trained parameter (a frozen tensor such as the attention
  * biases without model.attn_bias is not a parameter), for two scalar outputs,
  *   projection    f(x) = r·logits(x), r a fixed random unit vector over the output classes;
@@ -311,7 +311,7 @@ export function ntkTargets(labels: Int32Array, r: ArrayLike<number>): NtkTargets
 }
 
 /**
- * Spec §5 statistics of K (the checkpoint's kernel) against K0 (the initial checkpoint's), both
+ * docs/measures.md#kernel-distance statistics of K (the checkpoint's kernel) against K0 (the initial checkpoint's), both
  * [m, m] row-major, and the label vector y [m]:
  *   kernel_distance  1 − ⟨K,K0⟩_F/(‖K‖_F‖K0‖_F), in [0, 2] (1 when exactly one kernel is zero)
  *   change_abs / change_rel   ‖K − K0‖_F and ÷ ‖K0‖_F

@@ -2,7 +2,7 @@
  * The local learning coefficient estimator of Lau et al. (2023), model-free: SGLD chains localised
  * at a point w* of a loss L given only as a loss-and-gradient function, so that the same code runs
  * on a network (./llc.ts) and on the planted losses of the tests (½wᵀHw, λ = d/2; (w₁w₂)², λ = 1/2).
- * Definitions: ../shared/spec/measures.md §9.
+ * Definitions: docs/measures.md#llc-estimator.
  *
  *   w ← w + (ε/2)·(−nβ·∇L_m(w) − γ·(w − w*)) + N(0, ε·I)        (one step of one chain)
  *   λ̂(w*) = nβ·(E_w[L_n(w)] − L_n(w*))                          (per chain, then over chains)

@@ -1,5 +1,5 @@
 /**
- * `trajectory` pass (run-level): the path of the weights through parameter space (measures.md §9).
+ * `trajectory` pass (run-level): the path of the weights through parameter space (docs/measures.md#weight-trajectory).
  * Each checkpoint t = 1…T is flattened to θ_t; centred over t, the PCA comes from the T × T Gram
  * matrix G[s,t] = ⟨θ_s − θ̄, θ_t − θ̄⟩, never from the T × |θ| matrix: the checkpoints are read a
  * block of coordinates at a time (all T rows of that block, at most `budget` values), so memory is

@@ -1,5 +1,5 @@
 /**
- * Locating the transition (spec §6): T_mem, T_grok, the boundaries of Nanda et al.'s phases
+ * Locating the transition (docs/measures.md#locating-the-transition): T_mem, T_grok, the boundaries of Nanda et al.'s phases
  * (memorisation → circuit formation → cleanup → stable) and the post-memorisation
  * norm-contraction fit V(t) ≈ V_mem·exp(−c·(t − T_mem)). Run level: a pure function of one
  * TransitionPoint per analysed checkpoint. The rule is written out in

@@ -2,7 +2,7 @@
  * analysis.json — the public, versioned output of `groklens analyze` (documented in the README).
  * Every number is plain JSON; arrays indexed by frequency k run k = 0 (constant) … K = ⌊n/2⌋ where
  * n is the size of the cyclic group the task is analysed over (p for + and −, p − 1 for × and ÷).
- * Definitions: ../shared/spec/measures.md §2–§6.
+ * Definitions: docs/measures.md.
  */
 
 export { ANALYSIS_FORMAT_VERSION } from '../src/version.ts';

@@ -4,7 +4,7 @@
  * residue residueOfGroup[x], i.e. x for add / sub and g^x for mul / div; the residue 0 of mul / div
  * is outside the group and dropped).
  *
- *   embedding  [n, d]        the number-token embedding, row x = token of x (spec §3: W_E')
+ *   embedding  [n, d]        the number-token embedding, row x = token of x (docs/measures.md#fourier-measures: W_E')
  *   logitMap   [neurons, n]  the neuron-to-logit map W_L, column x = class of x
  *   firstLayer [n, m]        first-layer neuron weights as seen from operand a, column = neuron
  *

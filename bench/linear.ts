@@ -1,5 +1,5 @@
 /**
- * Wall time of a full teacher–student λ sweep (spec §8 / issue #6): 20 values of λ × 3 seeds at
+ * Wall time of a full teacher–student λ sweep (docs/measures.md#linear-grokking / issue #6): 20 values of λ × 3 seeds at
  * din = 1000, each an exact run (one float64 eigendecomposition of Σ_tr, then the closed form and
  * the threshold searches), beside the MP integral and the paper's closed form. Before the sweep,
  * one draw (λ = 0.5) is decomposed by both eigensolvers — the system's LAPACK and ml-matrix — as

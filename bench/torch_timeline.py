@@ -110,7 +110,7 @@ def modular_dataset(task):
     return tokens, labels
 
 
-# ---- the model (measures.md §1; README "Models and their parameters") ----
+# ---- the model (docs/measures.md#reference-training-setup; README "Models and their parameters") ----
 
 def forward(P, tokens, cfg):
     """[n, n_ctx] tokens → [n, p] logits at the last position."""

@@ -90,7 +90,7 @@ program
 
 program
   .command('linear')
-  .description('linear grokking without a network (spec §8): teacher-student, ridge and their sweeps, exact dynamics beside the theory; writes JSON')
+  .description('linear grokking without a network (docs/measures.md#linear-grokking): teacher-student, ridge and their sweeps, exact dynamics beside the theory; writes JSON')
   .argument('<setup>', 'teacher-student | ridge | sweep-lambda | sweep-gamma | sweep-ridge-nu2 | sweep-ridge-lambda')
   .option('-s, --set <key=value>', 'a setting, e.g. lambda=0.7, dIn=500, nu2=10 (repeatable)', collect, [])
   .option('--values <list>', 'swept values: 0.1,0.5 or start:stop:count or start:stop:count:log')

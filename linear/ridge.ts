@@ -1,5 +1,5 @@
 /**
- * Grokking in ridge regression (Xu, Vardi & Safran, "To grok grokking"; spec §8). Random features
+ * Grokking in ridge regression (Xu, Vardi & Safran, "To grok grokking"; docs/measures.md#ridge-setup). Random features
  * φ_i ∈ R^m with N(0, I/m) entries for n samples, a unit-norm teacher θ*, θ_0 ~ N(0, ν²I_m), and GD
  * with step η on (1/2n)Σ⟨θ − θ*, φ_i⟩² + (λ/2)‖θ‖². With δ = θ − θ*:
  *   train loss       L̂ = (1/2n)Σ⟨δ, φ_i⟩² = ½·δᵀΣδ       (the data term, without the penalty)
@@ -27,7 +27,7 @@ export interface RidgeParams {
   seed: number;
 }
 
-/** Spec §8 defaults: bound t₂ ≥ 11,980. */
+/** docs/measures.md#ridge-bound-on-t2 defaults: bound t₂ ≥ 11,980. */
 export const RIDGE_DEFAULTS: RidgeParams = { n: 100, m: 1000, eta: 1, lambda: 1e-4, nu2: 1, eps: 0.01, c: 0.01, seed: 0 };
 
 export function checkRidge(p: RidgeParams): RidgeParams {
@@ -96,7 +96,7 @@ export interface RidgeBound {
 }
 
 /**
- * Xu et al.'s lower bound on t₂ for features N(0, I/m) (spec §8). The spec writes its threshold as
+ * Xu et al.'s lower bound on t₂ for features N(0, I/m) (docs/measures.md#ridge-bound-on-t2). The spec writes its threshold as
  * ε with c = ε; it is the population threshold, so c is used here.
  */
 export function ridgeT2LowerBound(p: RidgeParams): RidgeBound {

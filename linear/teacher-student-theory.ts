@@ -1,5 +1,5 @@
 /**
- * Levi et al.'s theory of teacher–student grokking beside the simulation (spec §8).
+ * Levi et al.'s theory of teacher–student grokking beside the simulation (docs/measures.md#marchenko-pastur-theory).
  *
  * Conditional on the spectrum of Σ_tr, the expected losses are exact sums over its eigenvalues: T
  * and S_0 are independent of X with i.i.d. N(0, σ²) entries, σ² = 1/(2·din·dout), so in the

@@ -1,6 +1,6 @@
 /**
- * Teacher–student linear regression (Levi, Beck & Bar-Sinai, "Grokking in linear estimators"; spec
- * §8). Inputs x ~ N(0, I_din), labels Tᵀx for a fixed teacher T [din, dout], a linear student S,
+ * Teacher–student linear regression (Levi, Beck & Bar-Sinai, "Grokking in linear estimators";
+ * docs/measures.md#teacher-student-setup). Inputs x ~ N(0, I_din), labels Tᵀx for a fixed teacher T [din, dout], a linear student S,
  * N_tr training samples, λ = din/N_tr. With D = S − T and Σ_tr = XᵀX/N_tr:
  *   L_tr = (1/dout)·Tr[DᵀΣ_tr D],   L_gen = (1/dout)·‖D‖²_F   (exact: E_x ‖Dᵀx‖² = ‖D‖²_F),
  * S, T ~ N(0, 1/(2·din·dout)) entrywise, full-batch GD S ← S − 2η(Σ_tr D + γS).
@@ -25,7 +25,7 @@ export interface TeacherStudentParams {
   seed: number;
 }
 
-/** Spec §8 reference setting (λ = 0.5). */
+/** docs/measures.md#teacher-student-setup reference setting (λ = 0.5). */
 export const TEACHER_STUDENT_DEFAULTS: TeacherStudentParams = {
   dIn: 1000,
   dOut: 1,

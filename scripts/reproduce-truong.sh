@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the weight-decay sweep of Truong et al. (arXiv 2603.13331), measures.md §7:
+# Reproduce the weight-decay sweep of Truong et al. (arXiv 2603.13331), docs/measures.md#sweeps-and-the-delay-law:
 #
 #   adamw   a+b mod 97, 50 % train, 1-layer transformer (d 128, 4 heads, d_mlp 512), batch 512,
 #           AdamW lr 1e-3, wd ∈ {0.1, 0.3, 0.5, 1, 2}, three seeds          (preset truong-2026)

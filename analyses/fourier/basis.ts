@@ -1,5 +1,5 @@
 /**
- * The orthonormal real Fourier basis over Z_n (spec §2), in the toolkit's one row order:
+ * The orthonormal real Fourier basis over Z_n (docs/measures.md#fourier-basis), in the toolkit's one row order:
  *
  *   row 0            constant            1/√n
  *   row 2k−1         cos k               cos(2πkx/n)·√(2/n)     k = 1 … K, K = ⌊(n−1)/2⌋

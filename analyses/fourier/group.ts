@@ -1,5 +1,5 @@
 /**
- * Multiplication and division mod a prime p are addition in the exponent (spec §2): Z_p^* is
+ * Multiplication and division mod a prime p are addition in the exponent (docs/measures.md#group-view): Z_p^* is
  * cyclic of order p−1, so with a generator g every nonzero x is g^{log x} and
  * a·b = g^{(log a + log b) mod (p−1)}. Re-indexing a p×p table over (a, b) by (log a, log b)
  * turns the multiplicative structure into an additive one over Z_{p−1}, which the Fourier basis

@@ -1,5 +1,5 @@
 /**
- * Sparsity measures over Fourier coefficients and norms (spec §3): the Gini coefficient
+ * Sparsity measures over Fourier coefficients and norms (docs/measures.md#fourier-measures): the Gini coefficient
  * (Hurley & Rickard 2009), the inverse participation ratio (Gromov 2023), and the helpers that
  * turn per-row norms in basis order into per-frequency norms √(c_k² + s_k²).
  */
@@ -7,7 +7,7 @@ import { hasNyquist, numPairedFrequencies } from './basis.ts';
 import { checkLength, checkSize, FourierInputError, type NumericArray } from './errors.ts';
 
 /**
- * Gini coefficient of a non-negative vector, spec §3 exactly: with x sorted ascending and N
+ * Gini coefficient of a non-negative vector, docs/measures.md#gini-coefficient exactly: with x sorted ascending and N
  * entries, G = 1 − 2·Σ_{i=1..N} (x_(i)/‖x‖₁)·(N − i + ½)/N. 0 for all-equal entries, 1 − 1/N
  * for a one-hot; scale-invariant.
  * All-zero vector (our choice): G = 0. It is the limit of c·(1, …, 1) as c → 0 and has no
@@ -92,7 +92,7 @@ export function meanIpr(
   return { perRow, mean: counted > 0 ? sum / counted : NaN, zeroRows: rows - counted };
 }
 
-/** ‖X[f, :]‖₂ for each row f of X [n, cols] (normsE: X = F·W_E', spec §3). */
+/** ‖X[f, :]‖₂ for each row f of X [n, cols] (normsE: X = F·W_E', docs/measures.md#embedding-and-logit-map-norms). */
 export function rowNorms(X: NumericArray, n: number, cols: number): Float64Array {
   checkSize('row count', n);
   checkSize('column count', cols, 0);
@@ -106,7 +106,7 @@ export function rowNorms(X: NumericArray, n: number, cols: number): Float64Array
   return out;
 }
 
-/** ‖X[:, f]‖₂ for each column f of X [rows, n] (normsL: X = W_L·Fᵀ, spec §3). */
+/** ‖X[:, f]‖₂ for each column f of X [rows, n] (normsL: X = W_L·Fᵀ, docs/measures.md#embedding-and-logit-map-norms). */
 export function colNorms(X: NumericArray, rows: number, n: number): Float64Array {
   checkSize('row count', rows, 0);
   checkSize('column count', n);
@@ -125,7 +125,7 @@ export interface FrequencyNorms {
   /**
    * [⌊n/2⌋] entry k−1 is frequency k: √(c_k² + s_k²) for k = 1 … ⌊(n−1)/2⌋, and for even n the
    * last entry is the Nyquist frequency n/2, whose one row has no sine partner: its norm alone.
-   * This is the vector the Gini coefficient of spec §3 is taken over.
+   * This is the vector the Gini coefficient of docs/measures.md#gini-coefficient is taken over.
    */
   perFrequency: Float64Array;
   /** Whether the last perFrequency entry is the Nyquist row (n even). */

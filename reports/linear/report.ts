@@ -184,7 +184,7 @@ export function renderLinearReport(inputs: LinearReportInput[], opts: LinearRepo
   renderSections(doc, linearSections(doc, inputs));
   doc.body.append(el(doc, 'footer', {},
     el(doc, 'p', {}, `Made by groklens ${PACKAGE_VERSION} from ${inputs.map((i) => i.file).join(', ')}. Self-contained: no file or network access; hover a point, marker or reference line for its value.`),
-    el(doc, 'p', {}, 'Exact dynamics: gradient descent on a quadratic, solved in the eigenbasis of the empirical covariance (float64). Theory: Marchenko–Pastur integral and closed form of Levi, Beck & Bar-Sinai; lower bound on t₂ of Xu, Vardi & Safran (spec §8).'),
+    el(doc, 'p', {}, 'Exact dynamics: gradient descent on a quadratic, solved in the eigenbasis of the empirical covariance (float64). Theory: Marchenko–Pastur integral and closed form of Levi, Beck & Bar-Sinai; lower bound on t₂ of Xu, Vardi & Safran (docs/measures.md#linear-grokking).'),
   ));
   return finishPage(doc);
 }

@@ -200,7 +200,7 @@ export function ratioLambdaFigure(doc: Document, id: string, rows: TeacherStuden
     rowSeries(rows, xOf, (r) => ratio(r.initAveraged.deltaT, r.mpIntegral.deltaT), 'init-averaged / MP integral', OKABE_ITO.bluishGreen, '2 2', { points: true }),
   ];
   return chartFigure(doc, id, { x: { scale: 'linear', label: 'λ = d_in / N_tr', format: (v) => fmtNum(v, 3) }, y: { scale: 'linear', label: 'Δt ratio to the MP integral' }, series, refLines: [{ y: 1, label: 'MP integral' }] }, 'How far the closed form and the simulation are from the MP integral', [
-    'Δt of each estimate divided by the MP-integral Δt at the same λ. The closed form is a leading-order approximation: at η = 0.01, ε = 10⁻³ it overestimates the MP integral by 1.6–3× over λ = 0.3–0.9 (spec §8).',
+    'Δt of each estimate divided by the MP-integral Δt at the same λ. The closed form is a leading-order approximation: at η = 0.01, ε = 10⁻³ it overestimates the MP integral by 1.6–3× over λ = 0.3–0.9 (docs/measures.md#closed-form-delay).',
   ]);
 }
 

@@ -89,7 +89,7 @@ export function renderSweepReport(input: SweepReportInput, opts: SweepReportOpti
   renderSections(doc, sweepSections(doc, input, opts));
   doc.body.append(el(doc, 'footer', {},
     el(doc, 'p', {}, `Made by groklens ${PACKAGE_VERSION} from manifest.json, aggregate.json and each run's metrics.jsonl${opts.source ? ` (${opts.source})` : ''}. Self-contained: no file or network access, except the links to each run's own report; hover a chart's elements for tooltips.`),
-    el(doc, 'p', {}, 'Definitions: measures.md §6–§7; the delay law and the 34.6 % predictor error are Truong et al.\'s; T_grok at 95 % follows Power et al.'),
+    el(doc, 'p', {}, 'Definitions: docs/measures.md#sweeps-and-the-delay-law; the delay law and the 34.6 % predictor error are Truong et al.\'s; T_grok at 95 % follows Power et al.'),
   ));
   return finishPage(doc);
 }

@@ -16,7 +16,7 @@ export interface Preset {
 
 const clone = <T>(v: T): T => structuredClone(v);
 
-/** Nanda et al. 2023 mainline (measures.md §1): the defaults, pinned. */
+/** Nanda et al. 2023 mainline (docs/measures.md#reference-training-setup): the defaults, pinned. */
 const nanda2023: RunConfig = {
   task: { kind: 'modular', op: 'add', p: 113 },
   split: { train_fraction: 0.3, seed: 0, mode: 'python-random' }, // their exact 3830 / 8939 split
@@ -60,9 +60,9 @@ const power2022: RunConfig = {
 };
 
 /**
- * Truong et al. 2026 reference run (measures.md §7): a + b mod 97, 50 % train, 1-layer transformer
+ * Truong et al. 2026 reference run (docs/measures.md#delay-law-fits): a + b mod 97, 50 % train, 1-layer transformer
  * (d_model 128, 4 heads, d_mlp 512), AdamW lr 1e-3 wd 1, batch 512, 20000 steps (T_grok ≈ 1.8k).
- * Assumed (not stated in §7): d_head 32, ReLU, no LN, β = (0.9, 0.98), eps 1e-8, warm-up 10 — the
+ * Assumed (Truong et al. do not state it; docs/measures.md#delay-law-fits): d_head 32, ReLU, no LN, β = (0.9, 0.98), eps 1e-8, warm-up 10 — the
  * Nanda-style setup they build on — and our seeded shuffle split with seed 0.
  */
 const truong2026: RunConfig = {

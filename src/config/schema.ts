@@ -236,7 +236,7 @@ export const MODEL_DEFAULTS: { [K in ModelConfig['kind']]: ModelOf<K> } = deepFr
   },
 });
 
-/** The complete default config: Nanda et al. 2023's mainline run (measures.md §1). */
+/** The complete default config: Nanda et al. 2023's mainline run (docs/measures.md#reference-training-setup). */
 export const DEFAULTS: RunConfig = deepFreeze({
   task: TASK_DEFAULTS.modular, // a + b mod 113
   split: {

@@ -1,4 +1,4 @@
-/** Ridge-regression grokking against Xu, Vardi & Safran's bound and scalings (spec §8). */
+/** Ridge-regression grokking against Xu, Vardi & Safran's bound and scalings (docs/measures.md#ridge-bound-on-t2). */
 import { describe, expect, it } from 'vitest';
 import { covarianceEigen } from '../../linear/linalg.ts';
 import { exactDynamics, lossAt } from '../../linear/modal.ts';

@@ -1,5 +1,5 @@
 /**
- * Teacher–student grokking against Levi et al.'s theory (spec §8): the MP integral's reference
+ * Teacher–student grokking against Levi et al.'s theory (docs/measures.md#marchenko-pastur-theory): the MP integral's reference
  * numbers, the simulation at din = 1000 against it, the λ > 1 plateau, weight decay, accuracy.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ const SPEC = { eta: 0.01, eps: 1e-3, dOut: 1, gamma: 0 };
 const MAX = 10_000_000;
 
 describe('MP-integral prediction at the spec settings (η = 0.01, ε = 1e-3, dout = 1)', () => {
-  // Spec §8: exact dynamics and the MP integral give about 120 / 432 / 1850 / 20k; the paper's
+  // docs/measures.md#closed-form-delay: exact dynamics and the MP integral give about 120 / 432 / 1850 / 20k; the paper's
   // closed form 194 / 716 / 3396 / 56k.
   it.each([
     [0.3, 120, 194],

@@ -84,7 +84,7 @@ describe('transformer parameters', () => {
   });
 });
 
-describe('transformer init (spec §1, Nanda et al.)', () => {
+describe('transformer init (docs/measures.md#reference-training-setup, Nanda et al.)', () => {
   const big: TConfig = { ...BASE, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, layer_norm: true };
   const bigDims = { d_vocab: 114, n_ctx: 3, d_vocab_out: 113 };
 

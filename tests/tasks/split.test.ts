@@ -24,7 +24,7 @@ describe("python-random split (Nanda et al.'s)", () => {
     expect(split.test.length).toBe(8939);
   });
 
-  it('first ten train pairs and the first test pair are the paper code\'s (spec §1)', () => {
+  it('first ten train pairs and the first test pair are the paper code\'s (docs/measures.md#train-test-split)', () => {
     expect(Array.from(split.train.subarray(0, 10), pair)).toEqual([
       [18, 34], [10, 83], [55, 28], [25, 51], [63, 65], [14, 104], [27, 56], [35, 77], [41, 72], [17, 111],
     ]);

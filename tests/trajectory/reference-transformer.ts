@@ -1,5 +1,5 @@
 /**
- * Float64 reference of the spec's transformer (measures.md §1) with hand-derived gradients.
+ * Float64 reference of the spec's transformer (docs/measures.md#reference-training-setup) with hand-derived gradients.
  *
  * Tokens [a, b, =] ('=' is token p), learned positional embedding, per layer causal multi-head
  * attention (scores q·k/√d_head, softmax over keys j ≤ i) and a ReLU MLP with biases, residual

@@ -22,7 +22,7 @@ describe('gini', () => {
     }
   });
 
-  it('matches hand-computed small cases (spec §3 formula)', () => {
+  it('matches hand-computed small cases (docs/measures.md#gini-coefficient formula)', () => {
     // [1, 2, 3]: ‖x‖₁ = 6, Σ = (1·2.5 + 2·1.5 + 3·0.5)/(6·3) = 7/18, G = 1 − 14/18 = 2/9.
     expect(gini([3, 1, 2])).toBeCloseTo(2 / 9, 14);
     // [0, 0, 1, 3]: Σ = (1·1.5 + 3·0.5)/(4·4) = 3/16, G = 1 − 6/16 = 5/8.

@@ -162,7 +162,7 @@ describe('2-D transform', () => {
     expect(maxAbsDiff(X, expected)).toBeLessThan(1e-10);
   });
 
-  it("supports the spec §4 read-out of the sum-of-angle directions u_k, v_k", () => {
+  it("supports the docs/measures.md#sum-of-angle-projections read-out of the sum-of-angle directions u_k, v_k", () => {
     const p = 113;
     const s = Math.SQRT2 / p;
     for (const k of [1, 14, 35, 41, 42, 52, 56]) {
