@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import type { RunConfig } from '../src/config/types.ts';
 import { UserError } from '../src/errors.ts';
 import type { Model } from '../src/models/types.ts';
-import { loadRun } from '../src/run/session.ts';
+import { loadRun } from '../src/run/open.ts';
 import type { RunMeta, RunStore } from '../src/run/store.ts';
 import type { Dataset, Split } from '../src/tasks/index.ts';
 import { PACKAGE_VERSION } from '../src/version.ts';

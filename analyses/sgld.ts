@@ -14,6 +14,7 @@
  *
  * Randomness only from ../src/rng.ts: chain c's noise comes from Rng.derive(seed, `llc/noise/c`), drawn by the ziggurat (./ziggurat.ts).
  */
+import { fmtNum as fmt } from '../src/format.ts';
 import { Rng } from '../src/rng.ts';
 import { zigguratNormal } from './ziggurat.ts';
 
@@ -153,4 +154,3 @@ function runaway(draws: Float64Array, initLoss: number): string | null {
   return null;
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toPrecision(3));

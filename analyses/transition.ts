@@ -6,6 +6,7 @@
  * the README, "Locating the transition"; the constants it uses are TRANSITION_RULE below.
  */
 import { UserError } from '../src/errors.ts';
+import { fmtNum as fmt, fmtStep } from '../src/format.ts';
 import { cOverLrWd, fitNormDecay, THRESHOLDS, transitionTimes } from '../src/grokking.ts';
 import type { ContractionFit, PhaseBoundary, PhaseName, TransitionSummary } from './types.ts';
 
@@ -437,18 +438,6 @@ function argBest(v: number[], sign: 1 | -1): number {
   let k = 0;
   for (let i = 1; i < v.length; i++) if (sign * v[i] > sign * v[k]) k = i;
   return k;
-}
-
-/** 3 significant digits, exponent form outside [1e-3, 1e5); locale-free so reports are reproducible. */
-export function fmt(x: number): string {
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
-  return String(Number(x.toPrecision(3)));
-}
-
-/** An integer step with thousands separators: 14000 → "14,000". */
-export function fmtStep(s: number): string {
-  return String(s).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 function cap(s: string): string {

@@ -4,7 +4,7 @@ import { createModel, trainedSpecs } from '../src/models/index.ts';
 import { createOptimizer } from '../src/optim/index.ts';
 import { Rng } from '../src/rng.ts';
 import { lossTensor, makeLabelTensors } from '../src/run/objective.ts';
-import { withShapes } from '../src/run/session.ts';
+import { withShapes } from '../src/run/open.ts';
 import { modelVariables } from '../src/run/train.ts';
 import { buildDataset } from '../src/tasks/index.ts';
 import { makeSplit } from '../src/tasks/split.ts';

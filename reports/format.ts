@@ -14,41 +14,9 @@ export function pow10Label(n: number): string {
   return '10' + String(n).split('').map((c) => SUPERSCRIPT[c] ?? c).join('');
 }
 
-/** A finite number with `digits` significant digits, no trailing zeros, scientific outside [1e-3, 1e6). */
-export function fmtNum(v: number | null | undefined, digits = 3): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '–';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  let s: string;
-  if (a >= 1e6 || a < 1e-3) {
-    const [m, e] = v.toExponential(digits - 1).split('e');
-    s = `${stripZeros(m)}e${Number(e)}`;
-  } else {
-    s = stripZeros(Number(v.toPrecision(digits)).toString());
-  }
-  return s.replace(/^-/, '−');
-}
-
-function stripZeros(s: string): string {
-  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
-}
-
-/** A training step, compact: 950, 1.4k, 14k, 1.25M. Exact below 1000. */
-export function fmtStep(step: number | null | undefined): string {
-  if (step === null || step === undefined || !Number.isFinite(step)) return '–';
-  const a = Math.abs(step);
-  const sign = step < 0 ? '−' : '';
-  if (a < 1000) return sign + String(Math.round(a));
-  if (a < 1e6) return sign + stripZeros((a / 1000).toFixed(a < 1e4 ? 2 : 1)) + 'k';
-  return sign + stripZeros((a / 1e6).toFixed(2)) + 'M';
-}
-
-/** A fraction as a percentage with one decimal: 0.9534 → "95.3 %". */
-export function fmtPct(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  return `${(v * 100).toFixed(1)} %`;
-}
+// Numbers and steps in text: one definition for reports, analysis notes and the CLI.
+export { fmtNum, fmtPct, fmtStep } from '../src/format.ts';
+import { fmtNum } from '../src/format.ts';
 
 /** Round to `digits` decimals for coordinates (returns a number; −0 becomes 0). */
 export function roundTo(v: number, digits: number): number {

@@ -7,23 +7,37 @@
  */
 import { EXPLORER_SCRIPT } from './explorer/script.ts';
 
+/**
+ * num() and step() of the page: src/format.ts's fmtNum (3 digits) and fmtStep, in the page's
+ * plain script. tests/reports/format.test.ts runs this text and compares it with them.
+ */
+export const FORMAT_SCRIPT = `
+  function strip(s) { return s.indexOf('.') >= 0 ? s.replace(/\\.?0+$/, '') : s; }
+  function num(v, pct) {
+    if (v === null || v === undefined || isNaN(v)) return '–';
+    if (pct) return (v * 100).toFixed(1) + ' %';
+    if (!isFinite(v)) return v > 0 ? '∞' : '−∞';
+    if (v === 0) return '0';
+    var a = Math.abs(v), s;
+    if (a >= 1e6 || a < 1e-3) { var me = v.toExponential(2).split('e'); s = strip(me[0]) + 'e' + Number(me[1]); }
+    else s = strip(String(Number(v.toPrecision(3))));
+    return s.replace(/^-/, '−');
+  }
+  function step(x) {
+    if (x === null || x === undefined || !isFinite(x)) return '–';
+    var a = Math.round(Math.abs(x)), sign = x < 0 && a > 0 ? '−' : '';
+    if (a < 1000) return sign + String(a);
+    var unit = a < 1e6 ? 1000 : 1e6, suffix = a < 1e6 ? 'k' : 'M', dec = a < 1e4 ? 2 : a < 1e6 ? 1 : 2;
+    var c = (a / unit).toFixed(dec);
+    if (Math.round(Number(c) * unit) === a) return sign + strip(c) + suffix;
+    return sign + String(a).replace(/\\B(?=(\\d{3})+(?!\\d))/g, ',');
+  }
+`;
+
 export const HOVER_SCRIPT = `(function () {
   'use strict';
   var NS = 'http://www.w3.org/2000/svg';
-  function num(v, pct) {
-    if (v === null || v === undefined) return '–';
-    if (pct) return (v * 100).toFixed(1) + ' %';
-    var a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(2);
-    return String(Number(v.toPrecision(3)));
-  }
-  function step(s) {
-    var a = Math.abs(s);
-    if (a < 1000) return String(Math.round(s));
-    if (a < 1e6) return String(Number((s / 1000).toFixed(a < 1e4 ? 2 : 1))) + 'k';
-    return String(Number((s / 1e6).toFixed(2))) + 'M';
-  }
-  function nearest(xs, v) {
+${FORMAT_SCRIPT}  function nearest(xs, v) {
     var lo = 0, hi = xs.length - 1;
     if (hi < 0) return -1;
     while (hi - lo > 1) { var mid = (lo + hi) >> 1; if (xs[mid] <= v) lo = mid; else hi = mid; }

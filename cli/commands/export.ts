@@ -19,7 +19,7 @@ import {
   TL_IGNORE,
   tlStateDict,
 } from '../../src/export/transformer-lens.ts';
-import { loadRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 import { PACKAGE_VERSION } from '../../src/version.ts';
 
 export interface ExportOptions {

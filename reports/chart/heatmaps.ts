@@ -4,7 +4,6 @@
  */
 import { axisBottom, axisLeft, scaleLinear } from 'd3';
 import { svgRoot, textWidth } from '../dom.ts';
-import { fmtStep } from '../format.ts';
 import { KEY_COLOUR } from '../palette.ts';
 import { drawXAxis } from './axes.ts';
 import { MARGIN, type ChartResult } from './lines.ts';
@@ -154,4 +153,3 @@ export function renderAttentionMaps(doc: Document, spec: AttentionMapSpec): Char
   return { svg: svg.node()!, hover, hidden: 0 };
 }
 
-export const stepTitle = (step: number): string => `step ${fmtStep(step)}`;

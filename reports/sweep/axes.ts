@@ -8,7 +8,6 @@
 import { flattenEntries } from '../../src/config/load.ts';
 import { UserError } from '../../src/errors.ts';
 import type { ManifestRun, SweepManifest } from '../../src/sweep/store.ts';
-import { fmtValue } from '../format.ts';
 
 export interface SweptAxis {
   key: string; // dotted config key
@@ -84,4 +83,3 @@ export function phaseAxes(axes: SweptAxis[], chosen?: string[]): SweptAxis[] {
 /** Where a value sits on an axis (its index in display order). */
 export const axisIndex = (axis: SweptAxis, v: unknown): number => axis.values.findIndex((u) => same(u, v));
 
-export const valueText = (v: unknown): string => fmtValue(v);

@@ -41,11 +41,6 @@ interface EmscriptenModule {
 
 let registeredThreads: number | null = null;
 
-/** Threads of the registered threaded factory, or null when the stock wasm backend is in use. */
-export function threadedWasmThreads(): number | null {
-  return registeredThreads;
-}
-
 /**
  * Replace the 'wasm' backend factory by the threaded build with `threads` pool threads (the
  * calling thread counts as one). Must run before the wasm backend is first initialised.

@@ -98,10 +98,6 @@ export function listPresets(): { name: string; description: string }[] {
   return PRESETS.map(({ name, description }) => ({ name, description }));
 }
 
-export function isPresetName(name: string): boolean {
-  return PRESET_NAMES.includes(name);
-}
-
 /**
  * A fresh copy of a preset's complete config. `source` names where the name came from
  * ('--preset' or a config file) for the error an unknown name raises.

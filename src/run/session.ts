@@ -16,7 +16,8 @@ import { buildDataset, describeTask, type Dataset, type Split } from '../tasks/i
 import { makeSplit } from '../tasks/split.ts';
 import { PACKAGE_VERSION, RUN_FORMAT_VERSION } from '../version.ts';
 import { checkRunFits } from './memory.ts';
-import { checkMetaDataset, checkMetaModel, RunStore, type MetricsRow, type NamedTensors, type ResumeState, type RunMeta } from './store.ts';
+import { loadRun, withShapes, type LoadedRun } from './open.ts';
+import { RunStore, type MetricsRow, type NamedTensors, type ResumeState, type RunMeta } from './store.ts';
 import { train, type OnDivergence, type Progress, type TrainArgs, type TrainResult } from './train.ts';
 
 export interface SessionHooks {
@@ -110,37 +111,6 @@ async function trainSession(
   } finally {
     optimizer.dispose();
   }
-}
-
-export interface LoadedRun {
-  store: RunStore;
-  meta: RunMeta;
-  config: RunConfig;
-  dataset: Dataset;
-  split: Split;
-  model: Model;
-}
-
-/** Open a run directory and rebuild what it describes: validated config, dataset, split, model. */
-export function loadRun(dir: string): LoadedRun {
-  const store = RunStore.open(dir);
-  const meta = store.meta();
-  const config = validateConfig(meta.config, `${store.path('run.json')}: config`);
-  checkRunFits(config, `${store.path('run.json')}: config`); // a hand-edited p or size must not allocate terabytes
-  const dataset = buildDataset(config.task);
-  checkMetaDataset(store.path('run.json'), meta, dataset, describeTask(config.task));
-  // every index in [0, n), each example once in train or test (store.split)
-  const split = store.split(dataset.n);
-  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
-  checkMetaModel(store.path('run.json'), meta, split, model.specs);
-  return { store, meta, config, dataset, split, model };
-}
-
-/** A model's flat weights (from init()) with the spec shapes attached. */
-export function withShapes(model: Model, flat: Record<string, Float32Array>): NamedTensors {
-  const params: NamedTensors = {};
-  for (const { name, shape } of model.specs) params[name] = { shape, data: flat[name] };
-  return params;
 }
 
 /** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */

@@ -11,7 +11,8 @@ import { forwardAll } from '../../analyses/forward.ts';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { useBackend } from '../../src/backend/index.ts';
 import { resolveConfig } from '../../src/config/load.ts';
-import { loadRun, startRun } from '../../src/run/session.ts';
+import { startRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'groklens-tasks-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

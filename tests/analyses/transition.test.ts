@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  fmt,
-  fmtStep,
   locateTransition,
   runningMedian,
   smooth,
@@ -9,6 +7,7 @@ import {
   type TransitionPoint,
 } from '../../analyses/transition.ts';
 import type { TransitionSummary } from '../../analyses/types.ts';
+import { fmtNum as fmt, fmtStep } from '../../src/format.ts';
 import { Rng } from '../../src/rng.ts';
 
 /*
@@ -233,7 +232,7 @@ describe('locateTransition: missing evidence', () => {
       ['circuit_formation', true],
     ]);
     expect(Math.abs(Math.log(s.boundaries[0].step / MAIN.mem))).toBeLessThanOrEqual(tolerance(grid, MAIN.mem));
-    expect(s.notes[0]).toMatch(/^Test accuracy never reached 0\.95 \(best 0\.3\d* at step [\d,]+\): no cleanup phase\.$/);
+    expect(s.notes[0]).toMatch(/^Test accuracy never reached 0\.95 \(best 0\.3\d* at step [\d,.k]+\): no cleanup phase\.$/);
     expect(s.notes).toContain('The run never grokked: the contraction is fitted up to the last checkpoint, and v_fit_end is its V.');
     expect(s.contraction?.to).toBe(30000);
   });
@@ -244,7 +243,7 @@ describe('locateTransition: missing evidence', () => {
     expect(s.phases).toEqual([{ name: 'memorisation', start: 0, end: null }]);
     expect(s.boundaries).toEqual([]);
     expect(s.contraction).toBeNull();
-    expect(s.notes[0]).toMatch(/^Train accuracy never reached 0\.99 \(best 0\.81 at step [\d,]+\): memorisation did not complete/);
+    expect(s.notes[0]).toMatch(/^Train accuracy never reached 0\.99 \(best 0\.81 at step [\d,.k]+\): memorisation did not complete/);
     expect(s.notes).toContain('No contraction fit: the run never memorised.');
   });
 
@@ -339,7 +338,7 @@ describe('locateTransition: norm-contraction fit', () => {
     const s = locateTransition(series, OPTS);
     expect(s.t_mem).toBe(1200);
     expect(s.contraction).toBeNull();
-    expect(s.notes).toContain('No contraction fit: only 2 checkpoint(s) between T_mem (step 1,200) and step 1,300.');
+    expect(s.notes).toContain('No contraction fit: only 2 checkpoint(s) between T_mem (step 1.2k) and step 1.3k.');
   });
 });
 
@@ -387,14 +386,5 @@ describe('smoothing helpers', () => {
     expect(runningMedian([1, 1, 1, 50, 1, 1, 1], 2)).toEqual([1, 1, 1, 1, 1, 1, 1]);
     const mono = [0, 0.5, 0.7, 3, 3.1, 8, 9];
     expect(runningMedian(mono, 2)).toEqual(mono);
-  });
-
-  it('formats steps and values without locale', () => {
-    expect(fmtStep(14000)).toBe('14,000');
-    expect(fmtStep(1234567)).toBe('1,234,567');
-    expect(fmtStep(999)).toBe('999');
-    expect(fmt(0.31)).toBe('0.31');
-    expect(fmt(2.346e-6)).toBe('2.35e-6');
-    expect(fmt(236.4)).toBe('236');
   });
 });

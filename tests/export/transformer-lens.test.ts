@@ -20,7 +20,8 @@ import { exportRun } from '../../cli/commands/export.ts';
 import { encodeTorchStateDict } from '../../src/export/torch-writer.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { readTorchFile } from '../../src/io/torch-file.ts';
-import { loadRun, startRun } from '../../src/run/session.ts';
+import { startRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.GROKLENS_TORCH_PYTHON ?? '/usr/bin/python3';

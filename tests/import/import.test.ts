@@ -16,7 +16,8 @@ import { importRun, type ImportCliOptions } from '../../cli/commands/import.ts';
 import { compareCommand } from '../../cli/commands/compare.ts';
 import { writeRunReport } from '../../cli/commands/report.ts';
 import { UnsafeGlobalError } from '../../src/io/pickle.ts';
-import { loadRun, resumeRun } from '../../src/run/session.ts';
+import { resumeRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 
 const COMMITTED = join(import.meta.dirname, '../../fixtures/import');
 const HOSTILE = join(import.meta.dirname, '../../fixtures/torch');

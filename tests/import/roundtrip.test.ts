@@ -13,7 +13,8 @@ import { useBackend } from '../../src/backend/index.ts';
 import { exportRun } from '../../cli/commands/export.ts';
 import { importRun } from '../../cli/commands/import.ts';
 import { resolveConfig } from '../../src/config/load.ts';
-import { loadRun, startRun } from '../../src/run/session.ts';
+import { startRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'groklens-roundtrip-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

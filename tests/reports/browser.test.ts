@@ -62,11 +62,11 @@ describe.skipIf(!haveChromium)('reports in Chromium', () => {
     await page.locator('#loss svg').scrollIntoViewIfNeeded();
     const box = (await page.locator('#loss svg').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
-    await expect.poll(() => page.textContent('#loss output.readout')).toMatch(/^step [\d.k]+ · train loss [\d.e−-]+ · test loss /);
+    await expect.poll(() => page.textContent('#loss output.readout')).toMatch(/^step [\d.,k]+ · train loss [\d.e−-]+ · test loss /);
     await page.locator('#fourier-heatmap svg').scrollIntoViewIfNeeded();
     const heat = (await page.locator('#fourier-heatmap svg').boundingBox())!;
     await page.mouse.move(heat.x + heat.width * 0.5, heat.y + heat.height * 0.6);
-    await expect.poll(() => page.textContent('#fourier-heatmap output.readout')).toMatch(/^k \d+, step [\d.k]+: norm /);
+    await expect.poll(() => page.textContent('#fourier-heatmap output.readout')).toMatch(/^k \d+, step [\d.,k]+: norm /);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true });
     await page.emulateMedia({ media: 'print' });

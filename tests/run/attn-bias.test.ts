@@ -12,7 +12,8 @@ import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { useBackend, type BackendInfo } from '../../src/backend/index.ts';
 import { resolveConfig } from '../../src/config/load.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
-import { loadRun, resumeRun, startRun } from '../../src/run/session.ts';
+import { resumeRun, startRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 import { RunStore } from '../../src/run/store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'groklens-attn-bias-'));

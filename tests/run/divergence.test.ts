@@ -18,7 +18,8 @@ import { readSafetensors } from '../../src/io/safetensors.ts';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { writeRunReport } from '../../cli/commands/report.ts';
 import { DivergenceWatch } from '../../src/run/divergence.ts';
-import { loadRun, resumeRun, startRun } from '../../src/run/session.ts';
+import { resumeRun, startRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'groklens-diverge-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, FormatError, UserError } from '../../src/errors.ts';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
-import { loadRun } from '../../src/run/session.ts';
+import { loadRun } from '../../src/run/open.ts';
 import { fixtureMeta, SPECS } from './store-fixture.ts';
 import { RunStore } from '../../src/run/store.ts';
 import { smallRun, type SmallRun } from '../fuzz/fixture.ts';
