@@ -37,7 +37,7 @@ export function forwardAll(
   let attention: Float32Array | null = null;
   let width = 0;
   let heads = 0;
-  const patternKey = model.config.kind === 'transformer' ? `blocks.${model.config.n_layers - 1}.attn.hook_pattern` : null;
+  const patternKey = model.attention?.hook ?? null;
   try {
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);

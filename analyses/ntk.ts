@@ -24,7 +24,8 @@ import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/rng.ts';
 import { trainedSpecs, type Model } from '../src/models/types.ts';
 import type { Dataset, Split } from '../src/tasks/types.ts';
-import { kernelFromGrads, Linearisation, linearisedForward } from './ntk-linearised.ts';
+import { Linearisation } from '../src/models/linearisation.ts';
+import { kernelFromGrads } from './ntk-linearised.ts';
 import type { AnalysisFile, KernelStats, NtkResult } from './types.ts';
 
 export const DEFAULT_PROBE_SIZE = 64;
@@ -100,12 +101,11 @@ export function probeBatch(dataset: Dataset, probe: NtkProbe): { tokens: Int32Ar
 /**
  * Both kernels at `params`. Fast path (./ntk-linearised.ts): one batched forward and one batched
  * backward per output, Gram products per parameter. Before using it we check that it covers every
- * parameter exactly once and reproduces Model.forward's logits; a model kind it does not know
- * falls back to empiricalNtkPerExample.
+ * parameter exactly once and reproduces Model.forward's logits (every model carries its own
+ * linearisation, src/models/<kind>/linearised.ts); empiricalNtkPerExample is the slow oracle.
  */
 export function empiricalNtk(model: Model, params: Record<string, Float32Array>, probeTokens: Int32Array, r: ArrayLike<number>): NtkKernels {
-  const fwd = linearisedForward(model);
-  if (fwd === null) return empiricalNtkPerExample(model, params, probeTokens, r);
+  const fwd = model.linearised;
   const m = probeSize(model, probeTokens);
   const outputs = outputDirections(model, r);
   const paramsT = uploadParams(model, params);

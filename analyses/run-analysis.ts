@@ -6,6 +6,7 @@
  * pass) pairs are computed; the file is rewritten atomically every few seconds, so an interrupted
  * analysis loses nothing. A checkpoint that cannot be read is skipped with a warning naming it.
  */
+import { describeModel } from '../src/config/describe.ts';
 import { basename } from 'node:path';
 import type { RunConfig } from '../src/config/types.ts';
 import { UserError } from '../src/errors.ts';
@@ -157,14 +158,14 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   };
   let attention: AttentionMaps | undefined = previous?.attention;
   const lastStep = steps.at(-1)!;
-  if (grid && (keyInfo.key_frequencies_step !== lastStep || keyInfo.key_frequencies.length === 0 || (model.config.kind === 'transformer' && attention?.step !== lastStep))) {
+  if (grid && (keyInfo.key_frequencies_step !== lastStep || keyInfo.key_frequencies.length === 0 || (model.attention !== null && attention?.step !== lastStep))) {
     for (let i = steps.length - 1; i >= 0; i--) {
       const params = load(steps[i]);
       if (!params) continue;
       let fw: ForwardAll;
       let nf: ReturnType<typeof neuronFrequencies>;
       try {
-        fw = forwardAll(model, params, dataset.tokens, dataset.n, { neurons: true, attention: model.config.kind === 'transformer' });
+        fw = forwardAll(model, params, dataset.tokens, dataset.n, { neurons: true, attention: model.attention !== null });
         nf = neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell });
       } catch (e) {
         warn(store.checkpointPath(steps[i]), `step ${steps[i]}: key frequencies cannot be computed (${firstLine(e)}); using an earlier checkpoint`);
@@ -176,7 +177,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
         // Measures that depend on the key set must be recomputed with the new one.
         for (const r of results.values()) (delete r.circuit, delete r.fourier);
       }
-      attention = fw.attention && dataset.operands ? attentionMaps(fw, dataset, steps[i], model.config.kind === 'transformer' ? model.config.n_layers - 1 : 0) : undefined;
+      attention = fw.attention && dataset.operands ? attentionMaps(fw, dataset, steps[i], model.attention?.layer ?? 0) : undefined;
       break;
     }
   }
@@ -299,7 +300,7 @@ function analyseCheckpoint(c: CheckpointInput, fail: (pass: PassName, e: unknown
   }
   if (want.includes('fourier') && grid && keys) {
     const k = keys;
-    out.fourier = attempt('fourier', () => fourierResult(weightsView(c.params, c.config.model, c.config.task), k, { reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint' }));
+    out.fourier = attempt('fourier', () => fourierResult(weightsView(c.params, c.model, c.config.task), k, { reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint' }));
   }
   const metrics = out.metrics ?? c.prior.metrics;
   if (want.includes('circuit') && grid && c.trainMask && fw && keys && metrics) {
@@ -424,7 +425,7 @@ function assemble(
     run: {
       name: meta.name,
       task: meta.dataset.description,
-      model: describeModel(config),
+      model: describeModel(config.model),
       n_params: meta.n_params,
       n_train: meta.dataset.n_train,
       n_test: meta.dataset.n_test,
@@ -465,9 +466,3 @@ function emptySummary(note: string): AnalysisFile['summary'] {
   return { t_mem: null, t_grok_95: null, t_grok_99: null, delay_95: null, delay_99: null, phases: [], boundaries: [], contraction: null, notes: [note] };
 }
 
-export function describeModel(config: RunConfig): string {
-  const m = config.model;
-  if (m.kind === 'transformer') return `${m.n_layers}-layer transformer, d_model ${m.d_model}, ${m.n_heads} heads × ${m.d_head}, d_mlp ${m.d_mlp}, ${m.act}${m.layer_norm ? ', LayerNorm' : ''}${m.attn_bias ? ', trained attention biases' : ''}`;
-  if (m.kind === 'mlp') return `MLP, embedding ${m.d_embed}, hidden [${m.hidden.join(', ')}], ${m.act}`;
-  return `quadratic network, ${m.hidden} hidden units`;
-}

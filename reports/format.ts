@@ -15,8 +15,7 @@ export function pow10Label(n: number): string {
 }
 
 // Numbers and steps in text: one definition for reports, analysis notes and the CLI.
-export { fmtNum, fmtPct, fmtStep } from '../src/format.ts';
-import { fmtNum } from '../src/format.ts';
+export { fmtNum, fmtPct, fmtStep, fmtValue } from '../src/format.ts';
 
 /** Round to `digits` decimals for coordinates (returns a number; −0 becomes 0). */
 export function roundTo(v: number, digits: number): number {
@@ -39,12 +38,3 @@ export function roundNumbersIn(s: string, digits = 2): string {
   return s.replace(COORD_RE, (m) => String(roundTo(Number(m), digits)));
 }
 
-/** A value from a config or summary, for a table cell: numbers compactly, arrays joined, the rest as text. */
-export function fmtValue(v: unknown): string {
-  if (v === undefined) return '(absent)';
-  if (v === null) return 'null';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : fmtNum(v, 4);
-  if (Array.isArray(v)) return '[' + v.map(fmtValue).join(', ') + ']';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}

@@ -6,6 +6,24 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
+/**
+ * A bad argument to a computation, usually traced back to a config or a file: `what` names it,
+ * `value` shows it (strings quoted, so a bad option reads as the string it was), `expected` says
+ * what would have been accepted, `note` adds why. E.g. 'parameter "W" length: expected 40
+ * numbers, got 41'.
+ */
+export class ArgumentError extends UserError {
+  override name = 'ArgumentError';
+  constructor(
+    readonly what: string,
+    readonly value: unknown,
+    readonly expected: string,
+    readonly note?: string,
+  ) {
+    super(`${what}: expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}${note ? ` (${note})` : ''}`);
+  }
+}
+
 /** A config key or value is wrong. `source` is the file or '--set' the value came from. */
 export class ConfigError extends UserError {
   override name = 'ConfigError';

@@ -45,3 +45,13 @@ export function fmtPct(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   return `${(v * 100).toFixed(1)} %`;
 }
+
+/** A value from a config or summary, for a table cell: numbers compactly, arrays joined, the rest as text. */
+export function fmtValue(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : fmtNum(v, 4);
+  if (Array.isArray(v)) return '[' + v.map(fmtValue).join(', ') + ']';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

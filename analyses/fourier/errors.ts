@@ -1,4 +1,4 @@
-import { UserError } from '../../src/errors.ts';
+import { ArgumentError } from '../../src/errors.ts';
 
 /**
  * A bad argument to the Fourier machinery: a size that is not a positive integer, a buffer of the
@@ -8,20 +8,8 @@ import { UserError } from '../../src/errors.ts';
  * (strings quoted, so a bad option reads as the string it was), `expected` says what would have
  * been accepted, `note` adds why.
  */
-export class FourierInputError extends UserError {
+export class FourierInputError extends ArgumentError {
   override name = 'FourierInputError';
-  constructor(
-    readonly what: string,
-    readonly value: unknown,
-    readonly expected: string,
-    readonly note?: string,
-  ) {
-    super(`${what}: expected ${expected}, got ${show(value)}${note ? ` (${note})` : ''}`);
-  }
-}
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 /** Arrays the transforms read: logits and weights may arrive as float32, results are float64. */

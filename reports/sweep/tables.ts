@@ -8,7 +8,8 @@ import type { RunAggregate, SweepAggregate } from '../../analyses/sweep/types.ts
 import type { SweepManifest } from '../../src/sweep/store.ts';
 import { fmtNum, fmtStep, fmtValue } from '../format.ts';
 import { el } from '../page.ts';
-import { describeModel, describeOptimizer, type KeyNumber } from '../summary.ts';
+import { describeModel } from '../../src/config/describe.ts';
+import { describeOptimizer, type KeyNumber } from '../summary.ts';
 import type { SweptAxis } from './axes.ts';
 import type { SweepReportRun } from './input.ts';
 import { OUTCOME_STYLE } from './outcome.ts';

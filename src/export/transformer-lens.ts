@@ -25,7 +25,7 @@
 import type { RunConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import type { TensorInput } from '../io/safetensors.ts';
-import { transformerSpecs, type TransformerConfig } from '../models/transformer.ts';
+import { transformerSpecs, type TransformerConfig } from '../models/transformer/model.ts';
 import type { ModelDims } from '../models/types.ts';
 import type { NamedTensors } from '../run/store.ts';
 

@@ -2,6 +2,7 @@
  * Small pieces the three models share: parameter bookkeeping, seeded init, token checks, one-hot
  * uploads, activations (tfjs and float64), and LayerNorm. Kept free of any one architecture.
  */
+import type { Linearisation } from './linearisation.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
@@ -215,3 +216,9 @@ export function vecMat64(x: Float64Array, W: Float64Array, rows: number, cols: n
   return y;
 }
 
+/** LayerNorm as layerNorm above computes it, with the affine part registered. */
+export function linearisedLayerNorm(lin: Linearisation, params: Record<string, tf.Tensor>, x: tf.Tensor2D, prefix: string, sites: number): tf.Tensor2D {
+  const centred = tf.sub(x, tf.mean(x, -1, true));
+  const xhat = tf.mul(centred, tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), LN_EPS))) as tf.Tensor2D;
+  return lin.affine(xhat, param(params, `${prefix}.w`), `${prefix}.w`, param(params, `${prefix}.b`), `${prefix}.b`, sites);
+}

@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config/types.ts';
 import type { Rng } from '../rng.ts';
+import type { LinearisedForward } from './linearisation.ts';
+import type { Params, WeightMatrices } from './views.ts';
 
 /** Sizes a model takes from its task. */
 export interface ModelDims {
@@ -44,7 +46,8 @@ export interface ForwardOutput {
   cache: Record<string, tf.Tensor>;
 }
 
-export interface Model {
+/** What a model's own module builds (./<kind>/model.ts); ./<kind>/index.ts adds the views analyses read. */
+export interface ModelCore {
   readonly config: ModelConfig;
   readonly dims: ModelDims;
   /** Ordered parameter list; the order of checkpoint tensors and of optimiser state. */
@@ -59,4 +62,24 @@ export interface Model {
   forward(params: Record<string, tf.Tensor>, input: PreparedInput, opts?: { cache?: boolean }): ForwardOutput;
   /** Independent plain-JS float64 forward pass (test oracle): logits [n, d_vocab_out] row-major. */
   reference(params: Record<string, Float64Array>, tokens: Int32Array, n: number): Float64Array;
+}
+
+/**
+ * A model kind, all in its folder src/models/<kind>/: the network (ModelCore) plus what the
+ * analyses need of it, so that no analysis branches on the kind.
+ */
+export interface Model extends ModelCore {
+  /** Its forward written against a Linearisation, for the empirical NTK (analyses/ntk.ts). */
+  readonly linearised: LinearisedForward;
+  /**
+   * The embedding, neuron-to-logit map and first-layer weights the Fourier analyses read, rows and
+   * columns picked by `residue` (analyses/weights-view.ts). Throws ArgumentError on a missing or
+   * mis-sized tensor.
+   */
+  weightViews(params: Params, residue: Int32Array): WeightMatrices;
+  /**
+   * Cache entry with the attention pattern of the last layer's last query [n, heads, n_ctx], and
+   * that layer's index; null for models without attention.
+   */
+  readonly attention: { hook: string; layer: number } | null;
 }

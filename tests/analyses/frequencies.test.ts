@@ -11,6 +11,12 @@ import { Rng } from '../../src/rng.ts';
 import { buildDataset } from '../../src/tasks/index.ts';
 import { matmul, randomVector, transpose } from './fourier/oracle.ts';
 
+/** The model a config names, sized by the task (weightsView asks the model for its views). */
+function modelFor(cfg: ModelConfig, task: TaskConfig) {
+  const d = buildDataset(task);
+  return createModel(cfg, { d_vocab: d.d_vocab, n_ctx: d.n_ctx, d_vocab_out: d.d_vocab_out });
+}
+
 const TAU = 2 * Math.PI;
 const modular = (op: ModularOp, p: number): TaskConfig => ({ kind: 'modular', op, p });
 
@@ -153,7 +159,7 @@ describe('weightsView against dense formulas', () => {
     const p = 7, n = 6, g = 3; // 3 is the smallest generator of Z_7^*
     const cfg: ModelConfig = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 3, d_mlp: 5, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 };
     const params = createModel(cfg, { d_vocab: p + 1, n_ctx: 3, d_vocab_out: p }).init(new Rng(5));
-    const v = weightsView(params, cfg, modular('mul', p));
+    const v = weightsView(params, modelFor(cfg, modular('mul', p)), modular('mul', p));
     const res = (x: number) => { let r = 1; for (let i = 0; i < x; i++) r = (r * g) % p; return r; };
     const [D, H, E, M] = [8, 2, 3, 5];
     const P = (name: string, ...idx: number[]) => {
@@ -190,7 +196,7 @@ describe('weightsView against dense formulas', () => {
     const p = 5;
     const cfg: ModelConfig = { kind: 'mlp', d_embed: 3, hidden: [4, 6], act: 'relu', init_scale: 1 };
     const params = createModel(cfg, { d_vocab: p + 1, n_ctx: 3, d_vocab_out: p }).init(new Rng(2));
-    const v = weightsView(params, cfg, modular('add', p));
+    const v = weightsView(params, modelFor(cfg, modular('add', p)), modular('add', p));
     expect(v.neurons).toBe(6);
     expect(v.firstNeurons).toBe(4);
     for (let x = 0; x < p; x++) {
@@ -205,9 +211,9 @@ describe('weightsView against dense formulas', () => {
 
   it('names a missing or mis-sized tensor', () => {
     const cfg: ModelConfig = { kind: 'quadratic', hidden: 4, init_scale: 1 };
-    expect(() => weightsView({ W: new Float32Array(40) }, cfg, modular('add', 5))).toThrow('parameter "V": expected present in the checkpoint, got "missing"');
-    expect(() => weightsView({ W: new Float32Array(41), V: new Float32Array(20) }, cfg, modular('add', 5))).toThrow(/parameter "W" length: expected 40 numbers, got 41/);
-    expect(() => weightsView({}, cfg, modular('x2+y2', 5))).toThrow(FourierInputError);
+    expect(() => weightsView({ W: new Float32Array(40) }, modelFor(cfg, modular('add', 5)), modular('add', 5))).toThrow('parameter "V": expected present in the checkpoint, got "missing"');
+    expect(() => weightsView({ W: new Float32Array(41), V: new Float32Array(20) }, modelFor(cfg, modular('add', 5)), modular('add', 5))).toThrow(/parameter "W" length: expected 40 numbers, got 41/);
+    expect(() => weightsView({}, modelFor(cfg, modular('x2+y2', 5)), modular('x2+y2', 5))).toThrow(FourierInputError);
   });
 });
 
@@ -289,7 +295,7 @@ describe("Gromov's analytic quadratic network", () => {
         expect(rule.explained[j]).toBeCloseTo(2 * k === n ? 1 : 0.8, 6); // float32 weights
       }
 
-      const result = fourierResult(weightsView(params, cfg, task), rule.keyFrequencies);
+      const result = fourierResult(weightsView(params, modelFor(cfg, task), task), rule.keyFrequencies);
       const K = Math.floor(n / 2);
       expect(result.embed_norms.length).toBe(K + 1);
       const maxE = Math.max(...result.embed_norms);
@@ -313,7 +319,7 @@ describe("Gromov's analytic quadratic network", () => {
       const nyquistShare = freqs.filter((k) => 2 * k === n).length / freqs.length;
       expect(result.ipr_mean).toBeCloseTo(0.5 + 0.5 * nyquistShare, 6);
       expect(result.key_frequencies).toBeUndefined();
-      expect(fourierResult(weightsView(params, cfg, task), rule.keyFrequencies, { reportKeyFrequencies: true }).key_frequencies).toEqual([...freqs]);
+      expect(fourierResult(weightsView(params, modelFor(cfg, task), task), rule.keyFrequencies, { reportKeyFrequencies: true }).key_frequencies).toEqual([...freqs]);
     });
   }
 });

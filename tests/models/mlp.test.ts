@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, ModelConfig } from '../../src/config/types.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { countParams, createModel } from '../../src/models/index.ts';
-import { mlpInputPositions } from '../../src/models/mlp.ts';
+import { mlpInputPositions } from '../../src/models/mlp/model.ts';
 import { Rng } from '../../src/rng.ts';
 import { checkGradients, expectClose, expectNoLeaks, modularBatch, randomBatch, randomParams, setupTf, to64, toTensors } from './helpers.ts';
 

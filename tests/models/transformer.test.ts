@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../src/config/types.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { countParams, createModel, trainedSpecs } from '../../src/models/index.ts';
-import { attendCausal } from '../../src/models/transformer.ts';
-import { transformerReference } from '../../src/models/transformer-reference.ts';
+import { attendCausal } from '../../src/models/transformer/model.ts';
+import { transformerReference } from '../../src/models/transformer/reference.ts';
 import { Rng } from '../../src/rng.ts';
 import { setupTf, checkGradients, expectClose, expectNoLeaks, maxAbs, modularBatch, randomBatch, randomParams, to64, toTensors } from './helpers.ts';
 

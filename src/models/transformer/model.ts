@@ -14,12 +14,12 @@
  * logits = hook_resid_final · W_U + b_U.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
-import type { Rng } from '../rng.ts';
-import { activate, checkTokens, initParams, inputTensor, layerNorm, param, preparedInput, requireInt, requirePositive, type InitRule } from './common.ts';
-import { transformerReference } from './transformer-reference.ts';
-import type { ForwardOutput, Model, ModelDims, ParamSpec, PreparedInput } from './types.ts';
+import type { ModelConfig } from '../../config/types.ts';
+import { ConfigError } from '../../errors.ts';
+import type { Rng } from '../../rng.ts';
+import { activate, checkTokens, initParams, inputTensor, layerNorm, param, preparedInput, requireInt, requirePositive, type InitRule } from '../common.ts';
+import { transformerReference } from './reference.ts';
+import type { ForwardOutput, ModelCore, ModelDims, ParamSpec, PreparedInput } from '../types.ts';
 
 export type TransformerConfig = Extract<ModelConfig, { kind: 'transformer' }>;
 
@@ -149,7 +149,7 @@ function positionRows(x: tf.Tensor2D, t: number, n: number): tf.Tensor2D {
   return tf.slice(x, [t * n, 0], [n, x.shape[1]]);
 }
 
-export function createTransformer(cfg: TransformerConfig, dims: ModelDims): Model {
+export function createTransformer(cfg: TransformerConfig, dims: ModelDims): ModelCore {
   validate(cfg, dims);
   const specs = transformerSpecs(cfg, dims);
   const { n_layers: nL, d_model: D, n_heads: H, d_head: E } = cfg;

@@ -3,9 +3,9 @@
  * runs the FULL sequence in every layer (no last-position shortcut), with an explicit causal mask,
  * so agreeing with it also checks the shortcut taken by the fast path.
  */
-import type { ModelConfig } from '../config/types.ts';
-import { activate64, layerNorm64, param64, vecMat64 } from './common.ts';
-import type { ModelDims } from './types.ts';
+import type { ModelConfig } from '../../config/types.ts';
+import { activate64, layerNorm64, param64, vecMat64 } from '../common.ts';
+import type { ModelDims } from '../types.ts';
 
 type TransformerConfig = Extract<ModelConfig, { kind: 'transformer' }>;
 

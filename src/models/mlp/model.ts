@@ -9,9 +9,9 @@
  * d_vocab = 2 = d_vocab_out + 1, on the all-positions side). Every other task uses all n_ctx.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, ModelConfig } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
-import type { Rng } from '../rng.ts';
+import type { Activation, ModelConfig } from '../../config/types.ts';
+import { ConfigError } from '../../errors.ts';
+import type { Rng } from '../../rng.ts';
 import {
   activate,
   activate64,
@@ -25,8 +25,8 @@ import {
   requirePositive,
   vecMat64,
   type InitRule,
-} from './common.ts';
-import type { ForwardOutput, Model, ModelDims, ParamSpec, PreparedInput } from './types.ts';
+} from '../common.ts';
+import type { ForwardOutput, ModelCore, ModelDims, ParamSpec, PreparedInput } from '../types.ts';
 
 export type MlpConfig = Extract<ModelConfig, { kind: 'mlp' }>;
 
@@ -79,7 +79,7 @@ function validate(cfg: MlpConfig, dims: ModelDims): void {
   requireInt('task d_vocab_out', dims.d_vocab_out, 1);
 }
 
-export function createMlp(cfg: MlpConfig, dims: ModelDims): Model {
+export function createMlp(cfg: MlpConfig, dims: ModelDims): ModelCore {
   validate(cfg, dims);
   const specs = mlpSpecs(cfg, dims);
   const positions = mlpInputPositions(dims);

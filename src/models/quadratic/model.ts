@@ -8,11 +8,11 @@
  * in those papers; the forward transposes the (small) weights, never the activations.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
-import type { Rng } from '../rng.ts';
-import { initParams, inputTensor, param, param64, preparedInput, requireInt, requirePositive, type InitRule } from './common.ts';
-import type { ForwardOutput, Model, ModelDims, ParamSpec, PreparedInput } from './types.ts';
+import type { ModelConfig } from '../../config/types.ts';
+import { ConfigError } from '../../errors.ts';
+import type { Rng } from '../../rng.ts';
+import { initParams, inputTensor, param, param64, preparedInput, requireInt, requirePositive, type InitRule } from '../common.ts';
+import type { ForwardOutput, ModelCore, ModelDims, ParamSpec, PreparedInput } from '../types.ts';
 
 export type QuadraticConfig = Extract<ModelConfig, { kind: 'quadratic' }>;
 
@@ -42,7 +42,7 @@ function validate(cfg: QuadraticConfig, dims: ModelDims): void {
   }
 }
 
-export function createQuadratic(cfg: QuadraticConfig, dims: ModelDims): Model {
+export function createQuadratic(cfg: QuadraticConfig, dims: ModelDims): ModelCore {
   validate(cfg, dims);
   const specs = quadraticSpecs(cfg, dims);
   const p = dims.d_vocab_out;
