@@ -14,7 +14,7 @@
 import { parseValues } from '../cli/commands/linear.ts';
 import { DEFAULT_VALUES } from '../linear/experiment.ts';
 import { lapackGram } from '../linear/lapack.ts';
-import { covarianceEigen, resolveEigensolver, rowGram, setEigensolver, transpose, type EigensolverChoice, type EigensolverName } from '../linear/linalg.ts';
+import { covarianceEigen, resolveEigensolver, rowGram, transpose, type EigensolverChoice, type EigensolverName } from '../linear/linalg.ts';
 import { exactDynamics } from '../linear/modal.ts';
 import { createRunner, defaultWorkers } from '../linear/pool.ts';
 import { sweepTeacherStudentLambda } from '../linear/sweeps.ts';
@@ -31,7 +31,6 @@ const seeds = parseValues('--seeds', flag('seeds') ?? '0,1,2');
 const values = flag('values') ? parseValues('--values', flag('values')!) : DEFAULT_VALUES['sweep-lambda'];
 const workers = Number(flag('workers') ?? defaultWorkers());
 const solver = resolveEigensolver((flag('eigensolver') ?? 'auto') as EigensolverChoice);
-setEigensolver(solver.name);
 process.stdout.write(`eigensolver of the sweep: ${solver.description}${solver.fallback ? ` — ${solver.fallback}` : ''}\n\n`);
 const base = { dIn, dOut: 1, eta: 0.01, gamma: 0, eps: 1e-3 };
 const MAX = 10_000_000;
@@ -78,6 +77,7 @@ if (!args.includes('--no-sweep')) {
   const runner = createRunner(workers);
   const rows = await sweepTeacherStudentLambda(base, values, seeds, MAX, {
     runner,
+    solver: solver.name,
     onProgress: (done, total) => {
       const now = performance.now();
       process.stderr.write(`draw ${done}/${total}: +${sec(now - lastLine)} s\n`);

@@ -3,7 +3,7 @@
  * Pure: no file system, no clock — the CLI (cli/commands/linear.ts) reads options and writes files.
  */
 import { UserError } from '../src/errors.ts';
-import { currentEigensolver, resolveEigensolver, setEigensolver, type EigensolverChoice, type EigensolverName } from './linalg.ts';
+import { resolveEigensolver, type EigensolverChoice, type EigensolverName } from './linalg.ts';
 import { createRunner } from './pool.ts';
 import { runRidge, runTeacherStudent, type RidgeRun, type TeacherStudentRun } from './runs.ts';
 import { RIDGE_DEFAULTS, type RidgeParams } from './ridge.ts';
@@ -124,15 +124,12 @@ const SWEPT: Partial<Record<LinearSetup, string[]>> = {
 /** Runs a setup. Teacher–student sweeps spread their draws over `req.workers` threads. */
 export async function runLinear(req: LinearRequest, hooks: Omit<SweepHooks, 'runner'> = {}): Promise<LinearResult> {
   const solver = resolveEigensolver(req.eigensolver ?? 'auto');
-  const before = currentEigensolver();
-  setEigensolver(solver.name);
   const parallel = req.setup === 'sweep-lambda' || req.setup === 'sweep-gamma';
   const runner = parallel ? createRunner(req.workers ?? 1) : undefined;
   try {
-    const result = await runSetup(req, { ...hooks, runner });
+    const result = await runSetup(req, { ...hooks, runner, solver: solver.name });
     return { ...result, eigensolver: { name: solver.name, description: solver.description } };
   } finally {
-    setEigensolver(before);
     await runner?.close();
   }
 }
@@ -151,7 +148,7 @@ async function runSetup(req: LinearRequest, hooks: SweepHooks): Promise<LinearRe
   switch (req.setup) {
     case 'teacher-student': {
       const { lambda, ...p } = teacherStudentParams(req.setup, req.settings);
-      const data = runTeacherStudent(p, { maxSteps, points: req.points, nTest: req.nTest, accuracy: req.accuracy });
+      const data = runTeacherStudent(p, { maxSteps, points: req.points, nTest: req.nTest, accuracy: req.accuracy, solver: hooks.solver });
       return { ...common, source: lrs, definitions: TS_DEFINITIONS, settings: { ...p, lambda }, sweep: null, data };
     }
     case 'sweep-lambda': {
@@ -166,7 +163,7 @@ async function runSetup(req: LinearRequest, hooks: SweepHooks): Promise<LinearRe
     }
     case 'ridge': {
       const p: RidgeParams = { ...RIDGE_DEFAULTS, ...pick(req.setup, req.settings, RIDGE_KEYS) };
-      const data = runRidge(p, { maxSteps, points: req.points });
+      const data = runRidge(p, { maxSteps, points: req.points, solver: hooks.solver });
       return { ...common, source: xvs, definitions: RIDGE_DEFINITIONS, settings: { ...p }, sweep: null, data };
     }
     case 'sweep-ridge-nu2':

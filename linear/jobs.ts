@@ -4,13 +4,14 @@
  * its ModalSystem (a few numbers per eigenvalue). Pure and synchronous, with plain typed arrays in
  * and out, so it runs the same inline or in a worker thread (pool.ts) and gives identical bits.
  */
-import { covarianceEigen } from './linalg.ts';
+import { covarianceEigen, type EigensolverName } from './linalg.ts';
 import { exactDynamics, type ModalSystem } from './modal.ts';
 import { drawTeacherStudent, teacherStudentProblem, type TeacherStudentParams } from './teacher-student.ts';
 
 export interface SpectrumJob {
   params: TeacherStudentParams; // the draw (nTrain, seed, …); its gamma is ignored
   gammas: number[]; // one system per weight decay; the draw does not depend on γ
+  solver?: EigensolverName; // default: what 'auto' resolves to
 }
 
 export interface SpectrumResult {
@@ -20,7 +21,7 @@ export interface SpectrumResult {
 
 export function runSpectrumJob(job: SpectrumJob): SpectrumResult {
   const draw = drawTeacherStudent(job.params);
-  const eig = covarianceEigen(draw.x);
+  const eig = covarianceEigen(draw.x, job.solver);
   const problem = teacherStudentProblem(draw);
   return { values: eig.values, systems: job.gammas.map((gamma) => exactDynamics({ ...problem, decay: gamma }, eig).system) };
 }

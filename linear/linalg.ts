@@ -33,17 +33,12 @@ export function resolveEigensolver(choice: EigensolverChoice): ResolvedEigensolv
   return { name: 'ml-matrix', description: ml, fallback: `${s.reason}; ${LAPACK_INSTALL_HINT} (about 60× faster at n = 1000)` };
 }
 
-let current: EigensolverName | undefined;
-
-/** The solver used when a call names none; 'auto' on first use. Per thread (workers are told by the pool). */
-export function currentEigensolver(): EigensolverName {
-  current ??= resolveEigensolver('auto').name;
-  return current;
-}
-
-export function setEigensolver(name: EigensolverName): void {
-  if (name === 'lapack' && !lapackStatus().ok) resolveEigensolver('lapack'); // throws, saying why
-  current = name;
+/**
+ * The solver of a call that names none: what 'auto' resolves to on this machine. No state is kept:
+ * a setup passes its choice down explicitly (runLinear → the runs, the sweeps and each job).
+ */
+export function defaultEigensolver(): EigensolverName {
+  return resolveEigensolver('auto').name;
 }
 
 /** Row-major dense matrix. */
@@ -172,7 +167,7 @@ export interface SymmetricEigen {
  * Eigendecomposition of the symmetric n×n matrix `s` (row-major). LAPACK reads its lower triangle
  * only; ml-matrix reads all of it (rowGram fills both).
  */
-export function symmetricEigen(s: Float64Array, n: number, solver: EigensolverName = currentEigensolver()): SymmetricEigen {
+export function symmetricEigen(s: Float64Array, n: number, solver: EigensolverName = defaultEigensolver()): SymmetricEigen {
   if (solver === 'lapack') return lapackSymmetricEigen(s, n);
   const m = new Matrix(n, n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, s[i * n + j]);
@@ -206,7 +201,7 @@ export interface CovarianceEigen {
 /** Eigenvalues below this fraction of the largest are treated as exact zeros of a rank-deficient K. */
 const RANK_TOLERANCE = 1e-12;
 
-export function covarianceEigen(a: Dense, solver: EigensolverName = currentEigensolver()): CovarianceEigen {
+export function covarianceEigen(a: Dense, solver: EigensolverName = defaultEigensolver()): CovarianceEigen {
   const { rows, cols: dim } = a;
   if (rows >= dim) {
     const gram = solver === 'lapack' ? lapackGram(a, 1 / rows, 'columns') : rowGram(transpose(a), 1 / rows);

@@ -11,7 +11,6 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../src/errors.ts';
 import { runSpectrumJob, type SpectrumJob, type SpectrumResult } from './jobs.ts';
-import { currentEigensolver } from './linalg.ts';
 
 export interface JobRunner {
   readonly workers: number; // 1: inline
@@ -110,7 +109,7 @@ function workerRunner(count: number): JobRunner {
       const pending = queue.shift()!;
       const id = nextId++;
       busy.set(w, { id, pending });
-      w.postMessage({ id, job: pending.job, eigensolver: currentEigensolver() });
+      w.postMessage({ id, job: pending.job });
     }
   };
 

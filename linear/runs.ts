@@ -2,7 +2,7 @@
  * One simulated run of each linear setup, with its theory beside it, as a plain JSON-ready record:
  * the numbers a report draws (curves with the times marked, spectrum against MP) and nothing else.
  */
-import { covarianceEigen } from './linalg.ts';
+import { covarianceEigen, type EigensolverName } from './linalg.ts';
 import { spectrumHistogram, type SpectrumHistogram } from './marchenko-pastur.ts';
 import { exactDynamics, limitLoss, lossAt } from './modal.ts';
 import { stepGrid, type GrokTimes } from './params.ts';
@@ -30,6 +30,7 @@ export interface CurveOptions {
   maxSteps: number; // budget for the threshold searches
   horizon?: number; // last step of the curves (default: 3× the latest predicted or simulated time)
   points?: number; // log-spaced curve points (default 160)
+  solver?: EigensolverName; // the eigensolver (default: what 'auto' resolves to)
 }
 
 export interface TeacherStudentRunOptions extends CurveOptions {
@@ -70,7 +71,7 @@ function horizonFor(opts: CurveOptions, times: (number | null)[]): number {
 export function runTeacherStudent(p: TeacherStudentParams, opts: TeacherStudentRunOptions): TeacherStudentRun {
   checkTeacherStudent(p);
   const draw = drawTeacherStudent(p);
-  const dyn = exactDynamics(teacherStudentProblem(draw));
+  const dyn = exactDynamics(teacherStudentProblem(draw), covarianceEigen(draw.x, opts.solver));
   const losses = teacherStudentLosses(dyn);
   const lambda = p.dIn / p.nTrain;
   const times = teacherStudentTimes(losses, p.eps, opts.maxSteps);
@@ -122,7 +123,7 @@ export interface RidgeRun {
 
 export function runRidge(p: RidgeParams, opts: CurveOptions): RidgeRun {
   const draw = drawRidge(p);
-  const dyn = exactDynamics(ridgeProblem(draw), covarianceEigen(draw.phi));
+  const dyn = exactDynamics(ridgeProblem(draw), covarianceEigen(draw.phi, opts.solver));
   const losses = ridgeLosses(dyn);
   const times = ridgeTimes(losses, p, opts.maxSteps);
   const bound = ridgeT2LowerBound(p);

@@ -5,7 +5,7 @@
  * teacher–student draws are independent jobs (jobs.ts) that a JobRunner spreads over worker
  * threads; rows come out in the order of the values whatever order the jobs finish in.
  */
-import { covarianceEigen } from './linalg.ts';
+import { covarianceEigen, type EigensolverName } from './linalg.ts';
 import { exactDynamics, limitLoss, lossAt, meanLoss, type ModalLoss, type ModalSystem } from './modal.ts';
 import { grokTimes, nonNegative, positive, type GrokTimes } from './params.ts';
 import { inlineRunner, type JobRunner } from './pool.ts';
@@ -72,6 +72,8 @@ export interface SweepHooks {
   onProgress?: (done: number, total: number) => void;
   /** Where the eigendecompositions run (default: inline). The caller closes it. */
   runner?: JobRunner;
+  /** Which eigensolver they use (default: what 'auto' resolves to). */
+  solver?: EigensolverName;
 }
 
 type TeacherStudentBase = Omit<TeacherStudentParams, 'nTrain' | 'seed'>;
@@ -97,7 +99,7 @@ export async function sweepTeacherStudentLambda(
   const order = [...jobs].sort((a, b) => b.nTrain - a.nTrain);
   const finished = await Promise.all(
     order.map((j) =>
-      runner.run({ params: j.params, gammas: [base.gamma] }).then((r) => {
+      runner.run({ params: j.params, gammas: [base.gamma], solver: hooks.solver }).then((r) => {
         hooks.onProgress?.(++done, total);
         return { job: j, outcome: seedOutcome(j.seed, r.values, r.systems[0], base) };
       }),
@@ -127,7 +129,7 @@ export async function sweepTeacherStudentGamma(
   // γ does not enter the draw: the same data, teacher and initial student for every γ.
   const perSeed = await Promise.all(
     seeds.map((seed) =>
-      runner.run({ params: checkTeacherStudent({ ...base, nTrain, seed }), gammas }).then((r) => {
+      runner.run({ params: checkTeacherStudent({ ...base, nTrain, seed }), gammas, solver: hooks.solver }).then((r) => {
         hooks.onProgress?.(++done, seeds.length);
         return { seed, ...r };
       }),
@@ -188,7 +190,7 @@ export function sweepRidge(
   maxSteps: number,
   hooks: SweepHooks = {},
 ): RidgeSweepRow[] {
-  const eigs = seeds.map((seed) => covarianceEigen(drawRidge({ ...base, seed }).phi));
+  const eigs = seeds.map((seed) => covarianceEigen(drawRidge({ ...base, seed }).phi, hooks.solver));
   let done = 0;
   return grid.map(({ nu2, lambda }) => {
     const rows = seeds.map((seed, s) => {

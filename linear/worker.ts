@@ -4,14 +4,12 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { runSpectrumJob, type SpectrumJob } from './jobs.ts';
-import { setEigensolver, type EigensolverName } from './linalg.ts';
 
 const port = parentPort;
 if (!port) throw new Error('linear/worker.ts runs only as a worker thread');
 
-port.on('message', (m: { id: number; job: SpectrumJob; eigensolver: EigensolverName }) => {
+port.on('message', (m: { id: number; job: SpectrumJob }) => {
   try {
-    setEigensolver(m.eigensolver);
     const result = runSpectrumJob(m.job);
     const buffers = [result.values.buffer, ...result.systems.flatMap((s) => [s.values.buffer, s.rates.buffer, s.uu.buffer, s.uw.buffer, s.ww.buffer])];
     port.postMessage({ id: m.id, result }, buffers as ArrayBuffer[]);

@@ -9,14 +9,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lapackGram, lapackStatus, lapackSymmetricEigen } from '../../linear/lapack.ts';
-import { covarianceEigen, currentEigensolver, gaussian, setEigensolver, symmetricEigen, type EigensolverName } from '../../linear/linalg.ts';
+import { covarianceEigen, gaussian, symmetricEigen, type EigensolverName } from '../../linear/linalg.ts';
 import { exactDynamics, lossAt } from '../../linear/modal.ts';
 import { createRunner } from '../../linear/pool.ts';
 import { drawRidge, ridgeLosses, ridgeProblem, ridgeTimes, RIDGE_DEFAULTS } from '../../linear/ridge.ts';
 import { sweepTeacherStudentLambda } from '../../linear/sweeps.ts';
-import { drawTeacherStudent, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes } from '../../linear/teacher-student.ts';
+import { drawTeacherStudent, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes, TEACHER_STUDENT_DEFAULTS } from '../../linear/teacher-student.ts';
+import { runSpectrumJob } from '../../linear/jobs.ts';
 import { Rng } from '../../src/rng.ts';
 
 const status = lapackStatus();
@@ -116,16 +117,27 @@ describe.runIf(status.ok)('LAPACK against ml-matrix on the problems themselves',
     expect(ridgeTimes(ll, p, 1e7)).toEqual(ridgeTimes(lm, p, 1e7));
   });
 
-  describe('worker threads use the calling thread\'s solver', () => {
-    const before = currentEigensolver();
-    afterAll(() => setEigensolver(before));
+  describe('worker threads use the solver the sweep names', () => {
+    it('a job in a worker runs on the solver it names: bit-identical to that solver inline, not to the other', async () => {
+      const params = { ...TEACHER_STUDENT_DEFAULTS, dIn: 40, dOut: 1, nTrain: 70, seed: 2 };
+      const runner = createRunner(2);
+      try {
+        const [viaLapack, viaJs] = await Promise.all((['lapack', 'ml-matrix'] as const).map((solver) => runner.run({ params, gammas: [0], solver })));
+        const inline = (solver: EigensolverName) => Array.from(runSpectrumJob({ params, gammas: [0], solver }).values);
+        expect(Array.from(viaLapack.values)).toEqual(inline('lapack'));
+        expect(Array.from(viaJs.values)).toEqual(inline('ml-matrix'));
+        expect(Array.from(viaLapack.values)).not.toEqual(Array.from(viaJs.values)); // two algorithms round differently
+      } finally {
+        await runner.close();
+      }
+    });
+
     it('a λ sweep on 2 workers is bit-identical to inline, and agrees with ml-matrix on every time', async () => {
       const base = { dIn: 120, dOut: 1, eta: 0.01, gamma: 0, eps: 1e-3 };
       const sweep = async (solver: EigensolverName, workers: number) => {
-        setEigensolver(solver);
         const runner = createRunner(workers);
         try {
-          return await sweepTeacherStudentLambda(base, [0.3, 0.6], [0, 1], 1e7, { runner });
+          return await sweepTeacherStudentLambda(base, [0.3, 0.6], [0, 1], 1e7, { runner, solver });
         } finally {
           await runner.close();
         }
