@@ -1,24 +1,19 @@
-/** Validation of the numeric parameters of the linear setups: errors name the setup, key and value. */
-import { UserError } from '../src/errors.ts';
+/**
+ * The parameters of the linear setups, validated by zod schemas through the same checker as every
+ * groklens file (src/io/json-file.ts): an error names the setup, the key and the value, e.g.
+ * "ridge: m: 0 is not allowed; expected a positive integer".
+ */
+import { z } from 'zod';
+import { checkJson } from '../src/io/json-file.ts';
 
-export function positiveInteger(setup: string, key: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new UserError(`${setup}: ${key} must be a positive integer, got ${v}`);
-  return v;
-}
+export const positiveInteger = z.int().min(1).describe('a positive integer');
+export const positiveNumber = z.number().positive().finite().describe('a positive number');
+export const nonNegativeNumber = z.number().min(0).finite().describe('a number ≥ 0');
+export const seedNumber = z.int().min(0).max(0xffffffff).describe('an integer in [0, 2^32)');
 
-export function positive(setup: string, key: string, v: number): number {
-  if (!(v > 0 && Number.isFinite(v))) throw new UserError(`${setup}: ${key} must be a positive number, got ${v}`);
-  return v;
-}
-
-export function nonNegative(setup: string, key: string, v: number): number {
-  if (!(v >= 0 && Number.isFinite(v))) throw new UserError(`${setup}: ${key} must be a number ≥ 0, got ${v}`);
-  return v;
-}
-
-export function seedValue(setup: string, key: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new UserError(`${setup}: ${key} must be an integer in [0, 2^32), got ${v}`);
-  return v;
+/** `value` checked against `schema`; `setup` names the setup in the error. */
+export function checkParams<S extends z.ZodType>(setup: string, schema: S, value: unknown): z.output<S> {
+  return checkJson(schema, value, setup);
 }
 
 /** The first step of a curve to reach a threshold and the grokking delay between two such times. */

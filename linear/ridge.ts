@@ -13,7 +13,8 @@ import type { LinearGdProblem } from './gd.ts';
 import { gaussian, type Dense } from './linalg.ts';
 import { mpEdges, mpQuadrature } from './marchenko-pastur.ts';
 import type { ModalDynamics, ModalLoss } from './modal.ts';
-import { nonNegative, positive, positiveInteger, seedValue } from './params.ts';
+import { z } from 'zod';
+import { checkParams, nonNegativeNumber, positiveInteger, positiveNumber, seedNumber } from './params.ts';
 import { firstStepAtOrBelow, lastStepAtOrAbove } from './thresholds.ts';
 
 export interface RidgeParams {
@@ -30,16 +31,19 @@ export interface RidgeParams {
 /** docs/measures.md#ridge-bound-on-t2 defaults: bound t₂ ≥ 11,980. */
 export const RIDGE_DEFAULTS: RidgeParams = { n: 100, m: 1000, eta: 1, lambda: 1e-4, nu2: 1, eps: 0.01, c: 0.01, seed: 0 };
 
+const RidgeSchema = z.object({
+  n: positiveInteger,
+  m: positiveInteger,
+  eta: positiveNumber,
+  lambda: nonNegativeNumber,
+  nu2: nonNegativeNumber,
+  eps: positiveNumber,
+  c: positiveNumber,
+  seed: seedNumber,
+});
+
 export function checkRidge(p: RidgeParams): RidgeParams {
-  const s = 'ridge';
-  positiveInteger(s, 'n', p.n);
-  positiveInteger(s, 'm', p.m);
-  positive(s, 'eta', p.eta);
-  nonNegative(s, 'lambda', p.lambda);
-  nonNegative(s, 'nu2', p.nu2);
-  positive(s, 'eps', p.eps);
-  positive(s, 'c', p.c);
-  seedValue(s, 'seed', p.seed);
+  checkParams('ridge', RidgeSchema, p);
   return p;
 }
 

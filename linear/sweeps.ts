@@ -7,7 +7,8 @@
  */
 import { covarianceEigen, type EigensolverName } from './linalg.ts';
 import { exactDynamics, limitLoss, lossAt, meanLoss, type ModalLoss, type ModalSystem } from './modal.ts';
-import { grokTimes, nonNegative, positive, type GrokTimes } from './params.ts';
+import { z } from 'zod';
+import { checkParams, grokTimes, nonNegativeNumber, positiveNumber, type GrokTimes } from './params.ts';
 import { inlineRunner, type JobRunner } from './pool.ts';
 import { firstStepAtOrBelow } from './thresholds.ts';
 import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeT1UpperBoundMp, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeT1Bound, type RidgeTimes } from './ridge.ts';
@@ -86,7 +87,7 @@ export async function sweepTeacherStudentLambda(
   maxSteps: number,
   hooks: SweepHooks = {},
 ): Promise<TeacherStudentSweepRow[]> {
-  lambdas.forEach((l) => positive('sweep lambda', 'lambda', l));
+  checkParams('sweep lambda', z.object({ lambda: z.array(positiveNumber) }), { lambda: lambdas });
   const runner = hooks.runner ?? inlineRunner();
   const total = lambdas.length * seeds.length;
   let done = 0;
@@ -123,7 +124,7 @@ export async function sweepTeacherStudentGamma(
   hooks: SweepHooks = {},
 ): Promise<TeacherStudentSweepRow[]> {
   const nTrain = nTrainFor(base.dIn, lambda);
-  gammas.forEach((g) => nonNegative('sweep gamma', 'gamma', g));
+  checkParams('sweep gamma', z.object({ gamma: z.array(nonNegativeNumber) }), { gamma: gammas });
   const runner = hooks.runner ?? inlineRunner();
   let done = 0;
   // γ does not enter the draw: the same data, teacher and initial student for every γ.

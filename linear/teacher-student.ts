@@ -11,7 +11,8 @@ import { Rng } from '../src/rng.ts';
 import type { LinearGdProblem } from './gd.ts';
 import { gaussian, matmul, type Dense } from './linalg.ts';
 import { errorAt, type ModalDynamics, type ModalLoss } from './modal.ts';
-import { grokTimes, positive, nonNegative, positiveInteger, seedValue, type GrokTimes } from './params.ts';
+import { z } from 'zod';
+import { checkParams, grokTimes, nonNegativeNumber, positiveInteger, positiveNumber, seedNumber, type GrokTimes } from './params.ts';
 import { erf } from './special.ts';
 import { firstStepAtOrBelow } from './thresholds.ts';
 
@@ -36,21 +37,24 @@ export const TEACHER_STUDENT_DEFAULTS: TeacherStudentParams = {
   seed: 0,
 };
 
+const TeacherStudentSchema = z.object({
+  dIn: positiveInteger,
+  dOut: positiveInteger,
+  nTrain: positiveInteger,
+  eta: positiveNumber,
+  gamma: nonNegativeNumber,
+  eps: positiveNumber,
+  seed: seedNumber,
+});
+
 export function checkTeacherStudent(p: TeacherStudentParams): TeacherStudentParams {
-  const s = 'teacher-student';
-  positiveInteger(s, 'dIn', p.dIn);
-  positiveInteger(s, 'dOut', p.dOut);
-  positiveInteger(s, 'nTrain', p.nTrain);
-  positive(s, 'eta', p.eta);
-  nonNegative(s, 'gamma', p.gamma);
-  positive(s, 'eps', p.eps);
-  seedValue(s, 'seed', p.seed);
+  checkParams('teacher-student', TeacherStudentSchema, p);
   return p;
 }
 
 /** The training set size for a ratio λ = dIn/nTrain (rounded; report dIn/nTrain as the actual λ). */
 export function nTrainFor(dIn: number, lambda: number): number {
-  positive('teacher-student', 'lambda', lambda);
+  checkParams('teacher-student', z.object({ lambda: positiveNumber }), { lambda });
   return Math.max(1, Math.round(dIn / lambda));
 }
 

@@ -71,8 +71,8 @@ describe('amplification and elimination', () => {
 
 describe('input checks', () => {
   it('names the key and value', () => {
-    expect(() => drawRidge({ ...RIDGE_DEFAULTS, m: 0 })).toThrow(/ridge: m must be a positive integer, got 0/);
-    expect(() => drawRidge({ ...RIDGE_DEFAULTS, nu2: -1 })).toThrow(/ridge: nu2 must be a number ≥ 0, got -1/);
+    expect(() => drawRidge({ ...RIDGE_DEFAULTS, m: 0 })).toThrow(/ridge: m: 0 is not allowed; expected a positive integer/);
+    expect(() => drawRidge({ ...RIDGE_DEFAULTS, nu2: -1 })).toThrow(/ridge: nu2: -1 is not allowed; expected a number ≥ 0/);
   });
 
   it('refuses a step that makes gradient descent diverge', () => {
