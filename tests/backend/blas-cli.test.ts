@@ -22,7 +22,10 @@ const MODELS: Record<string, string[]> = {
   transformer: ['task.p=23', 'split.train_fraction=0.5', 'model.d_model=32', 'model.n_heads=4', 'model.d_head=8', 'model.d_mlp=128'],
   mlp: ['task.p=23', 'split.train_fraction=0.5', 'model.kind=mlp', 'model.d_embed=32', 'model.hidden=[128]'],
 };
-const COMMON = ['training.steps=40', 'training.eval_every=10', 'checkpoints.every=20', 'checkpoints.log_spaced=0', 'optimizer.lr=0.003'];
+// 30 steps: the transformer's BLAS-vs-XNNPACK difference stays at 2 % of the tolerance to step 26,
+// then ReLU crossings amplify it chaotically (×40 by step 40: 0.80 of the tolerance with the
+// composite cross-entropy, 1.04 with the fused kernel, same steps); at step 30 it is 0.12–0.17.
+const COMMON = ['training.steps=30', 'training.eval_every=10', 'checkpoints.every=15', 'checkpoints.log_spaced=0', 'optimizer.lr=0.003'];
 
 function train(name: string, sets: string[], env: Record<string, string | undefined>, extra: string[] = []) {
   const args = [BIN, 'train', '--backend', 'wasm', '--quiet', '--runs-dir', root, '--name', name, ...extra, ...[...sets, ...COMMON].flatMap((s) => ['--set', s])];
@@ -65,13 +68,13 @@ describe('groklens train and BLAS', () => {
   });
 
   for (const model of Object.keys(MODELS)) {
-    test.runIf(HAVE_BLAS)(`${model}: 40 AdamW steps with and without BLAS agree to float32 rounding`, () => {
+    test.runIf(HAVE_BLAS)(`${model}: 30 AdamW steps with and without BLAS agree to float32 rounding`, () => {
       for (const [name, env] of [[`${model}-blas`, undefined], [`${model}-xnn`, 'none']] as const) {
         const r = train(name, MODELS[model], { GROKLENS_BLAS: env });
         expect(r.status, r.stderr).toBe(0);
       }
       expect(runJson(`${model}-blas`).backend.blas.library).not.toBeNull();
-      for (const step of ['0000000', '0000020', '0000040']) {
+      for (const step of ['0000000', '0000015', '0000030']) {
         const file = (n: string) => join(root, n, 'checkpoints', `step-${step}.safetensors`);
         const a = readSafetensors(file(`${model}-blas`)).tensors;
         const b = readSafetensors(file(`${model}-xnn`)).tensors;
