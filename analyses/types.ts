@@ -152,6 +152,36 @@ export interface AttentionMaps {
   heads: { layer: number; head: number; to_a: number[][]; to_b: number[][] }[]; // [a][b], rounded to 1e-4
 }
 
+/** One p × p grid quantised to uint8 (../analyses/checkpoint-grids.ts): value ≈ lo + code·(hi − lo)/254, code 255 = no value. */
+export interface QuantisedGrid {
+  lo: number;
+  hi: number;
+  data: string; // base64 of the p² codes, a-major [a][b]
+}
+
+/** The explorer's grids at one checkpoint. */
+export interface CheckpointGridsEntry {
+  step: number;
+  /** The neuron rule at this checkpoint (as neuron_clusters, which is for key_frequencies_step). */
+  neuron_clusters: NeuronCluster[];
+  unclustered_neurons: number;
+  neurons: QuantisedGrid[]; // aligned with CheckpointGrids.neurons: activation over (a, b)
+  attention: { to_a: QuantisedGrid; to_b: QuantisedGrid }[]; // aligned with CheckpointGrids.heads, range [0, 1]
+}
+
+/** Per-checkpoint grids for a chosen subset of checkpoints (analysis.json → checkpoint_grids, optional). */
+export interface CheckpointGrids {
+  version: number; // CHECKPOINT_GRIDS_VERSION
+  p: number; // operands 0 … p − 1
+  quantisation: 'uint8'; // 255 levels per grid over its own [lo, hi], code 255 = gap
+  selection: string; // how the checkpoints were chosen, one sentence
+  /** The neurons followed: the strongest of each key frequency at neurons_step. */
+  neurons: { neuron: number; frequency: number; explained: number }[];
+  neurons_step: number | null;
+  heads: { layer: number; head: number }[];
+  checkpoints: CheckpointGridsEntry[]; // ascending step
+}
+
 export interface AnalysisFile {
   format: 'groklens-analysis';
   format_version: number;
@@ -189,6 +219,8 @@ export interface AnalysisFile {
   neuron_clusters: NeuronCluster[];
   unclustered_neurons: number;
   attention?: AttentionMaps;
+  /** Grids over (a, b) at a subset of checkpoints, for the report's explorer (./checkpoint-grids.ts). */
+  checkpoint_grids?: CheckpointGrids;
   /** The run's path through weight space (the trajectory pass, ./trajectory.ts). */
   trajectory?: TrajectoryResult;
   checkpoints: CheckpointResult[]; // ascending step

@@ -5,12 +5,13 @@
  * agreeing to float32 rounding.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openBlas } from '../../src/backend/blas.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
+import { RunStore } from '../../src/run/store.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/groklens.js');
 const root = mkdtempSync(join(tmpdir(), 'groklens-blas-'));
@@ -65,6 +66,12 @@ describe('groklens train and BLAS', () => {
     expect(backend.blas).toMatchObject({ library: expect.any(String), threads: 2 });
     expect(backend.blas.version).toMatch(/^OpenBLAS \d/);
     expect(r.stderr).toMatch(/^backend: wasm \(simd on, 2 threads; matrix products on OpenBLAS [\d.]+ .*, 2 threads\)$/m);
+    // Early 0.2.0 builds wrote backend.blas without `path`: such a run.json still opens, path null.
+    const dir = join(root, 'threads-2');
+    const meta = runJson('threads-2');
+    delete meta.backend.blas.path;
+    writeFileSync(join(dir, 'run.json'), JSON.stringify(meta));
+    expect((RunStore.open(dir).meta().backend as { blas?: unknown }).blas).toMatchObject({ library: backend.blas.library, path: null });
   });
 
   for (const model of Object.keys(MODELS)) {
