@@ -24,9 +24,10 @@ import { normsResult } from './norms.ts';
 import { chooseProbe, DEFAULT_PROBE_SIZE, empiricalNtk, ntkResult, ntkTargets, probeBatch, type NtkKernels, type NtkProbe } from './ntk.ts';
 import { readAnalysisForUpdate, writeAnalysis } from './store.ts';
 import { locateTransition, type TransitionPoint } from './transition.ts';
-import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, OPT_IN_PASSES, type AnalysisFile, type AttentionMaps, type CheckpointPassName, type CheckpointResult, type PassName } from './types.ts';
-import { llcResult, llcSettingsFor, sameLlcSettings, type LlcOptions, type LlcOverrides } from './llc.ts';
+import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, OPT_IN_PASSES, type AnalysisFile, type AttentionMaps, type LlcOptions, type CheckpointPassName, type CheckpointResult, type PassName } from './types.ts';
+import { llcBoundarySteps, llcCheckpointSteps, llcResult, llcSettingsFor, sameLlcSettings, type LlcOverrides } from './llc.ts';
 import { trajectoryOfCheckpoints } from './trajectory-run.ts';
+import { updateCheckpointGrids } from './checkpoint-grids.ts';
 import { weightsView } from './weights-view.ts';
 
 export interface AnalyzeOptions {
@@ -103,7 +104,8 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
       results.set(c.step, r);
     }
   }
-  // llc: every setting is recorded; results computed with other settings are recomputed.
+  // llc: every setting is recorded; results computed with other sampler settings are recomputed
+  // (the checkpoint subset only decides which checkpoints without λ̂ get one).
   const llcSettings: LlcOptions | null = passes.includes('llc') ? llcSettingsFor(split.train.length, config.training.seed, previous?.options.llc, opts.llc) : (previous?.options.llc ?? null);
   if (passes.includes('llc') && !sameLlcSettings(previous?.options.llc, llcSettings)) for (const r of results.values()) delete r.llc;
 
@@ -183,10 +185,12 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   }
 
   // ---- the per-checkpoint passes ----
+  const llcSteps = llcSettings && passes.includes('llc') ? new Set(llcCheckpointSteps(steps, llcSettings.checkpoints, llcBoundaries(store, previous, config))) : null;
   const needed = (step: number): PassName[] => {
     const have = results.get(step);
     return passes.filter((p): p is CheckpointPassName => p !== 'trajectory').filter((p) => {
       if (have?.[p] !== undefined) return false;
+      if (p === 'llc' && !llcSteps?.has(step)) return false;
       if ((p === 'ntk' && !K0) || (p === 'norms' && !init)) return false;
       if ((p === 'fourier' || p === 'circuit') && keyFreqSource === 'final' && keyInfo.key_frequencies.length === 0) return false;
       return true;
@@ -203,9 +207,11 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   }
   const divergence = runDivergence(store, warn);
   let trajectory = previous?.trajectory;
+  // the explorer's grids (./checkpoint-grids.ts): kept while their checkpoints exist, updated below with the fourier pass
+  let checkpointGrids = previous?.checkpoint_grids?.checkpoints.every((c) => steps.includes(c.step)) ? previous.checkpoint_grids : undefined;
   const analysis = (): AnalysisFile => {
     const a = assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes, loggedSqNorm, divergence);
-    return { ...a, options: { ...a.options, ...(llcSettings ? { llc: llcSettings } : {}) }, ...(trajectory ? { trajectory } : {}) };
+    return { ...a, options: { ...a.options, ...(llcSettings ? { llc: llcSettings } : {}) }, ...(trajectory ? { trajectory } : {}), ...(checkpointGrids ? { checkpoint_grids: checkpointGrids } : {}) };
   };
   let lastSave = performance.now();
   let done = 0;
@@ -244,6 +250,15 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
         warn(store.checkpointsDir, `trajectory pass: ${firstLine(e)}; skipped`);
       }
     }
+  }
+  // ---- the explorer's grids over (a, b) at a subset of checkpoints ----
+  if (grid && passes.includes('fourier') && !stopped) {
+    const s = analysis().summary;
+    checkpointGrids = updateCheckpointGrids({
+      model, dataset, grid, steps, keyFrequencies: keyInfo.key_frequencies, keyStep: keyInfo.key_frequencies_step, previous: checkpointGrids, load,
+      marks: { t_mem: s.t_mem, t_grok_95: s.t_grok_95, t_grok_99: s.t_grok_99, boundaries: s.boundaries.map((b) => b.step) },
+      warn: (step, problem) => warn(store.checkpointPath(step), `step ${step}, checkpoint grids: ${problem}; left out`),
+    }) ?? checkpointGrids;
   }
   const out = analysis();
   writeAnalysis(dir, out);
@@ -446,6 +461,19 @@ function assemble(
     warnings,
     updated_at: new Date().toISOString(),
   };
+}
+
+/** The phase boundaries the llc checkpoint subset is refined around (analyses/llc.ts llcBoundarySteps). */
+function llcBoundaries(store: RunStore, previous: AnalysisFile | null, config: RunConfig): number[] {
+  let rows: ReturnType<RunStore['metrics']> = [];
+  if (!previous?.summary.boundaries.length) {
+    try {
+      rows = store.metrics();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e; // reported where the logged ‖θ‖² is read
+    }
+  }
+  return llcBoundarySteps(previous?.summary, rows, { lr: config.optimizer.lr, weightDecay: config.optimizer.weight_decay });
 }
 
 /** status.json's divergence record, if training found one (an unreadable status counts as none, with a warning). */

@@ -86,6 +86,7 @@ const LlcOptions = obj(
   {
     epsilon: num, gamma: num, nbeta: num, chains: posInt, draws: posInt, burnin: nonNegInt, seed: nonNegInt, trace_points: posInt, batch_size: posInt, n: posInt,
     nbeta_rule: z.enum(['n/ln n', 'given']).describe('"n/ln n" or "given"'),
+    checkpoints: z.union([posInt, z.literal('all')]).optional().describe('a positive integer or "all"'), // absent before the subset existed
   },
   'an object {epsilon, gamma, nbeta, chains, draws, burnin, seed, batch_size, n, …}',
 );
@@ -108,6 +109,36 @@ const Trajectory = obj(
     excluded: z.array(obj({ step, problem: text }, 'an object {step, problem}')).describe('a list of {step, problem}'),
   },
   'an object (the trajectory pass)',
+);
+
+const NeuronClusterSchema = obj({ frequency: nonNegInt, neurons: nonNegInt, mean_explained: num }, 'an object {frequency, neurons, mean_explained}');
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).describe('a base64 string');
+const QuantisedGrid = obj({ lo: z.number().describe('a number'), hi: z.number().describe('a number'), data: base64 }, 'an object {lo, hi, data}');
+const CheckpointGrids = obj(
+  {
+    version: posInt,
+    p: posInt,
+    quantisation: z.literal('uint8').describe('"uint8"'),
+    selection: text,
+    neurons: z.array(obj({ neuron: nonNegInt, frequency: nonNegInt, explained: num }, 'an object {neuron, frequency, explained}')).describe('a list of {neuron, frequency, explained}'),
+    neurons_step: stepOrNull,
+    heads: z.array(obj({ layer: nonNegInt, head: nonNegInt }, 'an object {layer, head}')).describe('a list of {layer, head}'),
+    checkpoints: z
+      .array(
+        obj(
+          {
+            step,
+            neuron_clusters: z.array(NeuronClusterSchema).describe('a list of {frequency, neurons, mean_explained}'),
+            unclustered_neurons: nonNegInt,
+            neurons: z.array(QuantisedGrid).describe('a list of grids'),
+            attention: z.array(obj({ to_a: QuantisedGrid, to_b: QuantisedGrid }, 'an object {to_a, to_b}')).describe('a list of {to_a, to_b}'),
+          },
+          'an object {step, neuron_clusters, unclustered_neurons, neurons, attention}',
+        ),
+      )
+      .describe('a list of checkpoint grids'),
+  },
+  'an object (the checkpoint grids)',
 );
 
 const CheckpointResult = obj(
@@ -212,6 +243,7 @@ export const AnalysisFileSchema = obj(
       },
       'an object {step, p, heads}',
     ).optional(),
+    checkpoint_grids: CheckpointGrids.optional(),
     trajectory: Trajectory.optional(),
     checkpoints: z.array(CheckpointResult).describe('a list of checkpoint results'),
     summary: Summary,

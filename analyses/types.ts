@@ -7,9 +7,35 @@
 
 export { ANALYSIS_FORMAT_VERSION } from '../src/version.ts';
 
-import type { LlcOptions, LlcResult } from './llc.ts';
+import type { ChainResult, SgldSettings } from './sgld.ts';
 import type { TrajectoryResult } from './trajectory.ts';
-export type { LlcOptions, LlcResult, TrajectoryResult };
+export type { TrajectoryResult };
+
+// The llc pass (./llc.ts) — here so that it can read TransitionSummary without an import cycle.
+/** What analysis.json records under options.llc: every setting the estimate depends on. */
+export interface LlcOptions extends SgldSettings {
+  batch_size: number; // minibatch size m (the whole train split when larger)
+  n: number; // training-set size n
+  nbeta_rule: 'n/ln n' | 'given'; // how nβ was chosen
+  /**
+   * Which checkpoints get λ̂ (not a sampler setting: changing it never discards λ̂ already
+   * computed): about this many log-spaced in step, first and last included, plus the checkpoints
+   * around the phase boundaries (llcCheckpointSteps), or 'all'. Absent in files written before it
+   * existed (they computed every checkpoint).
+   */
+  checkpoints?: number | 'all';
+}
+
+/** The per-checkpoint result in analysis.json (numbers rounded by the writer). */
+export interface LlcResult {
+  llc: number | null; // mean λ̂ over the healthy chains
+  llc_std: number | null; // their standard deviation
+  init_loss: number; // L_n(w*): the training loss at the checkpoint
+  diverged_chains: number;
+  chains: ChainResult[];
+}
+
+
 
 /** Passes with a result per checkpoint (a key of CheckpointResult). */
 export type CheckpointPassName = 'metrics' | 'fourier' | 'circuit' | 'norms' | 'ntk' | 'llc';
@@ -153,6 +179,36 @@ export interface AttentionMaps {
   heads: { layer: number; head: number; to_a: number[][]; to_b: number[][] }[]; // [a][b], rounded to 1e-4
 }
 
+/** One p × p grid quantised to uint8 (../analyses/checkpoint-grids.ts): value ≈ lo + code·(hi − lo)/254, code 255 = no value. */
+export interface QuantisedGrid {
+  lo: number;
+  hi: number;
+  data: string; // base64 of the p² codes, a-major [a][b]
+}
+
+/** The explorer's grids at one checkpoint. */
+export interface CheckpointGridsEntry {
+  step: number;
+  /** The neuron rule at this checkpoint (as neuron_clusters, which is for key_frequencies_step). */
+  neuron_clusters: NeuronCluster[];
+  unclustered_neurons: number;
+  neurons: QuantisedGrid[]; // aligned with CheckpointGrids.neurons: activation over (a, b)
+  attention: { to_a: QuantisedGrid; to_b: QuantisedGrid }[]; // aligned with CheckpointGrids.heads, range [0, 1]
+}
+
+/** Per-checkpoint grids for a chosen subset of checkpoints (analysis.json → checkpoint_grids, optional). */
+export interface CheckpointGrids {
+  version: number; // CHECKPOINT_GRIDS_VERSION
+  p: number; // operands 0 … p − 1
+  quantisation: 'uint8'; // 255 levels per grid over its own [lo, hi], code 255 = gap
+  selection: string; // how the checkpoints were chosen, one sentence
+  /** The neurons followed: the strongest of each key frequency at neurons_step. */
+  neurons: { neuron: number; frequency: number; explained: number }[];
+  neurons_step: number | null;
+  heads: { layer: number; head: number }[];
+  checkpoints: CheckpointGridsEntry[]; // ascending step
+}
+
 export interface AnalysisFile {
   format: 'groklens-analysis';
   format_version: number;
@@ -190,6 +246,8 @@ export interface AnalysisFile {
   neuron_clusters: NeuronCluster[];
   unclustered_neurons: number;
   attention?: AttentionMaps;
+  /** Grids over (a, b) at a subset of checkpoints, for the report's explorer (./checkpoint-grids.ts). */
+  checkpoint_grids?: CheckpointGrids;
   /** The run's path through weight space (the trajectory pass, ./trajectory.ts). */
   trajectory?: TrajectoryResult;
   checkpoints: CheckpointResult[]; // ascending step

@@ -2,7 +2,7 @@
  * Where one optimiser step's time goes, kernel by kernel (tfjs's profiler: each kernel timed
  * synchronously on the wasm backend), for the cases of bench/train.ts.
  *
- *   npx tsx bench/profile-step.ts [--case demo|nanda-2023|mlp-97] [--threads N] [--steps 10]
+ *   npx tsx bench/profile-step.ts [--case demo|nanda-2023|mlp-97] [--threads N] [--steps 10] [--shapes 3]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, useBackend } from '../src/backend/index.ts';
@@ -45,6 +45,6 @@ for (const k of prof.kernels) {
 const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
 console.log(`${flag('case') ?? 'mlp-97'}: ${wall.toFixed(1)} ms per step unprofiled; kernels ${total.toFixed(1)} ms, the rest (JS, tape, tidy) ${(wall - total).toFixed(1)} ms`);
 for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 18)) {
-  const top = [...e.shapes].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([s, ms]) => `${s} ${ms.toFixed(2)}`).join('; ');
+  const top = [...e.shapes].sort((a, b) => b[1] - a[1]).slice(0, Number(flag('shapes') ?? 3)).map(([s, ms]) => `${s} ${ms.toFixed(2)}`).join('; ');
   console.log(`${name.padEnd(20)} ${e.ms.toFixed(2).padStart(7)} ms ${e.calls.toFixed(0).padStart(4)} calls   ${top}`);
 }

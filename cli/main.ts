@@ -53,7 +53,7 @@ program
   .description('analyse the checkpoints of a run into runs/NAME/analysis.json (only what is missing)')
   .argument('<run>', 'run directory, e.g. runs/demo')
   .option('--passes <list>', `comma-separated passes: ${'metrics,fourier,circuit,norms,ntk,llc,trajectory'} (default: all that apply except the opt-in llc and trajectory)`)
-  .option('--llc <settings>', 'llc pass settings, e.g. epsilon=1e-4,gamma=100,nbeta=464,chains=4,draws=200,burnin=100,batch_size=256,seed=0')
+  .option('--llc <settings>', 'llc pass settings, e.g. epsilon=1e-4,gamma=100,nbeta=464,chains=4,draws=200,burnin=100,batch_size=256,seed=0,checkpoints=24; checkpoints=N (default 24) gives λ̂ to about N checkpoints log-spaced in step, first and last included, plus the three around each phase boundary, T_mem and T_grok; checkpoints=all to every one; changing it keeps λ̂ already computed')
   .option('--trajectory-window <n>', 'checkpoints per sliding window of the trajectory pass (default 10)')
   .option('--key-freqs <mode>', "key frequencies from the 'final' checkpoint, reused for all, or 'per-checkpoint'", 'final')
   .option('--probe-size <n>', 'inputs in the NTK probe set (default 64, or what analysis.json recorded)')

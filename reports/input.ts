@@ -138,6 +138,30 @@ export function checkAnalysis(a: AnalysisFile, file: string): void {
     });
   }
   checkNewPasses(a, file);
+  checkGrids(a, file);
+}
+
+/** checkpoint_grids: every entry has one grid per neuron followed and per head, each of p² codes. */
+function checkGrids(a: AnalysisFile, file: string): void {
+  const g = a.checkpoint_grids;
+  if (g === undefined) return;
+  if (!g || !Number.isInteger(g.p) || g.p < 1 || !Array.isArray(g.checkpoints) || !Array.isArray(g.neurons) || !Array.isArray(g.heads)) fail(file, 'checkpoint_grids', '{p, neurons, heads, checkpoints}', g);
+  const cells = g.p * g.p;
+  const codes = (q: { data?: unknown } | undefined, at: string) => {
+    const n = q && typeof q.data === 'string' ? Buffer.from(q.data, 'base64').length : -1;
+    if (n !== cells) fail(file, `${at}.data`, `base64 of ${cells} codes (p = ${g.p})`, n < 0 ? q : `${n} codes`);
+  };
+  let prev = -1;
+  g.checkpoints.forEach((c, i) => {
+    const at = `checkpoint_grids.checkpoints[${i}]`;
+    if (!c || !Number.isInteger(c.step) || c.step <= prev) fail(file, `${at}.step`, `a step above ${prev}`, c?.step);
+    prev = c.step;
+    if (!Array.isArray(c.neurons) || c.neurons.length !== g.neurons.length) fail(file, `${at}.neurons`, `${g.neurons.length} grids (one per neuron followed)`, Array.isArray(c.neurons) ? `${c.neurons.length} grids` : c.neurons);
+    if (!Array.isArray(c.attention) || c.attention.length !== g.heads.length) fail(file, `${at}.attention`, `${g.heads.length} heads`, Array.isArray(c.attention) ? `${c.attention.length} heads` : c.attention);
+    c.neurons.forEach((q, j) => codes(q, `${at}.neurons[${j}]`));
+    c.attention.forEach((h, j) => (codes(h?.to_a, `${at}.attention[${j}].to_a`), codes(h?.to_b, `${at}.attention[${j}].to_b`)));
+    if (!Array.isArray(c.neuron_clusters)) fail(file, `${at}.neuron_clusters`, 'an array', c.neuron_clusters);
+  });
 }
 
 export function checkAttention(att: AttentionPatterns, file: string): void {

@@ -18,25 +18,38 @@ function settingsText(ctx: RunContext): string {
   return `SGLD localised at each checkpoint: ε = ${fmtNum(o.epsilon)}, γ = ${fmtNum(o.gamma)}, nβ = ${fmtNum(o.nbeta)} (${o.nbeta_rule === 'n/ln n' ? `n/ln n, n = ${o.n}` : 'given'}), ${o.chains} chains × ${o.draws} draws after ${o.burnin} burn-in steps, minibatches of ${o.batch_size}, seed ${o.seed}.`;
 }
 
+/** Which checkpoints carry λ̂, when not all of them do. */
+function subsetText(ctx: RunContext, measured: number): string {
+  const total = ctx.a.checkpoints.length;
+  if (measured >= total) return '';
+  const k = ctx.a.options.llc?.checkpoints;
+  const rule = typeof k === 'number' ? ` (checkpoints=${k}: about ${k} log-spaced in step, the first and last included, plus the three around each phase boundary, T_mem and T_grok; dots mark them)` : ' (dots mark them)';
+  return ` λ̂ is computed at ${measured} of the ${total} checkpoints${rule}.`;
+}
+
 export function llcFigure(ctx: RunContext): Figure {
   const title = 'Local learning coefficient λ̂';
   const id = `${ctx.idPrefix}llc`;
   if (!passRan(ctx.a, 'llc')) return { id, title, note: missingPassNote(ctx.a, ['llc'], ctx.runLabel) };
-  const mean = fromCheckpoints(ctx.a, (c) => c.llc?.llc);
-  const sd = fromCheckpoints(ctx.a, (c) => c.llc?.llc_std);
+  // Only the checkpoints that have λ̂ (the pass's checkpoint subset): the line joins them, and a
+  // checkpoint whose chains all diverged (λ̂ null) stays a gap.
+  const measured = { ...ctx.a, checkpoints: ctx.a.checkpoints.filter((c) => c.llc) };
+  const mean = fromCheckpoints(measured, (c) => c.llc?.llc);
+  const sd = fromCheckpoints(measured, (c) => c.llc?.llc_std);
   const lo = { x: mean.x, y: mean.y.map((v, i) => v - sd.y[i]) };
   const hi = { x: mean.x, y: mean.y.map((v, i) => v + sd.y[i]) };
   const diverged = ctx.a.checkpoints.filter((c) => (c.llc?.diverged_chains ?? 0) > 0);
   const series: LineSeries[] = [
-    { label: 'λ̂ (mean over chains)', ...mean, colour: LLC_COLOUR, dash: null, width: 2 },
+    { label: 'λ̂ (mean over chains)', ...mean, colour: LLC_COLOUR, dash: null, width: 2, points: measured.checkpoints.length < ctx.a.checkpoints.length },
     { label: '± one standard deviation over chains', ...lo, colour: LLC_COLOUR, dash: '2 2', width: 0.9 },
     { label: '+1 sd', ...hi, colour: LLC_COLOUR, dash: '2 2', width: 0.9, legend: false },
   ];
   const flagged = diverged.length
     ? [`${diverged.length} checkpoint${diverged.length === 1 ? ' has' : 's have'} diverged chains, left out of the mean (${diverged.slice(0, 8).map((c) => `step ${fmtStep(c.step)}: ${c.llc!.diverged_chains}`).join(', ')}${diverged.length > 8 ? ', …' : ''}); a smaller ε avoids them.`]
     : ['No chain diverged.'];
+  const subset = subsetText(ctx, measured.checkpoints.length);
   return timelineFigure(ctx, 'llc', title, { scale: 'linear', label: 'λ̂ (effective parameters / 2)' }, series, [
-    `λ̂(w*) = nβ·(E[L_n(w)] − L_n(w*)) (Lau et al. 2023), the expectation over SGLD draws around each checkpoint on the training loss alone. ${settingsText(ctx)} Lower means a more degenerate, simpler solution: it typically rises during memorisation and falls as the circuit replaces it.`,
+    `λ̂(w*) = nβ·(E[L_n(w)] − L_n(w*)) (Lau et al. 2023), the expectation over SGLD draws around each checkpoint on the training loss alone. ${settingsText(ctx)}${subset} Lower means a more degenerate, simpler solution: it typically rises during memorisation and falls as the circuit replaces it.`,
     ...flagged,
   ]);
 }

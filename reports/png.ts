@@ -5,6 +5,8 @@
  * stays a few tens of kilobytes. Embedded in SVG as a data: URL, so the report makes no request.
  */
 
+import { deflateSync } from 'node:zlib';
+
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -73,7 +75,9 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
  * `palette` holds at most 256 [r, g, b] entries; every index must be < palette.length.
  * `transparent`: a palette index drawn fully transparent (gaps in the data).
  */
-export function encodeIndexedPng(width: number, height: number, indices: Uint8Array, palette: [number, number, number][], transparent?: number): Uint8Array {
+export function encodeIndexedPng(width: number, height: number, indices: Uint8Array, palette: [number, number, number][], transparent?: number, opts: { compress?: boolean; bitDepth?: 4 | 8 } = {}): Uint8Array {
+  const depth = opts.bitDepth ?? 8;
+  if (depth === 4 && palette.length > 16) throw new RangeError(`png: a 4-bit image has at most 16 palette entries, got ${palette.length}`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`png: size must be positive integers, got ${width} × ${height}`);
   }
@@ -83,14 +87,16 @@ export function encodeIndexedPng(width: number, height: number, indices: Uint8Ar
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
   v.setUint32(4, height);
-  ihdr[8] = 8; // bit depth
+  ihdr[8] = depth; // bit depth
   ihdr[9] = 3; // colour type: indexed
   // compression, filter, interlace: 0
   const plte = new Uint8Array(palette.length * 3);
   palette.forEach(([r, g, b], i) => plte.set([r, g, b], i * 3));
-  const raw = new Uint8Array(height * (width + 1)); // filter byte 0 (None) before each row
+  const rowBytes = depth === 8 ? width : Math.ceil(width / 2);
+  const raw = new Uint8Array(height * (rowBytes + 1)); // filter byte 0 (None) before each row
   for (let y = 0; y < height; y++) {
-    raw.set(indices.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+    if (depth === 8) raw.set(indices.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+    else for (let x = 0; x < width; x++) raw[y * (rowBytes + 1) + 1 + (x >> 1)] |= (indices[y * width + x] & 0x0f) << (x & 1 ? 0 : 4); // high nibble first
   }
   for (const i of indices) if (i >= palette.length) throw new RangeError(`png: index ${i} outside a palette of ${palette.length}`);
   const parts = [
@@ -98,7 +104,7 @@ export function encodeIndexedPng(width: number, height: number, indices: Uint8Ar
     chunk('IHDR', ihdr),
     chunk('PLTE', plte),
     ...(transparent === undefined ? [] : [chunk('tRNS', alphaTable(palette.length, transparent))]),
-    chunk('IDAT', zlibStored(raw)),
+    chunk('IDAT', opts.compress ? deflateFiltered(raw, rowBytes, height, 1) : zlibStored(raw)),
     chunk('IEND', new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
@@ -111,6 +117,31 @@ export function encodeIndexedPng(width: number, height: number, indices: Uint8Ar
 }
 
 export const pngDataUrl = (png: Uint8Array): string => 'data:image/png;base64,' + Buffer.from(png).toString('base64');
+
+/**
+ * The image data deflated (node's zlib, level 9) under whichever single PNG filter — None, Sub or
+ * Up on every row — gives the fewest bytes. For the explorer's grids, where the size budget
+ * matters more than bytes independent of the zlib version (the charts keep stored blocks).
+ */
+function deflateFiltered(raw: Uint8Array, width: number, height: number, bpp: number): Uint8Array {
+  const stride = width + 1; // width in bytes; bpp: bytes per complete pixel, at least 1 (PNG's rule)
+  let best: Uint8Array | null = null;
+  for (const filter of [0, 1, 2]) {
+    const f = new Uint8Array(raw.length);
+    for (let y = 0; y < height; y++) {
+      const o = y * stride;
+      f[o] = filter;
+      for (let x = 1; x <= width; x++) {
+        const v = raw[o + x];
+        const pred = filter === 1 ? (x > bpp ? raw[o + x - bpp] : 0) : filter === 2 ? (y > 0 ? raw[o - stride + x] : 0) : 0;
+        f[o + x] = (v - pred) & 0xff;
+      }
+    }
+    const z = deflateSync(f, { level: 9 });
+    if (!best || z.length < best.length) best = new Uint8Array(z);
+  }
+  return best!;
+}
 
 /** tRNS for an indexed image: every entry opaque except `transparent`. */
 function alphaTable(n: number, transparent: number): Uint8Array {

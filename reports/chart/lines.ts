@@ -20,6 +20,7 @@ export interface LineSeries {
   width?: number;
   opacity?: number;
   legend?: boolean; // default true
+  points?: boolean; // a dot at every drawn point (a sparse series, e.g. λ̂ on a checkpoint subset)
 }
 
 export interface LineChartSpec {
@@ -150,7 +151,7 @@ export function renderLineChart(doc: Document, spec: LineChartSpec): ChartResult
     if (s.opacity !== undefined) el.attr('stroke-opacity', s.opacity);
     // An isolated point between gaps draws nothing as a path: mark it.
     pts.forEach((p, k) => {
-      if (p[2] && !(pts[k - 1]?.[2]) && !(pts[k + 1]?.[2])) lines.append('circle').attr('cx', p[0]).attr('cy', p[1]).attr('r', 2).attr('fill', s.colour);
+      if (p[2] && (s.points || (!(pts[k - 1]?.[2]) && !(pts[k + 1]?.[2])))) lines.append('circle').attr('cx', p[0]).attr('cy', p[1]).attr('r', 2).attr('fill', s.colour);
     });
     if (s.legend !== false) {
       hover.series.push({

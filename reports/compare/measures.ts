@@ -76,7 +76,8 @@ export const ALIGN_LABEL: Record<Alignment, string> = {
 /** λ̂ of the opt-in llc pass: overlaid only when at least one run has it (see compare-report.ts). */
 export const LLC_MEASURE: Measure = {
   id: 'llc', title: 'Local learning coefficient λ̂', y: { scale: 'linear', label: 'λ̂ (mean over chains)' }, passes: ['llc'],
-  pick: (r) => ck(r, 'llc', (c) => c.llc?.llc),
+  // only the checkpoints that have λ̂ (the pass's checkpoint subset), so the line joins them
+  pick: (r) => (passRan(r.analysis, 'llc') ? fromCheckpoints({ ...r.analysis, checkpoints: r.analysis.checkpoints.filter((c) => c.llc) }, (c) => c.llc?.llc) : null),
 };
 
 /** The measures a comparison of these runs overlays: MEASURES, plus λ̂ when any run has it. */

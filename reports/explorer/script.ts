@@ -3,7 +3,8 @@
  * the page still runs exactly one script, allowed by its SHA-256 hash). One slider — and the arrow
  * keys, Home and End — moves every checkpoint-level view to the chosen checkpoint: a marker on
  * every chart over training steps, the checkpoint's point on the trajectory plots, the embedding's
- * Fourier norms, and the read-out of that checkpoint's numbers. Text goes in through textContent;
+ * Fourier norms, the neuron clusters, neuron and attention grids (snapped to the nearest checkpoint
+ * that carries grids), and the read-out of that checkpoint's numbers. Text goes in through textContent;
  * the data come from the section's JSON block. Without script the section shows the last
  * checkpoint and says the slider needs scripts.
  */
@@ -43,6 +44,37 @@ export const EXPLORER_SCRIPT = `(function () {
   });
   var lit = [];
   var bars = d.bars ? Array.prototype.map.call(box.querySelectorAll('rect.explorer-bar'), function (r) { return r; }) : [];
+  var gd = d.grids;
+  var gImages = gd ? box.querySelectorAll('image.explorer-grid') : [];
+  var gRanges = gd ? box.querySelectorAll('text.explorer-grid-range') : [];
+  var gBars = gd && gd.clusters ? box.querySelectorAll('rect.explorer-cluster-bar') : [];
+  var gNote = box.querySelector('output.explorer-grid-note');
+  var gText = box.querySelector('output.explorer-cluster-text');
+  var gShown = -1;
+  function showGrids(i) {
+    var g = gd.of[i];
+    if (gNote) gNote.textContent = gd.notes[i];
+    if (g === gShown) return;
+    gShown = g;
+    Array.prototype.forEach.call(gImages, function (img) {
+      var view = img.id === 'explorer-neurons-svg-sprite' ? 'neurons' : 'attention';
+      if (!img.hasAttribute('data-last')) img.setAttribute('data-last', img.getAttribute('href'));
+      var b64 = gd.images[view][g];
+      img.setAttribute('href', b64 ? 'data:image/png;base64,' + b64 : img.getAttribute('data-last'));
+    });
+    Array.prototype.forEach.call(gRanges, function (t) {
+      var r = gd.ranges[g][Number(t.getAttribute('data-panel'))];
+      if (r) t.textContent = r;
+    });
+    if (gd.clusters) {
+      var hs = gd.clusters.heights[g];
+      Array.prototype.forEach.call(gBars, function (r, k) {
+        var hgt = hs[k] || 0;
+        r.setAttribute('y', gd.clusters.top + gd.clusters.height - hgt); r.setAttribute('height', hgt);
+      });
+      if (gText) gText.textContent = gd.clusters.text[g];
+    }
+  }
   function show(i) {
     i = Math.max(0, Math.min(n - 1, i));
     slider.value = String(i);
@@ -65,6 +97,7 @@ export const EXPLORER_SCRIPT = `(function () {
         r.setAttribute('y', d.bars.top + d.bars.height - hgt); r.setAttribute('height', hgt);
       });
     }
+    if (gd) showGrids(i);
     out.textContent = d.labels[i];
   }
   // Sticky for the whole page, not only its own section: lift the bar up to the body, after the contents.

@@ -6,6 +6,8 @@
  *
  * Size: per checkpoint one read-out line and, with the fourier pass, the bar heights quantised to
  * whole pixels (K + 1 small integers): about 70 kB for 400 checkpoints at p = 113.
+ * With analysis.json's checkpoint_grids it also holds the neuron-cluster, neuron-grid and attention
+ * views at the checkpoints that carry grids (./grids.ts: at most GRID_IMAGE_BUDGET bytes of images).
  */
 import { scaleBand, scaleLinear } from 'd3';
 import { drawXAxis, drawYAxis } from '../chart/axes.ts';
@@ -14,12 +16,16 @@ import { fmtNum, fmtStep } from '../format.ts';
 import { el, jsonForScript, type Section } from '../page.ts';
 import { KEY_COLOUR, OTHER_COLOUR } from '../palette.ts';
 import type { RunContext } from '../run-figures.ts';
+import { maxFrequency } from '../input.ts';
+import { explorerGrids, type ExplorerGridData } from './grids.ts';
 
 export interface ExplorerData {
   domain: [number, number]; // the report's step axis: the charts a marker goes on
   steps: number[];
   labels: string[]; // the read-out of each checkpoint
   bars: { top: number; height: number; heights: number[][] } | null; // px, per checkpoint per frequency k = 1…K
+  /** Neuron clusters, neuron and attention grids at the checkpoints that carry them (./grids.ts). */
+  grids: ExplorerGridData | null;
 }
 
 const W = 720;
@@ -80,7 +86,8 @@ export function explorerSection(ctx: RunContext): Section | null {
     figure.append(svg.node()!);
     figure.append(el(doc, 'figcaption', {}, el(doc, 'p', {}, `The embedding's norm per frequency (the fourier pass's embed_norms, k = 1…${K}) at the checkpoint the slider shows; heights quantised to whole pixels for the page's size. The Fourier heatmap above shows the same numbers for every checkpoint at once.`)));
   }
-  const data: ExplorerData = { domain: ctx.domain, steps: cps.map((c) => c.step), labels: cps.map((_, i) => label(ctx, i)), bars };
+  const grids = explorerGrids(ctx, K >= 1 ? K : (maxFrequency(ctx.a) ?? 0));
+  const data: ExplorerData = { domain: ctx.domain, steps: cps.map((c) => c.step), labels: cps.map((_, i) => label(ctx, i)), bars, grids: grids?.data ?? null };
   const dataNode = el(doc, 'script', { type: 'application/json', class: 'hover-data explorer-data' });
   dataNode.textContent = jsonForScript(data);
   const slider = el(doc, 'input', {
@@ -91,6 +98,6 @@ export function explorerSection(ctx: RunContext): Section | null {
     el(doc, 'label', { for: 'explorer-slider', style: 'font-size: 12px; color: #555' }, `checkpoint (${cps.length} analysed, steps ${fmtStep(cps[0].step)}–${fmtStep(cps[last].step)})`),
     slider,
     el(doc, 'output', { class: 'explorer-readout readout', 'aria-live': 'polite', for: 'explorer-slider' }, data.labels[last]));
-  const note = el(doc, 'p', { class: 'sub' }, 'Drag the slider, or press ← → (Home, End), to move every chart over training steps to one checkpoint: a marker on each timeline chart, the checkpoint ringed on the trajectory plots, and the embedding\'s Fourier norms below. With scripts on, the slider sits at the top of the window wherever you scroll. Without scripts it is inactive and the views show the last checkpoint.');
-  return { id: 'explorer', title: 'Checkpoint explorer', intro: [note, bar, dataNode, ...(figure ? [figure] : [])], figures: [] };
+  const note = el(doc, 'p', { class: 'sub' }, 'Drag the slider, or press ← → (Home, End), to move every chart over training steps to one checkpoint: a marker on each timeline chart, the checkpoint ringed on the trajectory plots, the embedding\'s Fourier norms below' + (grids ? ', the neuron clusters, the neuron activations over (a, b) and the attention patterns (at the nearest checkpoint that carries grids)' : '') + '. With scripts on, the slider sits at the top of the window wherever you scroll. Without scripts it is inactive and the views show the last checkpoint.');
+  return { id: 'explorer', title: 'Checkpoint explorer', intro: [note, bar, dataNode, ...(figure ? [figure] : []), ...(grids?.nodes ?? [])], figures: [] };
 }

@@ -62,7 +62,7 @@ export const RunMetaSchema = z.object({
       // which BLAS computed the matrix products (src/backend/blas.ts BlasRecord), when one was asked for
       blas: z
         .union([
-          z.object({ library: text, path: text.nullable(), version: text, threads: nonNegInt.nullable() }),
+          z.object({ library: text, path: text.nullable().default(null), version: text, threads: nonNegInt.nullable() }), // path: absent in runs of early 0.2.0 builds
           z.object({ library: z.null(), reason: text }),
         ])
         .optional()

@@ -16,7 +16,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(dirname(dir), { recursive: true, force: true }));
 
-const small = { chains: 2, draws: 12, burnin: 4, batch_size: 64 };
+const small = { chains: 2, draws: 12, burnin: 4, batch_size: 64, checkpoints: 'all' as const }; // the subset: llc-subset-analyze.test.ts
 
 describe('analyze with --passes …,llc,trajectory', () => {
   it('leaves both out by default', async () => {

@@ -94,11 +94,11 @@ describe('one line, exit 2, for every bad file', () => {
 
   it('analysis.json with "warnings": "x" in report; a newer analysis.json in analyze, left untouched', async () => {
     const bad = damaged('analysis.json', json((v) => void (v.warnings = 'x')));
-    const newer = damaged('analysis.json', json((v) => void (v.format_version = 2)));
+    const newer = damaged('analysis.json', json((v) => void (v.format_version = 3)));
     const before = readFileSync(join(newer, 'analysis.json'));
     const [r1, r2] = await Promise.all([cli(['report', bad]), cli(['analyze', newer, '-q', '--backend', 'wasm'])]);
     expectOneLine(r1, join(bad, 'analysis.json'), /warnings: "x" is not allowed; expected a list of \{file, problem\}/);
-    expectOneLine(r2, join(newer, 'analysis.json'), /the file is version 2, written by a newer groklens; this groklens .* reads version 1 and leaves the file as it is/);
+    expectOneLine(r2, join(newer, 'analysis.json'), /the file is version 3, written by a newer groklens; this groklens .* reads version 2 and leaves the file as it is/);
     expect(readFileSync(join(newer, 'analysis.json')).equals(before)).toBe(true);
   });
 

@@ -10,6 +10,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SHOTS = join(import.meta.dirname, '../../scratch/reports');
+/** Screenshots of the explorer's grid views (issue 17). */
+export const ISSUE_SHOTS = join(import.meta.dirname, '../../scratch/issue17');
 export const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
 

@@ -90,10 +90,12 @@ export function createMlp(cfg: MlpConfig, dims: ModelDims): ModelCore {
     const n = input.n;
     return tf.tidy(() => {
       const cache: Record<string, tf.Tensor> = {};
-      // Example-major one-hots: row i·nPos + j embeds example i's j-th input position, so the
-      // reshape to [n, nPos·d_embed] is exactly the concatenation of the embeddings.
-      const onehot = inputTensor<tf.Rank.R2>('mlp', input, 'onehot', [n * nPos, dims.d_vocab]);
-      const emb = tf.matMul(onehot, param<tf.Rank.R2>(params, 'embed.W_E'));
+      // Example-major token ids: row i·nPos + j embeds example i's j-th input position, so the
+      // reshape to [n, nPos·d_embed] is exactly the concatenation of the embeddings. A gather
+      // (gradient: a segment sum) rather than one-hot · W_E: the same values, without two
+      // [n·nPos, d_vocab] × d_embed products per step (3 ms of a 25 ms mlp-97 step).
+      const ids = inputTensor<tf.Rank.R1>('mlp', input, 'ids', [n * nPos]);
+      const emb = tf.gather(param<tf.Rank.R2>(params, 'embed.W_E'), ids);
       let h = tf.reshape(emb, [n, nPos * cfg.d_embed]) as tf.Tensor2D;
       for (let l = 0; l < nHidden; l++) {
         const pre = tf.add(tf.matMul(h, param<tf.Rank.R2>(params, `mlp.${l}.W`)), param(params, `mlp.${l}.b`));
@@ -135,13 +137,13 @@ export function createMlp(cfg: MlpConfig, dims: ModelDims): ModelCore {
     init: (rng: Rng) => initParams(specs, mlpInitRule(cfg, specs), rng),
     prepare(tokens: Int32Array, n: number): PreparedInput {
       checkTokens('mlp', tokens, n, dims.n_ctx, dims.d_vocab);
-      const data = new Float32Array(n * nPos * dims.d_vocab); // [n·nPos, d_vocab]
+      const ids = new Int32Array(n * nPos); // [n·nPos]
       for (let i = 0; i < n; i++) {
         positions.forEach((t, j) => {
-          data[(i * nPos + j) * dims.d_vocab + tokens[i * dims.n_ctx + t]] = 1;
+          ids[i * nPos + j] = tokens[i * dims.n_ctx + t];
         });
       }
-      return preparedInput(n, { onehot: tf.tensor2d(data, [n * nPos, dims.d_vocab]) });
+      return preparedInput(n, { ids: tf.tensor1d(ids, 'int32') });
     },
     forward,
     reference,

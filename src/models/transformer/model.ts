@@ -14,6 +14,7 @@
  * logits = hook_resid_final · W_U + b_U.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { GATHER_ADD_ROWS } from '../../backend/kernel-names.ts';
 import type { ModelConfig } from '../../config/types.ts';
 import { ConfigError } from '../../errors.ts';
 import type { Rng } from '../../rng.ts';
@@ -137,6 +138,28 @@ export function attendCausal(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, n: 
 interface UploadedTokens {
   onehot: tf.Tensor2D; // [n_ctx·n, d_vocab + n_ctx]: one-hot(token) ‖ one-hot(position)
   onehot_last: tf.Tensor2D; // [n, d_vocab + n_ctx], the last position's rows
+  token_rows: tf.Tensor1D; // [n_ctx·n] int32: the token of row r (its one-hot column in the first block)
+  position_rows: tf.Tensor1D; // [n_ctx·n] int32: d_vocab + t for row r = t·n + i (its one-hot column in the second block)
+}
+
+/**
+ * [one-hot(token) ‖ one-hot(position)] · table for every row, computed as table[token] +
+ * table[d_vocab + t] (two row gathers and an add) instead of the product — the same values: each
+ * entry of the product is that one sum, rounded once (every other term is an exact 0). The
+ * gradient stays the product's, onehotᵀ · dy, so training is unchanged bit for bit. For the Nanda
+ * model's K and V lookups over all 12,769 pairs ([3·4096, 117] · [117, 128] per chunk of the
+ * analysis forward pass): 30–54 ms of products → 15 ms per forwardAll (tf.profile, loaded machine).
+ */
+function lookupRows(up: UploadedTokens, table: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const tab = args[0] as tf.Tensor2D;
+    // One pass on the wasm backend (src/backend/wasm-js-kernels.ts); elsewhere two gathers and an add.
+    const value = tf.getKernel(GATHER_ADD_ROWS, tf.getBackend())
+      ? (tf.engine().runKernel(GATHER_ADD_ROWS, { table: tab, a: up.token_rows, b: up.position_rows }) as tf.Tensor2D)
+      : (tf.add(tf.gather(tab, up.token_rows), tf.gather(tab, up.position_rows)) as tf.Tensor2D);
+    return { value, gradFunc: (dy: tf.Tensor) => [tf.matMul(up.onehot, dy as tf.Tensor2D, true, false)] };
+  });
+  return op(table) as tf.Tensor2D;
 }
 
 /** [H, D, E] per-head weights → [D, H·E], columns ordered (head, e). */
@@ -167,6 +190,8 @@ export function createTransformer(cfg: TransformerConfig, dims: ModelDims): Mode
       const up: UploadedTokens = {
         onehot: inputTensor('transformer', input, 'onehot', [T * n, width]),
         onehot_last: inputTensor('transformer', input, 'onehot_last', [n, width]),
+        token_rows: inputTensor('transformer', input, 'token_rows', [T * n]),
+        position_rows: inputTensor('transformer', input, 'position_rows', [T * n]),
       };
       // x ↦ [one-hot(token) ‖ one-hot(position)] · x, at every position or at the last one
       // (one-hot products, not tf.gather: gather's gradient needs UnsortedSegmentSum, absent in wasm)
@@ -196,8 +221,8 @@ export function createTransformer(cfg: TransformerConfig, dims: ModelDims): Mode
             const W = heads(l, w);
             return tf.concat([tf.matMul(W_E, W), tf.add(tf.matMul(W_pos, W), bias(l, w))], 0); // [d_vocab + n_ctx, H·E]
           };
-          k = atAll(lookup('K'));
-          v = atAll(lookup('V'));
+          k = lookupRows(up, lookup('K') as tf.Tensor2D);
+          v = lookupRows(up, lookup('V') as tf.Tensor2D);
           q = project(resid, l, 'Q');
         } else {
           const x = cfg.layer_norm ? (layerNorm(resid, p(`${b}.ln1.w`), p(`${b}.ln1.b`)) as tf.Tensor2D) : resid;
@@ -240,16 +265,22 @@ export function createTransformer(cfg: TransformerConfig, dims: ModelDims): Mode
       // one-hot(token) ‖ one-hot(t) over d_vocab + n_ctx columns.
       const width = dims.d_vocab + T;
       const onehot = new Float32Array(T * n * width);
+      const tokenRows = new Int32Array(T * n);
+      const positionRows = new Int32Array(T * n);
       for (let t = 0; t < T; t++) {
         for (let i = 0; i < n; i++) {
           const row = (t * n + i) * width;
           onehot[row + tokens[i * T + t]] = 1;
           onehot[row + dims.d_vocab + t] = 1;
+          tokenRows[t * n + i] = tokens[i * T + t];
+          positionRows[t * n + i] = dims.d_vocab + t;
         }
       }
       const uploaded: UploadedTokens = {
         onehot: tf.tensor2d(onehot, [T * n, width]),
         onehot_last: tf.tensor2d(onehot.subarray((T - 1) * n * width), [n, width]),
+        token_rows: tf.tensor1d(tokenRows, 'int32'),
+        position_rows: tf.tensor1d(positionRows, 'int32'),
       };
       return preparedInput(n, { ...uploaded });
     },
