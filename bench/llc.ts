@@ -6,9 +6,13 @@
  *
  * Runs the estimator once at the preset's initial weights shrunk towards a trained scale (the
  * cost does not depend on the weights' values), and times one loss-and-gradient evaluation and
- * one noise-and-update sweep separately. Prints wall and CPU time and the load average.
+ * one noise-and-update sweep separately. Prints wall and CPU time and the load average, and beside
+ * them the same SGLD loop in PyTorch on the same CPU (bench/torch_sgld.py, one pinned thread: what
+ * devinterp's sampler does per step), when /usr/bin/python3 has torch.
  */
+import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backend/index.ts';
 import { getPreset } from '../src/config/presets.ts';
@@ -59,3 +63,14 @@ const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(c0);
 console.log(`llc per checkpoint: ${wall.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (${((wall * 1000) / (options.chains * (options.burnin + options.draws))).toFixed(1)} ms per step); load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}`);
 console.log(`λ̂ = ${r.llc?.toFixed(1)} ± ${r.llc_std?.toFixed(1)} at the initial weights, ${r.diverged_chains} diverged chain(s); tensors leaked: ${tf.memory().numTensors - before}`);
+
+// PyTorch's cost for the same loop (the transformer sizes of the preset; skipped without torch)
+if (cfg.model.kind === 'transformer' && cfg.task.kind === 'modular') {
+  const m = cfg.model;
+  const job = { p: cfg.task.p, d_model: m.d_model, n_heads: m.n_heads, d_head: m.d_head, d_mlp: m.d_mlp, n_train: split.train.length, batch: options.batch_size, steps_per_checkpoint: options.chains * (options.burnin + options.draws), epsilon: options.epsilon, gamma: options.gamma, nbeta: options.nbeta };
+  const py = spawnSync('/usr/bin/python3', [fileURLToPath(new URL('./torch_sgld.py', import.meta.url)), JSON.stringify(job), '1'], { encoding: 'utf8' });
+  if (py.status === 0) {
+    const t = JSON.parse(py.stdout.trim().split('\n').at(-1)!);
+    console.log(`PyTorch ${t.torch} (OpenBLAS threads ${t.openblas_threads}), same SGLD loop: ${t.ms_per_step.toFixed(1)} ms per step, ${t.s_per_checkpoint.toFixed(1)} s per checkpoint; ours/PyTorch ×${(wall / t.s_per_checkpoint).toFixed(2)}`);
+  } else console.log(`PyTorch baseline skipped: ${(py.stderr || py.error?.message || '').trim().split('\n').at(-1)}`);
+}
