@@ -1,10 +1,12 @@
 /**
  * `groklens analyze`: turn a run directory into analysis.json. Each checkpoint gets the requested
- * passes (metrics, fourier, circuit, norms, ntk) — pure functions of that checkpoint (plus the
- * initial one for norms and the NTK, and the key frequencies) — and the run gets a transition
- * summary. Incremental: what analysis.json already holds is kept and only missing (checkpoint,
- * pass) pairs are computed; the file is rewritten atomically every few seconds, so an interrupted
- * analysis loses nothing. A checkpoint that cannot be read is skipped with a warning naming it.
+ * passes (metrics, fourier, circuit, norms, ntk, llc; the registry ./passes.ts) — pure functions of
+ * that checkpoint (plus the initial one for norms and the NTK, and the key frequencies) — and the
+ * run gets a transition summary. Incremental: what analysis.json already holds is kept and only
+ * missing (checkpoint, pass) pairs are computed; the file is rewritten atomically every few
+ * seconds, so an interrupted analysis loses nothing. A checkpoint that cannot be read is skipped
+ * with a warning naming it. What to (re)compute is decided by the pure planner (./plan.ts); this
+ * file is the impure loop around it: reading the run and analysis.json, the clock, the saves.
  */
 import { describeModel } from '../src/config/describe.ts';
 import { basename } from 'node:path';
@@ -15,20 +17,18 @@ import { loadRun } from '../src/run/open.ts';
 import type { RunMeta, RunStore } from '../src/run/store.ts';
 import type { Dataset, Split } from '../src/tasks/index.ts';
 import { PACKAGE_VERSION } from '../src/version.ts';
-import { circuitResult } from './circuit.ts';
 import { forwardAll, type ForwardAll } from './forward.ts';
-import { fourierResult, neuronFrequencies } from './frequencies.ts';
-import { gatherLogits, gridTrainMask, groupGrid, groupView, type GroupGrid } from './group-view.ts';
-import { lossAndAccuracy, metricsResult } from './metrics.ts';
-import { normsResult } from './norms.ts';
-import { chooseProbe, DEFAULT_PROBE_SIZE, empiricalNtk, ntkResult, ntkTargets, probeBatch, type NtkKernels, type NtkProbe } from './ntk.ts';
+import { neuronFrequencies } from './frequencies.ts';
+import { gridTrainMask, groupGrid, groupView, type GroupGrid } from './group-view.ts';
+import { chooseProbe, DEFAULT_PROBE_SIZE, empiricalNtk, ntkTargets, probeBatch, type NtkKernels, type NtkProbe } from './ntk.ts';
+import { PASS_NEEDS, runCheckpointPasses } from './passes.ts';
+import { applicable, invalidatedPasses, keptResults, planCheckpoints, sameProbe, selectPasses } from './plan.ts';
 import { readAnalysisForUpdate, writeAnalysis } from './store.ts';
 import { locateTransition, type TransitionPoint } from './transition.ts';
-import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, OPT_IN_PASSES, type AnalysisFile, type AttentionMaps, type LlcOptions, type CheckpointPassName, type CheckpointResult, type PassName } from './types.ts';
-import { llcBoundarySteps, llcCheckpointSteps, llcResult, llcSettingsFor, sameLlcSettings, type LlcOverrides } from './llc.ts';
+import { ANALYSIS_FORMAT_VERSION, type AnalysisFile, type AttentionMaps, type LlcOptions, type CheckpointResult, type PassName } from './types.ts';
+import { llcBoundarySteps, llcCheckpointSteps, llcSettingsFor, sameLlcSettings, type LlcOverrides } from './llc.ts';
 import { trajectoryOfCheckpoints } from './trajectory-run.ts';
 import { updateCheckpointGrids } from './checkpoint-grids.ts';
-import { weightsView } from './weights-view.ts';
 
 export interface AnalyzeOptions {
   passes?: PassName[]; // default: every pass that applies to the run, except the opt-in llc and trajectory
@@ -55,21 +55,14 @@ type Params = Record<string, Float32Array>;
 
 /** Which passes make sense for a run: the Fourier and circuit passes need a cyclic-group task. */
 export function applicablePasses(config: RunConfig): PassName[] {
-  const grouped = groupView(config.task).kind !== 'none';
-  return ALL_PASSES.filter((p) => grouped || (p !== 'fourier' && p !== 'circuit'));
+  return applicable(PASS_NEEDS, groupView(config.task).kind !== 'none');
 }
 
 export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promise<AnalyzeOutcome> {
   const { store, meta, config, dataset, split, model } = loadRun(dir);
-  const applicable = applicablePasses(config);
-  const requested = opts.passes ?? applicable.filter((p) => !OPT_IN_PASSES.includes(p));
-  for (const p of requested) {
-    if (!ALL_PASSES.includes(p)) throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
-  }
+  const { passes, skipped: skippedPasses } = selectPasses(opts.passes, applicablePasses(config));
   const notes: string[] = [...(meta.notes ?? [])]; // e.g. how an older run.json was read
-  const skippedPasses = (opts.passes ?? ALL_PASSES.filter((p) => !OPT_IN_PASSES.includes(p))).filter((p) => !applicable.includes(p));
   if (skippedPasses.length) notes.push(`${skippedPasses.join(' and ')} skipped: they need a modular +, −, × or ÷ task, and this run is ${meta.dataset.description}`);
-  const passes = requested.filter((p) => applicable.includes(p));
   const keyFreqSource = opts.keyFreqs ?? 'final';
   const warnings: AnalysisFile['warnings'] = [];
   // Bounded: each warning at most 300 characters, at most MAX_WARNINGS_PER_FILE per file (then one
@@ -91,28 +84,22 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   // Re-derived from its seed, never taken from the file: exact (the file holds 7 digits), and a
   // hand-edited probe cannot point outside the dataset.
   const probe: NtkProbe | null = passes.includes('ntk') ? chooseProbe(dataset, split, probeSeed, probeSize) : null;
-  const results = new Map<number, CheckpointResult>();
-  if (previous) {
-    const old = previous.options.probe;
-    const sameProbe = !!old && !!probe && old.n === probe.n && old.seed === probe.seed && JSON.stringify(old.indices) === JSON.stringify(probe.indices);
-    const probeChanged = !sameProbe && passes.includes('ntk');
-    const sourceChanged = previous.options.key_freq_source !== keyFreqSource;
-    for (const c of previous.checkpoints) {
-      const r = { ...c };
-      if (probeChanged) delete r.ntk;
-      if (sourceChanged) (delete r.fourier, delete r.circuit);
-      results.set(c.step, r);
-    }
-  }
   // llc: every setting is recorded; results computed with other sampler settings are recomputed
   // (the checkpoint subset only decides which checkpoints without λ̂ get one).
   const llcSettings: LlcOptions | null = passes.includes('llc') ? llcSettingsFor(split.train.length, config.training.seed, previous?.options.llc, opts.llc) : (previous?.options.llc ?? null);
-  if (passes.includes('llc') && !sameLlcSettings(previous?.options.llc, llcSettings)) for (const r of results.values()) delete r.llc;
-
-  // ---- checkpoints and the initial weights ----
   const steps = store.checkpointSteps();
   if (steps.length === 0) throw new UserError(`${store.checkpointsDir}: no checkpoints to analyse`);
-  for (const s of [...results.keys()]) if (!steps.includes(s)) results.delete(s); // e.g. dropped on resume
+  // what the previous results were computed with and no longer holds (the planner says which go)
+  const stale = previous
+    ? invalidatedPasses(passes, keyFreqSource, {
+        probe: !sameProbe(previous.options.probe, probe),
+        keyFrequencySource: previous.options.key_freq_source !== keyFreqSource,
+        llcSettings: !sameLlcSettings(previous.options.llc, llcSettings),
+      })
+    : [];
+  let results = keptResults(previous?.checkpoints ?? [], stale, steps); // only steps that still have a checkpoint (e.g. not those dropped on resume)
+
+  // ---- reading checkpoints; the initial weights ----
   const load = (step: number): Params | null => {
     const file = store.checkpointPath(step);
     try {
@@ -175,10 +162,9 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
       }
       const changed = JSON.stringify(nf.keyFrequencies) !== JSON.stringify(keyInfo.key_frequencies);
       keyInfo = { key_frequencies: nf.keyFrequencies, key_frequencies_step: steps[i], neuron_clusters: nf.clusters, unclustered_neurons: nf.unclustered };
-      if (changed && keyFreqSource === 'final') {
-        // Measures that depend on the key set must be recomputed with the new one.
-        for (const r of results.values()) (delete r.circuit, delete r.fourier);
-      }
+      // measures that depend on the key set are recomputed with the new one
+      const stale = invalidatedPasses(passes, keyFreqSource, { keyFrequencies: changed });
+      if (stale.length) results = keptResults(results.values(), stale);
       attention = fw.attention && dataset.operands ? attentionMaps(fw, dataset, steps[i], model.attention?.layer ?? 0) : undefined;
       break;
     }
@@ -186,17 +172,11 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
 
   // ---- the per-checkpoint passes ----
   const llcSteps = llcSettings && passes.includes('llc') ? new Set(llcCheckpointSteps(steps, llcSettings.checkpoints, llcBoundaries(store, previous, config))) : null;
-  const needed = (step: number): PassName[] => {
-    const have = results.get(step);
-    return passes.filter((p): p is CheckpointPassName => p !== 'trajectory').filter((p) => {
-      if (have?.[p] !== undefined) return false;
-      if (p === 'llc' && !llcSteps?.has(step)) return false;
-      if ((p === 'ntk' && !K0) || (p === 'norms' && !init)) return false;
-      if ((p === 'fourier' || p === 'circuit') && keyFreqSource === 'final' && keyInfo.key_frequencies.length === 0) return false;
-      return true;
-    });
-  };
-  const todo = steps.filter((s) => needed(s).length > 0);
+  const todo = planCheckpoints({
+    passes, steps, results, needs: PASS_NEEDS,
+    // with the 'final' source, no key set (no readable checkpoint) means no fourier or circuit
+    available: { initialWeights: !!init, initialKernel: !!K0, keyFrequencies: keyFreqSource === 'per-checkpoint' || keyInfo.key_frequencies.length > 0, llcSteps },
+  });
   // ‖θ‖² as training logged it: the transition's V when the norms pass is not run.
   let loggedSqNorm = new Map<number, number>();
   try {
@@ -216,18 +196,17 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   let lastSave = performance.now();
   let done = 0;
   let stopped = false;
-  for (const step of todo) {
+  for (const { step, passes: want } of todo) {
     if (opts.shouldStop?.()) {
       stopped = true;
       break;
     }
-    const want = needed(step);
     const params = step === 0 && init ? init : load(step);
     if (params) {
       const file = store.checkpointPath(step);
       const r: CheckpointResult = results.get(step) ?? { step, file: basename(file) };
       const fail = (pass: PassName, e: unknown) => warn(file, `step ${step}, ${pass} pass: ${firstLine(e)}; skipped`);
-      Object.assign(r, analyseCheckpoint({ model, config, dataset, split, grid, trainMask, params, want, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget, llcSettings }, fail));
+      Object.assign(r, runCheckpointPasses({ model, config, dataset, split, grid, trainMask, params, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget, llcSettings }, want, fail));
       results.set(step, r);
     }
     done++;
@@ -263,88 +242,6 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   const out = analysis();
   writeAnalysis(dir, out);
   return { analysis: out, analysed: done, upToDate: steps.length - todo.length, stopped };
-}
-
-interface CheckpointInput {
-  model: Model;
-  config: RunConfig;
-  dataset: Dataset;
-  split: Split;
-  grid: GroupGrid | null;
-  trainMask: Uint8Array | null;
-  params: Params;
-  want: PassName[];
-  keyInfo: { key_frequencies: number[] };
-  keyFreqSource: 'final' | 'per-checkpoint';
-  prior: CheckpointResult;
-  init: Params | null;
-  initFile: string;
-  file: string;
-  K0: NtkKernels | null;
-  probe: NtkProbe | null;
-  probeData: { tokens: Int32Array; labels: Int32Array } | null;
-  ntkTarget: ReturnType<typeof ntkTargets> | null;
-  llcSettings: LlcOptions | null;
-}
-
-/**
- * The wanted passes on one checkpoint. A pass that throws on it is reported through `fail` and
- * left out; the others still run (a pass that needs the forward pass is left out with it).
- */
-function analyseCheckpoint(c: CheckpointInput, fail: (pass: PassName, e: unknown) => void): Partial<CheckpointResult> {
-  const out: Partial<CheckpointResult> = {};
-  const { want, grid } = c;
-  const attempt = <T>(pass: PassName, f: () => T): T | undefined => {
-    try {
-      return f();
-    } catch (e) {
-      fail(pass, e);
-      return undefined;
-    }
-  };
-  const perCheckpointKeys = c.keyFreqSource === 'per-checkpoint' && (want.includes('fourier') || want.includes('circuit'));
-  const needForward = want.includes('metrics') || want.includes('circuit') || perCheckpointKeys;
-  const firstForwardPass = want.find((p) => p === 'metrics' || p === 'circuit' || p === 'fourier') ?? 'metrics';
-  const fw = needForward ? attempt(firstForwardPass, () => forwardAll(c.model, c.params, c.dataset.tokens, c.dataset.n, { neurons: perCheckpointKeys })) : undefined;
-  if (fw && (want.includes('metrics') || (want.includes('circuit') && !c.prior.metrics))) {
-    out.metrics = attempt('metrics', () => metricsResult(fw.logits, fw.classes, c.dataset.labels, c.split));
-  }
-  let keys: number[] | undefined = c.keyInfo.key_frequencies;
-  if (perCheckpointKeys && grid) {
-    keys = fw?.neurons ? attempt('fourier', () => neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell }).keyFrequencies) : undefined;
-  }
-  if (want.includes('fourier') && grid && keys) {
-    const k = keys;
-    out.fourier = attempt('fourier', () => fourierResult(weightsView(c.params, c.model, c.config.task), k, { reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint' }));
-  }
-  const metrics = out.metrics ?? c.prior.metrics;
-  if (want.includes('circuit') && grid && c.trainMask && fw && keys && metrics) {
-    const k = keys;
-    const mask = c.trainMask;
-    out.circuit = attempt('circuit', () => {
-      const testLoss = metrics.test_loss;
-      const r = circuitResult({ L: gatherLogits(grid, fw.logits), n: grid.n, trainMask: mask, keyFrequencies: k, testLoss: Number.isFinite(testLoss) ? testLoss : NaN });
-      if (grid.outside.length > 0) {
-        const o = lossAndAccuracy(fw.logits, fw.classes, c.dataset.labels, grid.outside);
-        r.outside_group = { n: grid.outside.length, loss: o.loss, acc: o.acc };
-      }
-      return r;
-    });
-  }
-  if (want.includes('norms') && c.init) {
-    const init = c.init;
-    out.norms = attempt('norms', () => normsResult(c.params, init, c.model.specs, { current: c.file, init: c.initFile }));
-  }
-  if (want.includes('ntk') && c.K0 && c.probe && c.probeData && c.ntkTarget) {
-    const { K0, probe, probeData, ntkTarget } = c;
-    out.ntk = attempt('ntk', () => ntkResult(empiricalNtk(c.model, c.params, probeData.tokens, probe.projection), K0, ntkTarget));
-  }
-  if (want.includes('llc') && c.llcSettings) {
-    const options = c.llcSettings;
-    out.llc = attempt('llc', () => llcResult({ model: c.model, config: c.config, dataset: c.dataset, split: c.split, params: c.params, options }));
-  }
-  for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
-  return out;
 }
 
 /**

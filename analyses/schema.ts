@@ -8,7 +8,7 @@
  * present has every field analyze writes. Unknown keys are ignored and left out of what the
  * reader returns, so nothing unchecked is written back when analyze extends the file. Cross-field
  * rules — ascending steps, key frequencies within the group's range — are checked by
- * checkAnalysisValue (./store.ts) and reports/input.ts.
+ * checkAnalysisValue (./store.ts); reports/input.ts adds only what its charts pair up (array lengths).
  */
 import { z } from 'zod';
 import { ALL_PASSES } from './types.ts';

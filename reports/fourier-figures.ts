@@ -3,10 +3,10 @@
  * the embedding and the neuron-to-logit map with the key frequencies marked, the neuron clusters,
  * and the attention from '=' to each operand per head.
  */
+import type { AttentionMaps } from '../analyses/types.ts';
 import { renderBarChart } from './chart/bars.ts';
 import { renderAttentionMaps, renderTimelineHeatmap } from './chart/heatmaps.ts';
 import { fmtNum } from './format.ts';
-import type { AttentionPatterns } from './input.ts';
 import { maxFrequency, num } from './input.ts';
 import type { Figure } from './page.ts';
 import { KEY_COLOUR, OKABE_ITO, OTHER_COLOUR } from './palette.ts';
@@ -96,7 +96,7 @@ export function clustersFigure(ctx: RunContext): Figure {
   };
 }
 
-export function attentionFigures(ctx: RunContext, att: AttentionPatterns | null | undefined, modelKind: string): Figure[] {
+export function attentionFigures(ctx: RunContext, att: AttentionMaps | null | undefined, modelKind: string): Figure[] {
   const title = "Attention from '=' to a and b";
   if (!att || !att.heads.length) {
     const why = modelKind === 'transformer'

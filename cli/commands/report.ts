@@ -5,14 +5,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysisPath, readAnalysis } from '../../analyses/store.ts';
-import type { AnalysisFile } from '../../analyses/types.ts';
-import type { AttentionPatterns, RunReportInput } from '../../reports/input.ts';
+import type { RunReportInput } from '../../reports/input.ts';
 import { renderRunReport } from '../../reports/run-report.ts';
 import { UserError } from '../../src/errors.ts';
 import { writeFileAtomic } from '../../src/io/atomic.ts';
 import { RunStore } from '../../src/run/store.ts';
 
-/** Everything a report needs from a run directory. Errors name the missing or malformed file. */
+/**
+ * Everything a report needs from a run directory, each file from its one reader (RunStore for
+ * run.json and metrics.jsonl, analyses/store.ts for analysis.json), which validates it and names
+ * the file, the key and the value of a malformed one.
+ */
 export function loadReportInput(runDir: string): RunReportInput {
   const store = RunStore.open(runDir);
   const meta = store.meta();
@@ -20,7 +23,7 @@ export function loadReportInput(runDir: string): RunReportInput {
   const metrics = existsSync(metricsFile) ? store.metrics() : [];
   const file = analysisPath(runDir);
   if (!existsSync(file)) throw new UserError(`${file}: not found; run \`groklens analyze ${runDir}\` first`);
-  const analysis = readAnalysis(runDir)!; // checked: format, version, schema (analyses/store.ts)
+  const analysis = readAnalysis(runDir)!; // checked: format, version, schema, ascending steps, key-frequency range
   return {
     meta,
     metrics,

@@ -9,9 +9,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
-import { NewerAnalysisError, parseAnalysis } from '../../analyses/store.ts';
+import { checkAnalysisValue, NewerAnalysisError, parseAnalysis } from '../../analyses/store.ts';
 import { ANALYSIS_FORMAT_VERSION, type AnalysisFile } from '../../analyses/types.ts';
-import { checkAnalysis } from '../../reports/input.ts';
 import { writeRunReport } from '../../cli/commands/report.ts';
 import { FormatError } from '../../src/errors.ts';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
@@ -66,10 +65,24 @@ describe('report on a wrong-shaped analysis.json', () => {
     }
   });
 
-  it('the renderer input check refuses "warnings": "x" too (input built in memory)', () => {
-    const e = thrown(() => checkAnalysis({ ...pristine, warnings: 'x' } as unknown as AnalysisFile, 'analysis.json'));
+  it('arrays the charts pair up must match: checked by the report after the reader, naming the file, key and value', () => {
+    const K = Math.floor(pristine.group.n / 2);
+    const cases: [(a: Record<string, unknown>) => void, string][] = [
+      [(a) => (a.checkpoints as AnalysisFile['checkpoints'])[1].fourier!.embed_norms.pop(), `checkpoints[1].fourier.embed_norms: expected ${K + 1} numbers, got "${K} numbers"`],
+      [(a) => (a.checkpoints as AnalysisFile['checkpoints'])[3].circuit!.excluded_loss_per_key.push(0.5), `checkpoints[3].circuit.excluded_loss_per_key: expected ${pristine.key_frequencies.length} numbers, got "${pristine.key_frequencies.length + 1} numbers"`],
+    ];
+    for (const [edit, problem] of cases) {
+      const dir = withAnalysis(edit);
+      const e = thrown(() => writeRunReport(dir));
+      expect(e, e.stack).toBeInstanceOf(FormatError);
+      expect(e.message).toBe(`${join(dir, 'analysis.json')}: ${problem}`);
+    }
+  });
+
+  it('an analysis built in memory goes through the same reader: "warnings": "x" is refused by key', () => {
+    const e = thrown(() => checkAnalysisValue({ ...pristine, warnings: 'x' }, 'analysis.json'));
     expect(e).toBeInstanceOf(FormatError);
-    expect(e.message).toBe('analysis.json: warnings: expected a list of {file, problem}, got "x"');
+    expect(e.message).toBe('analysis.json: warnings: "x" is not allowed; expected a list of {file, problem}');
   });
 
   it('the files analyze writes pass the schema', () => {

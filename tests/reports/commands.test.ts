@@ -66,6 +66,19 @@ describe('groklens report', () => {
     expect(() => writeRunReport(dir)).toThrow(new RegExp(`${join(dir, 'analysis.json')}: checkpoints\\[4\\]\\.step`));
   });
 
+  it('names the file, the key and the value, whether the reader (analyses/store.ts) or the charts refuse it', () => {
+    const cases: [string, (a: Record<string, unknown>) => void, string][] = [
+      ['g1', (a) => ((a.attention as { p: unknown }).p = 0), 'attention.p: 0 is not allowed; expected a positive integer'],
+      ['g2', (a) => ((a.attention as { heads: { to_b: unknown[] }[] }).heads[2].to_b[7] = 'x'), 'attention.heads[2].to_b[7]: "x" is not allowed; expected a list of numbers'],
+      ['g3', (a) => (a.attention as { heads: { to_b: unknown[] }[] }).heads[1].to_b.pop(), 'attention.heads[1].to_b: expected 31 rows (one per a), got "30 rows"'],
+    ];
+    for (const [name, edit, problem] of cases) {
+      const dir = runDir(name, ({ analysis }) => edit(analysis));
+      expect(() => writeRunReport(dir), name).toThrow(FormatError);
+      expect(() => writeRunReport(dir), name).toThrow(`${join(dir, 'analysis.json')}: ${problem}`);
+    }
+  });
+
   it('refuses a directory that is not a run', () => {
     expect(() => writeRunReport(join(root, 'nope'))).toThrow(/not a run directory/);
   });

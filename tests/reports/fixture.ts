@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisFile } from '../../analyses/types.ts';
-import type { AttentionPatterns, RunReportInput } from '../../reports/input.ts';
+import type { RunReportInput } from '../../reports/input.ts';
 import type { MetricsRow, RunMeta } from '../../src/run/store.ts';
 import { syntheticRun } from './synthetic.ts';
 
@@ -29,7 +29,7 @@ export function fixtureFiles(): Record<'run.json' | 'metrics.jsonl' | 'analysis.
 /** The committed fixture as renderer input. */
 export function loadFixture(): RunReportInput {
   const read = (f: string) => readFileSync(join(FIXTURE_DIR, f), 'utf8');
-  const analysis = JSON.parse(read('analysis.json')) as AnalysisFile & { attention?: AttentionPatterns };
+  const analysis = JSON.parse(read('analysis.json')) as AnalysisFile;
   return {
     meta: JSON.parse(read('run.json')) as RunMeta,
     metrics: read('metrics.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricsRow),

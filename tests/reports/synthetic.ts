@@ -7,13 +7,13 @@
  * boundaries, contraction fit) is computed from the curves, not typed in, so it stays consistent
  * with whatever the generator draws.
  */
-import type { AnalysisFile, CheckpointResult, PassName, PhaseBoundary } from '../../analyses/types.ts';
+import type { AnalysisFile, AttentionMaps, CheckpointResult, PassName, PhaseBoundary } from '../../analyses/types.ts';
 import { ALL_PASSES, ANALYSIS_FORMAT_VERSION, OPT_IN_PASSES } from '../../analyses/types.ts';
 import { gini } from '../../analyses/fourier/stats.ts';
 import type { RunConfig } from '../../src/config/types.ts';
 import { Rng } from '../../src/rng.ts';
 import type { MetricsRow, RunMeta } from '../../src/run/store.ts';
-import type { AttentionPatterns, RunReportInput } from '../../reports/input.ts';
+import type { RunReportInput } from '../../reports/input.ts';
 
 export interface SyntheticOptions {
   name?: string;
@@ -311,7 +311,7 @@ function summarise(steps: number[], cv: ReturnType<typeof curves>, lr: number, w
 }
 
 /** Per-head attention from '=' with a periodic preference for a or b, softmax over [a, b, =]. */
-export function syntheticAttention(p: number, keys: number[], step: number): AttentionPatterns {
+export function syntheticAttention(p: number, keys: number[], step: number): AttentionMaps {
   const heads = [0, 1, 2, 3].map((h) => {
     const k = keys[h % keys.length];
     const to_a: number[][] = [];
