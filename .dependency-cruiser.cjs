@@ -12,14 +12,16 @@ module.exports = {
   forbidden: [
     {
       name: 'core-imports-nothing-above',
-      comment: 'src/ is the core (tasks, models, optimisers, training, run store, checkpoint I/O): it knows no analysis, report, CLI or the linear theory.',
+      comment:
+        'src/ is the core (tasks, models, optimisers, training, run store, checkpoint I/O): it knows no analysis, report, CLI or the linear theory.',
       severity: 'error',
       from: { path: '^src/' },
       to: { path: '^(analyses|reports|cli|linear|bench|scripts|tests)/' },
     },
     {
       name: 'analyses-below-reports-and-cli',
-      comment: 'analyses/ are pure passes over checkpoints and the run-level results derived from them: they never import reports, the CLI or the linear theory.',
+      comment:
+        'analyses/ are pure passes over checkpoints and the run-level results derived from them: they never import reports, the CLI or the linear theory.',
       severity: 'error',
       from: { path: '^analyses/' },
       to: { path: '^(reports|cli|linear|bench|scripts|tests)/' },
@@ -33,17 +35,24 @@ module.exports = {
     },
     {
       name: 'reports-render-plain-data',
-      comment: 'reports/ render plain data: never the models, the training loop, the optimisers, the backend, the tasks or the CLI.',
+      comment:
+        'reports/ render plain data: never the models, the training loop, the optimisers, the backend, the tasks or the CLI.',
       severity: 'error',
       from: { path: '^reports/' },
-      to: { path: '^(cli|bench|scripts|tests)/|^src/(models|optim|backend|tasks|import|export)/|^src/run/(train|session|objective|divergence|checks|memory)\\.ts$' },
+      to: {
+        path: '^(cli|bench|scripts|tests)/|^src/(models|optim|backend|tasks|import|export)/|^src/run/(train|session|objective|divergence|checks|memory)\\.ts$',
+      },
     },
     {
       name: 'reports-read-linear-results-only',
       comment: 'The linear report reads the result types of linear/, nothing that computes them.',
       severity: 'error',
       from: { path: '^reports/' },
-      to: { path: '^linear/', pathNot: '^linear/(experiment|runs|sweeps|ridge)\\.ts$', dependencyTypesNot: ['type-only'] },
+      to: {
+        path: '^linear/',
+        pathNot: '^linear/(experiment|runs|sweeps|ridge)\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'nothing-imports-cli',
@@ -60,7 +69,8 @@ module.exports = {
     },
     {
       name: 'no-unresolvable',
-      comment: 'Every import resolves, except wabt, which scripts/build-simd-kernels.ts installs on demand (not a dependency).',
+      comment:
+        'Every import resolves, except wabt, which scripts/build-simd-kernels.ts installs on demand (not a dependency).',
       severity: 'error',
       from: {},
       to: { couldNotResolve: true, pathNot: '^wabt$' },
@@ -71,6 +81,10 @@ module.exports = {
     exclude: { path: '^(node_modules|scratch|fixtures)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'],
+    },
   },
 };

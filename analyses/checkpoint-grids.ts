@@ -45,7 +45,9 @@ export function selectGridSteps(steps: readonly number[], marks: GridMarks = {},
   if (n === 0) return [];
   if (n <= count) return [...steps];
   const chosen = new Set<number>([n - 1, 0]);
-  const points = [marks.t_mem, marks.t_grok_95, marks.t_grok_99, ...(marks.boundaries ?? [])].filter((m): m is number => typeof m === 'number' && Number.isFinite(m));
+  const points = [marks.t_mem, marks.t_grok_95, marks.t_grok_99, ...(marks.boundaries ?? [])].filter(
+    (m): m is number => typeof m === 'number' && Number.isFinite(m),
+  );
   for (const m of points) {
     let i = steps.findIndex((s) => s >= m);
     if (i < 0) i = n - 1;
@@ -85,7 +87,10 @@ function round7(x: number, dir: 'down' | 'up'): number {
  * dequantise(quantiseGrid(v)) is within (hi − lo)/508 of every finite v inside [lo, hi] (values
  * outside a given range are clamped to it).
  */
-export function quantiseGrid(values: ArrayLike<number>, range?: [number, number]): { lo: number; hi: number; codes: Uint8Array } {
+export function quantiseGrid(
+  values: ArrayLike<number>,
+  range?: [number, number],
+): { lo: number; hi: number; codes: Uint8Array } {
   let lo = Infinity;
   let hi = -Infinity;
   if (range) [lo, hi] = range;
@@ -113,11 +118,16 @@ export function quantiseGrid(values: ArrayLike<number>, range?: [number, number]
 /** The values back from codes (NaN for GRID_GAP). */
 export function dequantiseGrid(lo: number, hi: number, codes: ArrayLike<number>): Float64Array {
   const out = new Float64Array(codes.length);
-  for (let i = 0; i < codes.length; i++) out[i] = codes[i] === GRID_GAP ? NaN : lo + (codes[i] * (hi - lo)) / GRID_LEVELS;
+  for (let i = 0; i < codes.length; i++)
+    out[i] = codes[i] === GRID_GAP ? NaN : lo + (codes[i] * (hi - lo)) / GRID_LEVELS;
   return out;
 }
 
-export const gridToJson = (q: { lo: number; hi: number; codes: Uint8Array }): QuantisedGrid => ({ lo: q.lo, hi: q.hi, data: Buffer.from(q.codes).toString('base64') });
+export const gridToJson = (q: { lo: number; hi: number; codes: Uint8Array }): QuantisedGrid => ({
+  lo: q.lo,
+  hi: q.hi,
+  data: Buffer.from(q.codes).toString('base64'),
+});
 
 /** The codes of a stored grid; throws RangeError when the data do not hold exactly `cells` codes. */
 export function gridCodes(g: QuantisedGrid, cells: number): Uint8Array {
@@ -152,7 +162,7 @@ export function strongestNeurons(
     for (let t = 0; t < d; t++) {
       if (nf.frequency[t] !== k) continue;
       const w = nf.explained[t] * sq[t];
-      if (w > power) (best = t), (power = w);
+      if (w > power) ((best = t), (power = w));
     }
     if (best >= 0) out.push({ neuron: best, frequency: k, explained: nf.explained[best], power });
   }
@@ -195,10 +205,19 @@ export function checkpointGridsEntry(args: {
     const T = args.attention.length / (n * args.heads);
     for (let h = 0; h < args.heads; h++) {
       const at = (pos: number) => (e: number) => args.attention![(e * args.heads + h) * T + pos];
-      attention.push({ to_a: gridToJson(quantiseGrid(grid(at(0)), [0, 1])), to_b: gridToJson(quantiseGrid(grid(at(1)), [0, 1])) });
+      attention.push({
+        to_a: gridToJson(quantiseGrid(grid(at(0)), [0, 1])),
+        to_b: gridToJson(quantiseGrid(grid(at(1)), [0, 1])),
+      });
     }
   }
-  return { step: args.step, neuron_clusters: args.clusters.clusters, unclustered_neurons: args.clusters.unclustered, neurons, attention };
+  return {
+    step: args.step,
+    neuron_clusters: args.clusters.clusters,
+    unclustered_neurons: args.clusters.unclustered,
+    neurons,
+    attention,
+  };
 }
 
 /**
@@ -239,7 +258,10 @@ export function updateCheckpointGrids(args: {
   };
   const keyStep = args.keyStep !== null && args.steps.includes(args.keyStep) ? args.keyStep : args.steps.at(-1)!;
   // The neurons followed depend only on the key-frequency checkpoint: kept while it stays the same.
-  let follow = args.previous?.version === CHECKPOINT_GRIDS_VERSION && args.previous.neurons_step === keyStep ? args.previous.neurons : null;
+  let follow =
+    args.previous?.version === CHECKPOINT_GRIDS_VERSION && args.previous.neurons_step === keyStep
+      ? args.previous.neurons
+      : null;
   let cached: { step: number; r: NonNullable<ReturnType<typeof pass>> } | null = null;
   if (!follow) {
     const r = pass(keyStep);
@@ -247,9 +269,13 @@ export function updateCheckpointGrids(args: {
     cached = { step: keyStep, r };
     follow = strongestNeurons(r.fw.neurons!, r.fw.width, r.nf, args.keyFrequencies);
   }
-  const reuse = args.previous && args.previous.version === CHECKPOINT_GRIDS_VERSION && args.previous.p === p
-    && JSON.stringify(args.previous.neurons.map((x) => x.neuron)) === JSON.stringify(follow.map((x) => x.neuron))
-    ? new Map(args.previous.checkpoints.map((c) => [c.step, c])) : new Map<number, CheckpointGridsEntry>();
+  const reuse =
+    args.previous &&
+    args.previous.version === CHECKPOINT_GRIDS_VERSION &&
+    args.previous.p === p &&
+    JSON.stringify(args.previous.neurons.map((x) => x.neuron)) === JSON.stringify(follow.map((x) => x.neuron))
+      ? new Map(args.previous.checkpoints.map((c) => [c.step, c]))
+      : new Map<number, CheckpointGridsEntry>();
   const entries: CheckpointGridsEntry[] = [];
   let heads = args.previous?.heads ?? [];
   for (const step of chosen) {
@@ -263,10 +289,20 @@ export function updateCheckpointGrids(args: {
     const { fw, nf } = r;
     const layer = model.attention?.layer ?? 0;
     if (fw.attention) heads = Array.from({ length: fw.heads }, (_, head) => ({ layer, head }));
-    entries.push(checkpointGridsEntry({
-      step, p, operands: ops, n: fw.n, neurons: fw.neurons, width: fw.width, follow,
-      attention: fw.attention, heads: fw.heads, clusters: { clusters: nf.clusters, unclustered: nf.unclustered },
-    }));
+    entries.push(
+      checkpointGridsEntry({
+        step,
+        p,
+        operands: ops,
+        n: fw.n,
+        neurons: fw.neurons,
+        width: fw.width,
+        follow,
+        attention: fw.attention,
+        heads: fw.heads,
+        clusters: { clusters: nf.clusters, unclustered: nf.unclustered },
+      }),
+    );
   }
   if (!entries.length) return undefined;
   return {

@@ -160,7 +160,11 @@ export function gridCrossEntropy(
  * logsumexp(L − T) = mL + mT + log Σ_c e^{L−mL}·e^{−T−mT}. A row whose sum underflows (a spread
  * beyond ~600 nats) is redone directly.
  */
-export function singleFrequencyExcludedLosses(coeffs: SumAngleCoefficients, L: NumericArray, trainMask: Uint8Array): Float64Array {
+export function singleFrequencyExcludedLosses(
+  coeffs: SumAngleCoefficients,
+  L: NumericArray,
+  trainMask: Uint8Array,
+): Float64Array {
   const { n, U, V } = coeffs;
   checkGridLogits(L, n);
   checkLength('train mask', trainMask, n * n, `[${n}²]`);
@@ -172,7 +176,8 @@ export function singleFrequencyExcludedLosses(coeffs: SumAngleCoefficients, L: N
   if (nt === 0) throw new FourierInputError('train mask', 'no train pair in the group', 'at least one');
   const cellsBySum = new Int32Array(nt);
   const fill = start.slice(0, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (trainMask[i * n + j]) cellsBySum[fill[(i + j) % n]++] = i * n + j;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) if (trainMask[i * n + j]) cellsBySum[fill[(i + j) % n]++] = i * n + j;
 
   const shiftL = new Float64Array(nt);
   const eL = new Float64Array(nt * n); // [nt, n] rows in cellsBySum order
@@ -220,7 +225,10 @@ export function singleFrequencyExcludedLosses(coeffs: SumAngleCoefficients, L: N
 
 /** Σ_c x[off + c]·y[c], four independent partial sums (the sweep's inner loop). */
 function dot(x: Float64Array, off: number, y: Float64Array, n: number): number {
-  let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+  let z0 = 0,
+    z1 = 0,
+    z2 = 0,
+    z3 = 0;
   let c = 0;
   for (; c + 3 < n; c += 4) {
     z0 += x[off + c] * y[c];
@@ -332,7 +340,11 @@ function checkGridLogits(L: NumericArray, n: number): void {
   for (let i = 0; i < L.length; i++) {
     if (!Number.isFinite(L[i])) {
       const cell = Math.floor(i / n);
-      throw new FourierInputError(`grid logits at cell (${Math.floor(cell / n)}, ${cell % n}), class ${i % n}`, L[i], 'a finite number');
+      throw new FourierInputError(
+        `grid logits at cell (${Math.floor(cell / n)}, ${cell % n}), class ${i % n}`,
+        L[i],
+        'a finite number',
+      );
     }
   }
 }

@@ -65,14 +65,21 @@ export interface NeuronRuleOptions {
  * (gatherActivations: row i·n + j is the cell (i, j) of the group grid), or in any order with
  * options.rowOfCell.
  */
-export function neuronFrequencies(acts: NumericArray, n: number, d: number, options: NeuronRuleOptions = {}): NeuronFrequencies {
+export function neuronFrequencies(
+  acts: NumericArray,
+  n: number,
+  d: number,
+  options: NeuronRuleOptions = {},
+): NeuronFrequencies {
   const { threshold = CLUSTER_THRESHOLD, rowOfCell } = options;
   checkSize('group order n', n, 2);
   checkSize('neuron count', d);
-  if (!(threshold >= 0 && threshold <= 1)) throw new FourierInputError('cluster threshold', threshold, 'a number in [0, 1]');
+  if (!(threshold >= 0 && threshold <= 1))
+    throw new FourierInputError('cluster threshold', threshold, 'a number in [0, 1]');
   if (rowOfCell) {
     checkLength('rowOfCell', rowOfCell, n * n, `[${n}²]`);
-    if (acts.length % d !== 0) throw new FourierInputError('neuron activations length', acts.length, `a multiple of ${d} neurons`);
+    if (acts.length % d !== 0)
+      throw new FourierInputError('neuron activations length', acts.length, `a multiple of ${d} neurons`);
     const rows = acts.length / d;
     rowOfCell.forEach((r, cell) => {
       if (!(r >= 0 && r < rows)) throw new FourierInputError(`rowOfCell[${cell}]`, r, `a row in [0, ${rows})`);
@@ -131,9 +138,17 @@ export function neuronFrequencies(acts: NumericArray, n: number, d: number, opti
     for (let k = 1; k <= kMax; k++) {
       let block: number;
       if (k <= K) {
-        const c = 2 * k - 1, s = 2 * k;
-        block = sq2(sPlus, c, t) + sq2(sPlus, s, t) + sq2(sMinus, c, t) + sq2(sMinus, s, t)
-          + sq2(rowSum, c, t) + sq2(rowSum, s, t) + sq2(colSum, c, t) + sq2(colSum, s, t);
+        const c = 2 * k - 1,
+          s = 2 * k;
+        block =
+          sq2(sPlus, c, t) +
+          sq2(sPlus, s, t) +
+          sq2(sMinus, c, t) +
+          sq2(sMinus, s, t) +
+          sq2(rowSum, c, t) +
+          sq2(rowSum, s, t) +
+          sq2(colSum, c, t) +
+          sq2(colSum, s, t);
       } else {
         const r = n - 1; // k = n/2, n even: the Nyquist row
         block = sq2(sPlus, r, t) + sq2(rowSum, r, t) + sq2(colSum, r, t);
@@ -194,7 +209,11 @@ export interface FourierOptions {
  *     All-zero neurons are skipped; NaN when every neuron is zero.
  *   non_fourier_energy: Σ_{k ∉ key, k ≠ 0} embed_norms[k]² / Σ_k embed_norms[k]² (0 for a zero W_E').
  */
-export function fourierResult(weights: WeightsView, keyFrequencies: readonly number[], options: FourierOptions = {}): FourierResult {
+export function fourierResult(
+  weights: WeightsView,
+  keyFrequencies: readonly number[],
+  options: FourierOptions = {},
+): FourierResult {
   const { n } = weights;
   checkKeyFrequencies(keyFrequencies, n);
   checkLength('embedding', weights.embedding, n * weights.dEmbed, `[${n}, ${weights.dEmbed}]`);
@@ -249,7 +268,11 @@ export function checkKeyFrequencies(keys: readonly number[], n: number): void {
   const seen = new Set<number>();
   keys.forEach((k, i) => {
     if (!Number.isInteger(k) || k < 1 || k > Math.floor(n / 2)) {
-      throw new FourierInputError(`key frequency [${i}]`, k, `an integer in 1 … ${Math.floor(n / 2)} (group order ${n})`);
+      throw new FourierInputError(
+        `key frequency [${i}]`,
+        k,
+        `an integer in 1 … ${Math.floor(n / 2)} (group order ${n})`,
+      );
     }
     if (seen.has(k)) throw new FourierInputError(`key frequency [${i}]`, k, 'no repeats');
     seen.add(k);

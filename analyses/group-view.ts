@@ -27,7 +27,8 @@ import type { GroupView } from './types.ts';
 
 /** The group view of a task: additive (add, sub), multiplicative (mul, div), or 'none'. */
 export function groupView(task: TaskConfig): GroupView {
-  if (task.kind !== 'modular') return { kind: 'none', n: 0, description: `no cyclic-group view for task kind "${task.kind}"` };
+  if (task.kind !== 'modular')
+    return { kind: 'none', n: 0, description: `no cyclic-group view for task kind "${task.kind}"` };
   const { op, p } = task;
   switch (op) {
     case 'add':
@@ -36,7 +37,8 @@ export function groupView(task: TaskConfig): GroupView {
       return { kind: 'additive', n: p, description: `Z_${p}: (a, b) ↦ (a, −b), answer a + (−b)` };
     case 'mul':
     case 'div': {
-      if (!isPrime(p)) return { kind: 'none', n: 0, description: `no cyclic-group view for ${op} mod ${p}: p is not prime` };
+      if (!isPrime(p))
+        return { kind: 'none', n: 0, description: `no cyclic-group view for ${op} mod ${p}: p is not prime` };
       const g = multiplicativeGroup(p).generator;
       const bMap = op === 'mul' ? 'log_g b' : '−log_g b';
       return {
@@ -91,7 +93,11 @@ export function groupGrid(dataset: Dataset): GroupGrid {
   const op = (task as { op: string }).op;
   const ops = dataset.operands;
   if (!ops || ops.size !== p) {
-    throw new FourierInputError('dataset.operands', ops ? `size ${ops.size}` : 'missing', `the operands of a modular task with p = ${p}`);
+    throw new FourierInputError(
+      'dataset.operands',
+      ops ? `size ${ops.size}` : 'missing',
+      `the operands of a modular task with p = ${p}`,
+    );
   }
   const n = view.n;
   const N = dataset.n;
@@ -114,7 +120,12 @@ export function groupGrid(dataset: Dataset): GroupGrid {
     const j = negateB ? (n - jb) % n : jb;
     const cell = i * n + j;
     if (exampleOfCell[cell] >= 0) {
-      throw new FourierInputError(`dataset example ${e} (a = ${ops.a[e]}, b = ${ops.b[e]})`, `cell (${i}, ${j})`, 'a group cell not already taken', `example ${exampleOfCell[cell]} has it`);
+      throw new FourierInputError(
+        `dataset example ${e} (a = ${ops.a[e]}, b = ${ops.b[e]})`,
+        `cell (${i}, ${j})`,
+        'a group cell not already taken',
+        `example ${exampleOfCell[cell]} has it`,
+      );
     }
     const answer = groupOfResidue[dataset.labels[e]];
     if (answer < 0) {
@@ -126,8 +137,13 @@ export function groupGrid(dataset: Dataset): GroupGrid {
   }
   const missing = exampleOfCell.indexOf(-1);
   if (missing >= 0) {
-    const i = Math.floor(missing / n), j = missing % n;
-    throw new FourierInputError('dataset', `no example for group cell (${i}, ${j})`, `all ${n}² pairs of the group (${view.description})`);
+    const i = Math.floor(missing / n),
+      j = missing % n;
+    throw new FourierInputError(
+      'dataset',
+      `no example for group cell (${i}, ${j})`,
+      `all ${n}² pairs of the group (${view.description})`,
+    );
   }
   const groupOfClass = new Int32Array(dataset.d_vocab_out).fill(-1);
   for (let c = 0; c < Math.min(p, dataset.d_vocab_out); c++) groupOfClass[c] = groupOfResidue[c];
@@ -192,7 +208,11 @@ export function gatherActivations(grid: GroupGrid, acts: NumericArray, d: number
 function requireGroup(task: TaskConfig): GroupView {
   const view = groupView(task);
   if (view.kind === 'none') {
-    throw new FourierInputError('task', describe(task), 'a modular add, sub, mul or div task (the Fourier and circuit passes need a cyclic-group view)');
+    throw new FourierInputError(
+      'task',
+      describe(task),
+      'a modular add, sub, mul or div task (the Fourier and circuit passes need a cyclic-group view)',
+    );
   }
   return view;
 }
@@ -204,6 +224,10 @@ function describe(task: TaskConfig): string {
 function checkRows(what: string, data: ArrayLike<number>, rows: number, cols: number): void {
   if (!Number.isInteger(cols) || cols < 1) throw new FourierInputError(`${what} width`, cols, 'an integer ≥ 1');
   if (data.length !== rows * cols) {
-    throw new FourierInputError(`${what} length`, data.length, `${rows * cols} (shape [${rows}, ${cols}], dataset order)`);
+    throw new FourierInputError(
+      `${what} length`,
+      data.length,
+      `${rows * cols} (shape [${rows}, ${cols}], dataset order)`,
+    );
   }
 }

@@ -23,7 +23,19 @@ import type { LlcOptions, LlcResult, TransitionSummary } from './types.ts';
 import { estimateLlc, validateSgldSettings, type ChainResult, type LossGradFn, type SgldSettings } from './sgld.ts';
 
 /** The settings that decide whether a stored λ̂ still stands: all but `checkpoints`. */
-export const SAMPLER_KEYS = ['epsilon', 'gamma', 'nbeta', 'chains', 'draws', 'burnin', 'seed', 'trace_points', 'batch_size', 'n', 'nbeta_rule'] as const;
+export const SAMPLER_KEYS = [
+  'epsilon',
+  'gamma',
+  'nbeta',
+  'chains',
+  'draws',
+  'burnin',
+  'seed',
+  'trace_points',
+  'batch_size',
+  'n',
+  'nbeta_rule',
+] as const;
 
 /**
  * Defaults (README, "Local learning coefficient"). checkpoints = 24: λ̂ costs ≈ 20 s CPU per
@@ -39,9 +51,32 @@ export const SAMPLER_KEYS = ['epsilon', 'gamma', 'nbeta', 'chains', 'draws', 'bu
  * ε = 1e-3 every chain of the demo's final checkpoint diverges. 4 chains × (100 burn-in + 200 draws)
  * on minibatches of 256 (devinterp's grokking example: 128–512).
  */
-export const LLC_DEFAULTS = { epsilon: 1e-4, gamma: 100, chains: 4, draws: 200, burnin: 100, batch_size: 256, trace_points: 40, checkpoints: 24 } as const;
+export const LLC_DEFAULTS = {
+  epsilon: 1e-4,
+  gamma: 100,
+  chains: 4,
+  draws: 200,
+  burnin: 100,
+  batch_size: 256,
+  trace_points: 40,
+  checkpoints: 24,
+} as const;
 
-export type LlcOverrides = Partial<Pick<LlcOptions, 'epsilon' | 'gamma' | 'nbeta' | 'chains' | 'draws' | 'burnin' | 'batch_size' | 'seed' | 'trace_points' | 'checkpoints'>>;
+export type LlcOverrides = Partial<
+  Pick<
+    LlcOptions,
+    | 'epsilon'
+    | 'gamma'
+    | 'nbeta'
+    | 'chains'
+    | 'draws'
+    | 'burnin'
+    | 'batch_size'
+    | 'seed'
+    | 'trace_points'
+    | 'checkpoints'
+  >
+>;
 
 /** The full settings for a run with n training examples; seed defaults to the run's training seed. */
 export function llcOptions(n: number, trainingSeed: number, o: LlcOverrides = {}): LlcOptions {
@@ -69,7 +104,8 @@ export function llcOptions(n: number, trainingSeed: number, o: LlcOverrides = {}
   } catch (e) {
     throw new UserError((e as Error).message); // a setting from --llc: bad input, not a bug
   }
-  if (!(Number.isInteger(opts.batch_size) && opts.batch_size >= 1)) throw new UserError(`llc.batch_size: expected a positive integer, got ${JSON.stringify(o.batch_size)}`);
+  if (!(Number.isInteger(opts.batch_size) && opts.batch_size >= 1))
+    throw new UserError(`llc.batch_size: expected a positive integer, got ${JSON.stringify(o.batch_size)}`);
   return opts;
 }
 
@@ -86,7 +122,13 @@ export function llcResult(c: LlcInput): LlcResult {
   const net = networkLoss(c);
   try {
     const est = estimateLlc(net.lossGrad, net.wStar, net.initLoss, c.options);
-    return { llc: est.llc, llc_std: est.llc_std, init_loss: est.init_loss, diverged_chains: est.diverged_chains, chains: est.chains };
+    return {
+      llc: est.llc,
+      llc_std: est.llc_std,
+      init_loss: est.init_loss,
+      diverged_chains: est.diverged_chains,
+      chains: est.chains,
+    };
   } finally {
     net.dispose();
   }
@@ -96,7 +138,12 @@ export function llcResult(c: LlcInput): LlcResult {
  * The network's training loss as a model-free LossGradFn over the flattened trained parameters
  * (spec order), plus w* and the exact full-batch loss there. Call dispose() when done.
  */
-export function networkLoss(c: LlcInput): { lossGrad: LossGradFn; wStar: Float64Array; initLoss: number; dispose(): void } {
+export function networkLoss(c: LlcInput): {
+  lossGrad: LossGradFn;
+  wStar: Float64Array;
+  initLoss: number;
+  dispose(): void;
+} {
   const { model, config, dataset, split, params, options } = c;
   const trained = trainedSpecs(model.specs);
   const sizes = trained.map((s) => s.shape.reduce((a, b) => a * b, 1));
@@ -107,7 +154,8 @@ export function networkLoss(c: LlcInput): { lossGrad: LossGradFn; wStar: Float64
   const frozen: Record<string, tf.Tensor> = {};
   for (const s of model.specs) if (s.frozen) frozen[s.name] = tf.tensor(params[s.name], s.shape, 'float32');
   const train = split.train;
-  const loss = (logits: tf.Tensor2D, labels: LabelTensors) => (config.training.loss === 'mse' ? mse(logits, labels.target!) : crossEntropy(logits, labels.mask));
+  const loss = (logits: tf.Tensor2D, labels: LabelTensors) =>
+    config.training.loss === 'mse' ? mse(logits, labels.target!) : crossEntropy(logits, labels.mask);
   const batchOf = (idx: Int32Array) => {
     const tokens = new Int32Array(idx.length * dataset.n_ctx);
     const labels = new Int32Array(idx.length);
@@ -121,7 +169,9 @@ export function networkLoss(c: LlcInput): { lossGrad: LossGradFn; wStar: Float64
   };
   const full = batchOf(train);
   const fullBatch = options.batch_size >= train.length;
-  const chainSeeds = Array.from({ length: options.chains }, (_, k) => Rng.derive(options.seed, `llc/batches/${k}`).nextU32());
+  const chainSeeds = Array.from({ length: options.chains }, (_, k) =>
+    Rng.derive(options.seed, `llc/batches/${k}`).nextU32(),
+  );
   const f32 = new Float32Array(d);
   const grad = new Float64Array(d);
   const evaluate = (w: ArrayLike<number>, batch: ReturnType<typeof batchOf>, withGrad: boolean): number => {
@@ -167,15 +217,31 @@ export function networkLoss(c: LlcInput): { lossGrad: LossGradFn; wStar: Float64
   };
 }
 
-const OVERRIDE_KEYS = ['epsilon', 'gamma', 'nbeta', 'chains', 'draws', 'burnin', 'batch_size', 'seed', 'trace_points', 'checkpoints'] as const;
+const OVERRIDE_KEYS = [
+  'epsilon',
+  'gamma',
+  'nbeta',
+  'chains',
+  'draws',
+  'burnin',
+  'batch_size',
+  'seed',
+  'trace_points',
+  'checkpoints',
+] as const;
 
 /** `--llc epsilon=1e-4,gamma=100,checkpoints=24,…`: the settings to override, each checked by llcOptions. */
 export function parseLlcSettings(text: string): LlcOverrides {
   const out: Record<string, number | 'all'> = {};
-  for (const part of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const [key, value, ...rest] = part.split('=').map((x) => x.trim());
-    if (value === undefined || rest.length) throw new UserError(`--llc: expected key=value pairs with keys ${OVERRIDE_KEYS.join(', ')}, got '${part}'`);
-    if (!(OVERRIDE_KEYS as readonly string[]).includes(key)) throw new UserError(`--llc: unknown key '${key}' (in '${part}'); keys: ${OVERRIDE_KEYS.join(', ')}`);
+    if (value === undefined || rest.length)
+      throw new UserError(`--llc: expected key=value pairs with keys ${OVERRIDE_KEYS.join(', ')}, got '${part}'`);
+    if (!(OVERRIDE_KEYS as readonly string[]).includes(key))
+      throw new UserError(`--llc: unknown key '${key}' (in '${part}'); keys: ${OVERRIDE_KEYS.join(', ')}`);
     if (key === 'checkpoints') {
       const n = Number(value);
       if (value === 'all') out[key] = 'all';
@@ -200,7 +266,11 @@ export function parseLlcSettings(text: string): LlcOverrides {
  * either side. Deterministic: ties go to
  * the earlier step.
  */
-export function llcCheckpointSteps(steps: readonly number[], count: number | 'all' | undefined, boundaries: readonly number[] = []): number[] {
+export function llcCheckpointSteps(
+  steps: readonly number[],
+  count: number | 'all' | undefined,
+  boundaries: readonly number[] = [],
+): number[] {
   const sorted = [...new Set(steps)].sort((a, b) => a - b);
   if (count === undefined || count === 'all' || sorted.length <= count) return sorted;
   const u = sorted.map((s) => Math.log1p(Math.max(0, s)));
@@ -222,7 +292,7 @@ export function llcCheckpointSteps(steps: readonly number[], count: number | 'al
       if (chosen.has(i)) continue;
       let gap = Infinity;
       for (const c of chosen) gap = Math.min(gap, Math.abs(u[i] - u[c]));
-      if (gap > bestGap) (best = i), (bestGap = gap);
+      if (gap > bestGap) ((best = i), (bestGap = gap));
     }
     chosen.add(best);
   }
@@ -241,11 +311,23 @@ export function llcCheckpointSteps(steps: readonly number[], count: number | 'al
  * rule of analyses/transition.ts on the accuracies, losses and ‖θ‖² training logged in
  * metrics.jsonl (so that a first `analyze` with llc already has them); none when neither gives any.
  */
-export function llcBoundarySteps(previous: Pick<TransitionSummary, 'boundaries' | 't_mem' | 't_grok_95'> | undefined, rows: readonly MetricsRow[], opts: { lr: number; weightDecay: number }): number[] {
+export function llcBoundarySteps(
+  previous: Pick<TransitionSummary, 'boundaries' | 't_mem' | 't_grok_95'> | undefined,
+  rows: readonly MetricsRow[],
+  opts: { lr: number; weightDecay: number },
+): number[] {
   const marks = (t: Pick<TransitionSummary, 'boundaries' | 't_mem' | 't_grok_95'>) =>
-    [...new Set([...t.boundaries.map((b) => b.step), t.t_mem, t.t_grok_95].filter((x): x is number => typeof x === 'number'))].sort((a, b) => a - b);
+    [
+      ...new Set(
+        [...t.boundaries.map((b) => b.step), t.t_mem, t.t_grok_95].filter((x): x is number => typeof x === 'number'),
+      ),
+    ].sort((a, b) => a - b);
   if (previous?.boundaries.length) return marks(previous);
-  const series = rows.filter((r) => [r.train_acc, r.test_acc, r.train_loss, r.test_loss, r.sq_norm].every((v) => typeof v === 'number' && Number.isFinite(v)));
+  const series = rows.filter((r) =>
+    [r.train_acc, r.test_acc, r.train_loss, r.test_loss, r.sq_norm].every(
+      (v) => typeof v === 'number' && Number.isFinite(v),
+    ),
+  );
   if (series.length < 2) return [];
   try {
     return marks(locateTransition(series, opts));
@@ -259,10 +341,16 @@ export function llcBoundarySteps(previous: Pick<TransitionSummary, 'boundaries' 
  * them), then the overrides. An nβ that the file records as n/ln n is derived again, never taken
  * from the file (which holds 7 digits).
  */
-export function llcSettingsFor(n: number, trainingSeed: number, previous: LlcOptions | undefined, o: LlcOverrides = {}): LlcOptions {
+export function llcSettingsFor(
+  n: number,
+  trainingSeed: number,
+  previous: LlcOptions | undefined,
+  o: LlcOverrides = {},
+): LlcOptions {
   const base: LlcOverrides = {};
   if (previous) {
-    for (const k of OVERRIDE_KEYS) if (typeof previous[k] === 'number') (base as Record<string, unknown>)[k] = previous[k];
+    for (const k of OVERRIDE_KEYS)
+      if (typeof previous[k] === 'number') (base as Record<string, unknown>)[k] = previous[k];
     if (previous.checkpoints === 'all') base.checkpoints = 'all';
     if (previous.nbeta_rule !== 'given') delete base.nbeta;
   }

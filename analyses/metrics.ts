@@ -7,7 +7,12 @@
 import type { MetricsResult } from './types.ts';
 
 /** Per-example cross-entropy (float64) and correctness for rows `idx` of logits [n, classes]. */
-export function lossAndAccuracy(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>, idx: ArrayLike<number>): { loss: number; acc: number } {
+export function lossAndAccuracy(
+  logits: ArrayLike<number>,
+  classes: number,
+  labels: ArrayLike<number>,
+  idx: ArrayLike<number>,
+): { loss: number; acc: number } {
   if (idx.length === 0) return { loss: NaN, acc: NaN };
   let lossSum = 0;
   let correct = 0;
@@ -32,12 +37,24 @@ export function lossAndAccuracy(logits: ArrayLike<number>, classes: number, labe
   return { loss: lossSum / idx.length, acc: correct / idx.length };
 }
 
-export function metricsResult(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>, split: { train: Int32Array; test: Int32Array }): MetricsResult {
+export function metricsResult(
+  logits: ArrayLike<number>,
+  classes: number,
+  labels: ArrayLike<number>,
+  split: { train: Int32Array; test: Int32Array },
+): MetricsResult {
   const n = labels.length;
   const all = new Int32Array(n);
   for (let i = 0; i < n; i++) all[i] = i;
   const tr = lossAndAccuracy(logits, classes, labels, split.train);
   const te = lossAndAccuracy(logits, classes, labels, split.test);
   const al = lossAndAccuracy(logits, classes, labels, all);
-  return { train_loss: tr.loss, train_acc: tr.acc, test_loss: te.loss, test_acc: te.acc, all_loss: al.loss, all_acc: al.acc };
+  return {
+    train_loss: tr.loss,
+    train_acc: tr.acc,
+    test_loss: te.loss,
+    test_acc: te.acc,
+    all_loss: al.loss,
+    all_acc: al.acc,
+  };
 }

@@ -84,7 +84,8 @@ function tensorOf(
     throw new FormatError(file, `tensor '${name}' has ${t.length} entries, expected ${size} (shape [${shape}])`);
   }
   for (let i = 0; i < size; i++) {
-    if (!Number.isFinite(t[i])) throw new FormatError(file, `tensor '${name}' entry ${i} is ${t[i]}, expected a finite number`);
+    if (!Number.isFinite(t[i]))
+      throw new FormatError(file, `tensor '${name}' entry ${i} is ${t[i]}, expected a finite number`);
   }
   return t;
 }

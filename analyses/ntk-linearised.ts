@@ -28,13 +28,20 @@ import type { Linearisation } from '../src/models/linearisation.ts';
  * outputs is `grads` (aligned with lin.uses). `gram` caches x·xᵀ across calls, keyed by x.
  * A tensor named in `frozen` is not a parameter and adds no term.
  */
-export function kernelFromGrads(lin: Linearisation, grads: tf.Tensor[], n: number, gram: Map<tf.Tensor, tf.Tensor2D>, frozen: ReadonlySet<string> = new Set()): tf.Tensor2D {
+export function kernelFromGrads(
+  lin: Linearisation,
+  grads: tf.Tensor[],
+  n: number,
+  gram: Map<tf.Tensor, tf.Tensor2D>,
+  frozen: ReadonlySet<string> = new Set(),
+): tf.Tensor2D {
   return tf.tidy(() => {
     const terms: tf.Tensor2D[] = [];
     lin.uses.forEach((use, k) => {
       const g = grads[k] as tf.Tensor2D; // [S·n, out]
       const S = use.sites;
-      const perExample = (t: tf.Tensor2D) => (S === 1 ? t : (tf.sum(tf.reshape(t, [S, n, t.shape[1]]), 0) as tf.Tensor2D)); // Σ_s → [n, ·]
+      const perExample = (t: tf.Tensor2D) =>
+        S === 1 ? t : (tf.sum(tf.reshape(t, [S, n, t.shape[1]]), 0) as tf.Tensor2D); // Σ_s → [n, ·]
       if (use.bias !== null && !frozen.has(use.bias)) {
         const gs = perExample(g);
         terms.push(tf.matMul(gs, gs, false, true));

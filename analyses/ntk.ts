@@ -51,17 +51,23 @@ export interface NtkTargets {
  * (see the header), and a unit vector over the dataset's d_vocab_out classes.
  */
 export function chooseProbe(dataset: Dataset, split: Split, seed: number, m: number = DEFAULT_PROBE_SIZE): NtkProbe {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`ntk probe seed: expected an integer in [0, 2^32), got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new UserError(`ntk probe seed: expected an integer in [0, 2^32), got ${seed}`);
   if (!Number.isInteger(m) || m < 2) throw new UserError(`ntk probe size: expected an integer ≥ 2, got ${m}`);
-  for (const [name, part] of [['train', split.train], ['test', split.test]] as const) {
+  for (const [name, part] of [
+    ['train', split.train],
+    ['test', split.test],
+  ] as const) {
     for (const i of part) {
-      if (!(i >= 0 && i < dataset.n)) throw new UserError(`ntk probe: split.${name} holds index ${i}, outside the dataset's [0, ${dataset.n})`);
+      if (!(i >= 0 && i < dataset.n))
+        throw new UserError(`ntk probe: split.${name} holds index ${i}, outside the dataset's [0, ${dataset.n})`);
     }
   }
   const nTrain = split.train.length;
   const nTest = split.test.length;
   const size = Math.min(m, nTrain + nTest);
-  if (size < 2) throw new UserError(`ntk probe: the split holds ${nTrain + nTest} example(s); the kernel needs at least 2`);
+  if (size < 2)
+    throw new UserError(`ntk probe: the split holds ${nTrain + nTest} example(s); the kernel needs at least 2`);
   const fromTrain = Math.min(nTrain, Math.max(size - nTest, Math.round((size * nTrain) / (nTrain + nTest))));
   const rng = Rng.derive(seed, 'ntk/probe');
   const indices = [...draw(split.train, fromTrain, rng), ...draw(split.test, size - fromTrain, rng)];
@@ -104,7 +110,12 @@ export function probeBatch(dataset: Dataset, probe: NtkProbe): { tokens: Int32Ar
  * parameter exactly once and reproduces Model.forward's logits (every model carries its own
  * linearisation, src/models/<kind>/linearised.ts); empiricalNtkPerExample is the slow oracle.
  */
-export function empiricalNtk(model: Model, params: Record<string, Float32Array>, probeTokens: Int32Array, r: ArrayLike<number>): NtkKernels {
+export function empiricalNtk(
+  model: Model,
+  params: Record<string, Float32Array>,
+  probeTokens: Int32Array,
+  r: ArrayLike<number>,
+): NtkKernels {
   const fwd = model.linearised;
   const m = probeSize(model, probeTokens);
   const outputs = outputDirections(model, r);
@@ -149,7 +160,12 @@ export function empiricalNtk(model: Model, params: Record<string, Float32Array>,
  * gradients stacked into J [M, P], K = J·Jᵀ. Works for any Model; about 30× slower than
  * empiricalNtk at nanda-2023 size (bench/ntk.ts), so it serves as its cross-check and fallback.
  */
-export function empiricalNtkPerExample(model: Model, params: Record<string, Float32Array>, probeTokens: Int32Array, r: ArrayLike<number>): NtkKernels {
+export function empiricalNtkPerExample(
+  model: Model,
+  params: Record<string, Float32Array>,
+  probeTokens: Int32Array,
+  r: ArrayLike<number>,
+): NtkKernels {
   const m = probeSize(model, probeTokens);
   const T = model.dims.n_ctx;
   const outputs = outputDirections(model, r);
@@ -171,7 +187,14 @@ export function empiricalNtkPerExample(model: Model, params: Record<string, Floa
             for (const n of frozen) rec[n] = paramsT[n];
             return tf.sum(tf.mul(model.forward(rec, input).logits, u)) as tf.Scalar;
           })(list);
-          rows[o].push(tf.tidy(() => tf.concat(g.map((x) => tf.reshape(x, [1, -1])), 1)));
+          rows[o].push(
+            tf.tidy(() =>
+              tf.concat(
+                g.map((x) => tf.reshape(x, [1, -1])),
+                1,
+              ),
+            ),
+          );
           tf.dispose(g);
         });
       } finally {
@@ -201,13 +224,17 @@ function frozenNames(model: Model): Set<string> {
 function probeSize(model: Model, probeTokens: Int32Array): number {
   const T = model.dims.n_ctx;
   if (probeTokens.length === 0 || probeTokens.length % T !== 0) {
-    throw new UserError(`empiricalNtk: probe tokens: expected a positive multiple of n_ctx = ${T}, got ${probeTokens.length}`);
+    throw new UserError(
+      `empiricalNtk: probe tokens: expected a positive multiple of n_ctx = ${T}, got ${probeTokens.length}`,
+    );
   }
   const V = model.dims.d_vocab;
   for (let i = 0; i < probeTokens.length; i++) {
     const tok = probeTokens[i];
     if (!(tok >= 0 && tok < V)) {
-      throw new UserError(`empiricalNtk: token ${tok} of probe ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`);
+      throw new UserError(
+        `empiricalNtk: token ${tok} of probe ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`,
+      );
     }
   }
   return probeTokens.length / T;
@@ -215,8 +242,11 @@ function probeSize(model: Model, probeTokens: Int32Array): number {
 
 function outputDirections(model: Model, r: ArrayLike<number>): { r: Float32Array; e0: Float32Array } {
   const C = model.dims.d_vocab_out;
-  if (r.length !== C) throw new UserError(`empiricalNtk: projection: expected ${C} entries (one per output class), got ${r.length}`);
-  for (let c = 0; c < C; c++) if (!Number.isFinite(r[c])) throw new UserError(`empiricalNtk: projection[${c}] is ${r[c]}, expected a finite number`);
+  if (r.length !== C)
+    throw new UserError(`empiricalNtk: projection: expected ${C} entries (one per output class), got ${r.length}`);
+  for (let c = 0; c < C; c++)
+    if (!Number.isFinite(r[c]))
+      throw new UserError(`empiricalNtk: projection[${c}] is ${r[c]}, expected a finite number`);
   const e0 = new Float32Array(C);
   e0[0] = 1;
   return { r: Float32Array.from(r), e0 };
@@ -226,8 +256,12 @@ function uploadParams(model: Model, params: Record<string, Float32Array>): Recor
   for (const { name, shape } of model.specs) {
     const size = shape.reduce((a, b) => a * b, 1);
     const t = params[name];
-    if (t === undefined) throw new UserError(`empiricalNtk: parameter '${name}' is missing (expected shape [${shape}])`);
-    if (t.length !== size) throw new UserError(`empiricalNtk: parameter '${name}' has ${t.length} entries, expected ${size} (shape [${shape}])`);
+    if (t === undefined)
+      throw new UserError(`empiricalNtk: parameter '${name}' is missing (expected shape [${shape}])`);
+    if (t.length !== size)
+      throw new UserError(
+        `empiricalNtk: parameter '${name}' has ${t.length} entries, expected ${size} (shape [${shape}])`,
+      );
   }
   const out: Record<string, tf.Tensor> = {};
   for (const { name, shape } of model.specs) out[name] = tf.tensor(params[name], shape);
@@ -248,15 +282,24 @@ function checkCoverage(model: Model, lin: Linearisation): void {
   for (const { name, shape } of model.specs) {
     const size = shape.reduce((a, b) => a * b, 1);
     if (covered.get(name) !== size) {
-      throw new Error(`NTK linearisation of the ${model.config.kind} model covers ${covered.get(name) ?? 0} of the ${size} entries of '${name}'`);
+      throw new Error(
+        `NTK linearisation of the ${model.config.kind} model covers ${covered.get(name) ?? 0} of the ${size} entries of '${name}'`,
+      );
     }
     covered.delete(name);
   }
-  if (covered.size > 0) throw new Error(`NTK linearisation uses parameters the model does not have: ${[...covered.keys()].join(', ')}`);
+  if (covered.size > 0)
+    throw new Error(`NTK linearisation uses parameters the model does not have: ${[...covered.keys()].join(', ')}`);
 }
 
 /** The linearised forward must give Model.forward's logits (up to float32 rounding). */
-function checkAgainstForward(model: Model, params: Record<string, tf.Tensor>, tokens: Int32Array, m: number, logits: tf.Tensor): void {
+function checkAgainstForward(
+  model: Model,
+  params: Record<string, tf.Tensor>,
+  tokens: Int32Array,
+  m: number,
+  logits: tf.Tensor,
+): void {
   const input = model.prepare(tokens, m);
   let expected: ArrayLike<number>;
   try {
@@ -324,12 +367,24 @@ export function kernelStats(K: ArrayLike<number>, K0: ArrayLike<number>, y: Arra
   const m = y.length;
   if (m < 1) throw new UserError('kernelStats: the label vector is empty');
   if (K.length !== m * m || K0.length !== m * m) {
-    throw new UserError(`kernelStats: expected kernels of ${m}×${m} = ${m * m} entries (one row per label), got ${K.length} and ${K0.length}`);
+    throw new UserError(
+      `kernelStats: expected kernels of ${m}×${m} = ${m * m} entries (one row per label), got ${K.length} and ${K0.length}`,
+    );
   }
-  for (const [name, a] of [['K', K], ['K0', K0], ['y', y]] as const) {
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new UserError(`kernelStats: ${name}[${i}] is ${a[i]}, expected a finite number`);
+  for (const [name, a] of [
+    ['K', K],
+    ['K0', K0],
+    ['y', y],
+  ] as const) {
+    for (let i = 0; i < a.length; i++)
+      if (!Number.isFinite(a[i]))
+        throw new UserError(`kernelStats: ${name}[${i}] is ${a[i]}, expected a finite number`);
   }
-  let dot = 0, sqK = 0, sqK0 = 0, sqDiff = 0, trace = 0;
+  let dot = 0,
+    sqK = 0,
+    sqK0 = 0,
+    sqDiff = 0,
+    trace = 0;
   for (let i = 0; i < m * m; i++) {
     dot += K[i] * K0[i];
     sqK += K[i] * K[i];
@@ -357,7 +412,11 @@ export function kernelStats(K: ArrayLike<number>, K0: ArrayLike<number>, y: Arra
   }
   let yMean = 0;
   for (let i = 0; i < m; i++) yMean += y[i] / m;
-  let yKy = 0, ycKyc = 0, sqKc = 0, yy = 0, ycyc = 0;
+  let yKy = 0,
+    ycKyc = 0,
+    sqKc = 0,
+    yy = 0,
+    ycyc = 0;
   for (let i = 0; i < m; i++) {
     const yci = y[i] - yMean;
     yy += y[i] * y[i];
@@ -388,7 +447,9 @@ function ratio(a: number, b: number): number {
 /** The pass's result for one checkpoint, given its kernels, the initial checkpoint's, and the targets. */
 export function ntkResult(K: NtkKernels, K0: NtkKernels, targets: NtkTargets): NtkResult {
   if (K.m !== K0.m || targets.projection.length !== K.m) {
-    throw new UserError(`ntk: probe sizes differ (checkpoint ${K.m}, initial checkpoint ${K0.m}, labels ${targets.projection.length})`);
+    throw new UserError(
+      `ntk: probe sizes differ (checkpoint ${K.m}, initial checkpoint ${K0.m}, labels ${targets.projection.length})`,
+    );
   }
   return {
     projection: kernelStats(K.projection, K0.projection, targets.projection),

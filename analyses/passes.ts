@@ -79,7 +79,9 @@ export const PASSES: { readonly [P in CheckpointPassName]: CheckpointPass<P> } =
       if (!c.grid) return undefined;
       const k = c.keys();
       if (!k) return undefined;
-      return fourierResult(weightsView(c.params, c.model, c.config.task), k, { reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint' });
+      return fourierResult(weightsView(c.params, c.model, c.config.task), k, {
+        reportKeyFrequencies: c.keyFreqSource === 'per-checkpoint',
+      });
     },
   },
   circuit: {
@@ -95,7 +97,13 @@ export const PASSES: { readonly [P in CheckpointPassName]: CheckpointPass<P> } =
       const metrics = c.done.metrics ?? c.prior.metrics;
       if (!c.trainMask || !fw || !k || !metrics) return undefined;
       const testLoss = metrics.test_loss;
-      const r = circuitResult({ L: gatherLogits(grid, fw.logits), n: grid.n, trainMask: c.trainMask, keyFrequencies: k, testLoss: Number.isFinite(testLoss) ? testLoss : NaN });
+      const r = circuitResult({
+        L: gatherLogits(grid, fw.logits),
+        n: grid.n,
+        trainMask: c.trainMask,
+        keyFrequencies: k,
+        testLoss: Number.isFinite(testLoss) ? testLoss : NaN,
+      });
       if (grid.outside.length > 0) {
         const o = lossAndAccuracy(fw.logits, fw.classes, c.dataset.labels, grid.outside);
         r.outside_group = { n: grid.outside.length, loss: o.loss, acc: o.acc };
@@ -108,7 +116,8 @@ export const PASSES: { readonly [P in CheckpointPassName]: CheckpointPass<P> } =
     optIn: false,
     needs: ['initial-weights'],
     forward: false,
-    run: (c) => (c.init ? normsResult(c.params, c.init, c.model.specs, { current: c.file, init: c.initFile }) : undefined),
+    run: (c) =>
+      c.init ? normsResult(c.params, c.init, c.model.specs, { current: c.file, init: c.initFile }) : undefined,
   },
   ntk: {
     name: 'ntk',
@@ -126,12 +135,24 @@ export const PASSES: { readonly [P in CheckpointPassName]: CheckpointPass<P> } =
     optIn: true, // seconds per checkpoint
     needs: ['llc-step'],
     forward: false,
-    run: (c) => (c.llcSettings ? llcResult({ model: c.model, config: c.config, dataset: c.dataset, split: c.split, params: c.params, options: c.llcSettings }) : undefined),
+    run: (c) =>
+      c.llcSettings
+        ? llcResult({
+            model: c.model,
+            config: c.config,
+            dataset: c.dataset,
+            split: c.split,
+            params: c.params,
+            options: c.llcSettings,
+          })
+        : undefined,
   },
 };
 
 /** The entries in the order they run (and their results appear in analysis.json). */
-export const CHECKPOINT_PASSES: readonly CheckpointPass[] = (['metrics', 'fourier', 'circuit', 'norms', 'ntk', 'llc'] as const).map((p) => PASSES[p] as CheckpointPass);
+export const CHECKPOINT_PASSES: readonly CheckpointPass[] = (
+  ['metrics', 'fourier', 'circuit', 'norms', 'ntk', 'llc'] as const
+).map((p) => PASSES[p] as CheckpointPass);
 
 /** What each pass needs, for the planner. */
 export const PASS_NEEDS: PassNeeds = Object.fromEntries(CHECKPOINT_PASSES.map((p) => [p.name, p.needs])) as PassNeeds;
@@ -141,7 +162,11 @@ export const PASS_NEEDS: PassNeeds = Object.fromEntries(CHECKPOINT_PASSES.map((p
  * left out; the others still run (a pass that needs the forward pass is left out with it, the
  * failure of the forward pass being reported once, under the first wanted pass that reads it).
  */
-export function runCheckpointPasses(c: CheckpointInput, want: readonly CheckpointPassName[], fail: (pass: PassName, e: unknown) => void): Partial<CheckpointResult> {
+export function runCheckpointPasses(
+  c: CheckpointInput,
+  want: readonly CheckpointPassName[],
+  fail: (pass: PassName, e: unknown) => void,
+): Partial<CheckpointResult> {
   const attempt = <T>(pass: PassName, f: () => T): T | undefined => {
     try {
       return f();
@@ -156,20 +181,32 @@ export function runCheckpointPasses(c: CheckpointInput, want: readonly Checkpoin
   const perCheckpointKeys = c.keyFreqSource === 'per-checkpoint' && want.some(needsKeys);
   const needForward = want.some((p) => PASSES[p].forward) || perCheckpointKeys;
   const firstForwardPass = want.find((p) => PASSES[p].forward || needsKeys(p)) ?? 'metrics';
-  const fw = needForward ? attempt(firstForwardPass, () => forwardAll(c.model, c.params, c.dataset.tokens, c.dataset.n, { neurons: perCheckpointKeys })) : undefined;
+  const fw = needForward
+    ? attempt(firstForwardPass, () =>
+        forwardAll(c.model, c.params, c.dataset.tokens, c.dataset.n, { neurons: perCheckpointKeys }),
+      )
+    : undefined;
   // Found once, when the first pass that reads them runs (a failure is reported under fourier).
   let keys: { value: number[] | undefined } | null = null;
   const grid = c.grid;
   const keyFrequencies = (): number[] | undefined => {
     if (!keys) {
       keys = { value: c.keyInfo.key_frequencies };
-      if (perCheckpointKeys && grid) keys.value = fw?.neurons ? attempt('fourier', () => neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell }).keyFrequencies) : undefined;
+      if (perCheckpointKeys && grid)
+        keys.value = fw?.neurons
+          ? attempt(
+              'fourier',
+              () => neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell }).keyFrequencies,
+            )
+          : undefined;
     }
     return keys.value;
   };
   const out: Partial<CheckpointResult> = {};
   for (const pass of CHECKPOINT_PASSES) {
-    const usedHere = CHECKPOINT_PASSES.some((q) => want.includes(q.name) && q.uses?.includes(pass.name) && !c.prior[pass.name]);
+    const usedHere = CHECKPOINT_PASSES.some(
+      (q) => want.includes(q.name) && q.uses?.includes(pass.name) && !c.prior[pass.name],
+    );
     if (!want.includes(pass.name) && !usedHere) continue;
     const r = attempt(pass.name, () => pass.run({ ...c, fw, keys: keyFrequencies, done: out }));
     if (r !== undefined) (out as Record<string, unknown>)[pass.name] = r;

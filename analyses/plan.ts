@@ -7,7 +7,14 @@
  * frequencies, the llc checkpoint subset) is found by analyzeRun and handed in here.
  */
 import { UserError } from '../src/errors.ts';
-import { ALL_PASSES, OPT_IN_PASSES, type AnalysisFile, type CheckpointPassName, type CheckpointResult, type PassName } from './types.ts';
+import {
+  ALL_PASSES,
+  OPT_IN_PASSES,
+  type AnalysisFile,
+  type CheckpointPassName,
+  type CheckpointResult,
+  type PassName,
+} from './types.ts';
 
 type NtkProbe = NonNullable<AnalysisFile['options']['probe']>;
 
@@ -43,13 +50,19 @@ export function applicable(needs: PassNeeds, groupedTask: boolean): PassName[] {
  * applicable pass that is not opt-in. `skipped` are those left out because they do not apply
  * (of the requested ones, or of the default set had the run applied to all), for the note saying so.
  */
-export function selectPasses(requested: readonly string[] | undefined, applicablePasses: readonly PassName[]): { passes: PassName[]; skipped: PassName[] } {
+export function selectPasses(
+  requested: readonly string[] | undefined,
+  applicablePasses: readonly PassName[],
+): { passes: PassName[]; skipped: PassName[] } {
   for (const p of requested ?? []) {
-    if (!ALL_PASSES.includes(p as PassName)) throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
+    if (!ALL_PASSES.includes(p as PassName))
+      throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
   }
   const asked = requested as readonly PassName[] | undefined;
   const wanted = asked ?? applicablePasses.filter((p) => !OPT_IN_PASSES.includes(p));
-  const skipped = (asked ?? ALL_PASSES.filter((p) => !OPT_IN_PASSES.includes(p))).filter((p) => !applicablePasses.includes(p));
+  const skipped = (asked ?? ALL_PASSES.filter((p) => !OPT_IN_PASSES.includes(p))).filter(
+    (p) => !applicablePasses.includes(p),
+  );
   return { passes: wanted.filter((p) => applicablePasses.includes(p)), skipped };
 }
 
@@ -74,10 +87,15 @@ export interface Changes {
  * the old ones with their results. A new key set matters only with the 'final' source (with
  * 'per-checkpoint' each checkpoint used its own).
  */
-export function invalidatedPasses(passes: readonly PassName[], keyFreqSource: 'final' | 'per-checkpoint', changed: Changes): CheckpointPassName[] {
+export function invalidatedPasses(
+  passes: readonly PassName[],
+  keyFreqSource: 'final' | 'per-checkpoint',
+  changed: Changes,
+): CheckpointPassName[] {
   const drop = new Set<CheckpointPassName>();
   if (changed.probe && passes.includes('ntk')) drop.add('ntk');
-  if (changed.keyFrequencySource || (changed.keyFrequencies && keyFreqSource === 'final')) (drop.add('fourier'), drop.add('circuit'));
+  if (changed.keyFrequencySource || (changed.keyFrequencies && keyFreqSource === 'final'))
+    (drop.add('fourier'), drop.add('circuit'));
   if (changed.llcSettings && passes.includes('llc')) drop.add('llc');
   return [...drop];
 }
@@ -87,7 +105,11 @@ export function invalidatedPasses(passes: readonly PassName[], keyFreqSource: 'f
  * the `steps` that still have a checkpoint (e.g. not those dropped on resume). Key order of each
  * result is kept (analysis.json stays byte-stable across runs that change nothing).
  */
-export function keptResults(previous: Iterable<CheckpointResult>, drop: readonly CheckpointPassName[], steps: readonly number[] | null = null): Map<number, CheckpointResult> {
+export function keptResults(
+  previous: Iterable<CheckpointResult>,
+  drop: readonly CheckpointPassName[],
+  steps: readonly number[] | null = null,
+): Map<number, CheckpointResult> {
   const out = new Map<number, CheckpointResult>();
   for (const c of previous) {
     if (steps && !steps.includes(c.step)) continue;
@@ -109,7 +131,13 @@ export interface PlannedCheckpoint {
  * whose result is not held and whose needs are met. A step that needs nothing is left out (it is
  * up to date); a pass whose need is not met is left out everywhere (analyzeRun says why in a note).
  */
-export function planCheckpoints(p: { passes: readonly PassName[]; steps: readonly number[]; results: ReadonlyMap<number, Partial<Record<CheckpointPassName, unknown>>>; needs: PassNeeds; available: Availability }): PlannedCheckpoint[] {
+export function planCheckpoints(p: {
+  passes: readonly PassName[];
+  steps: readonly number[];
+  results: ReadonlyMap<number, Partial<Record<CheckpointPassName, unknown>>>;
+  needs: PassNeeds;
+  available: Availability;
+}): PlannedCheckpoint[] {
   const { available: a } = p;
   const met = (need: PassNeed, step: number): boolean => {
     switch (need) {
@@ -128,7 +156,9 @@ export function planCheckpoints(p: { passes: readonly PassName[]; steps: readonl
   const plan: PlannedCheckpoint[] = [];
   for (const step of p.steps) {
     const have = p.results.get(step);
-    const passes = p.passes.filter(isCheckpointPass).filter((q) => have?.[q] === undefined && p.needs[q].every((n) => met(n, step)));
+    const passes = p.passes
+      .filter(isCheckpointPass)
+      .filter((q) => have?.[q] === undefined && p.needs[q].every((n) => met(n, step)));
     if (passes.length > 0) plan.push({ step, passes });
   }
   return plan;

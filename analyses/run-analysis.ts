@@ -20,12 +20,27 @@ import { PACKAGE_VERSION } from '../src/version.ts';
 import { forwardAll, type ForwardAll } from './forward.ts';
 import { neuronFrequencies } from './frequencies.ts';
 import { gridTrainMask, groupGrid, groupView, type GroupGrid } from './group-view.ts';
-import { chooseProbe, DEFAULT_PROBE_SIZE, empiricalNtk, ntkTargets, probeBatch, type NtkKernels, type NtkProbe } from './ntk.ts';
+import {
+  chooseProbe,
+  DEFAULT_PROBE_SIZE,
+  empiricalNtk,
+  ntkTargets,
+  probeBatch,
+  type NtkKernels,
+  type NtkProbe,
+} from './ntk.ts';
 import { PASS_NEEDS, runCheckpointPasses } from './passes.ts';
 import { applicable, invalidatedPasses, keptResults, planCheckpoints, sameProbe, selectPasses } from './plan.ts';
 import { readAnalysisForUpdate, writeAnalysis } from './store.ts';
 import { locateTransition, type TransitionPoint } from './transition.ts';
-import { ANALYSIS_FORMAT_VERSION, type AnalysisFile, type AttentionMaps, type LlcOptions, type CheckpointResult, type PassName } from './types.ts';
+import {
+  ANALYSIS_FORMAT_VERSION,
+  type AnalysisFile,
+  type AttentionMaps,
+  type LlcOptions,
+  type CheckpointResult,
+  type PassName,
+} from './types.ts';
 import { llcBoundarySteps, llcCheckpointSteps, llcSettingsFor, sameLlcSettings, type LlcOverrides } from './llc.ts';
 import { trajectoryOfCheckpoints } from './trajectory-run.ts';
 import { updateCheckpointGrids } from './checkpoint-grids.ts';
@@ -62,7 +77,10 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   const { store, meta, config, dataset, split, model } = loadRun(dir);
   const { passes, skipped: skippedPasses } = selectPasses(opts.passes, applicablePasses(config));
   const notes: string[] = [...(meta.notes ?? [])]; // e.g. how an older run.json was read
-  if (skippedPasses.length) notes.push(`${skippedPasses.join(' and ')} skipped: they need a modular +, −, × or ÷ task, and this run is ${meta.dataset.description}`);
+  if (skippedPasses.length)
+    notes.push(
+      `${skippedPasses.join(' and ')} skipped: they need a modular +, −, × or ÷ task, and this run is ${meta.dataset.description}`,
+    );
   const keyFreqSource = opts.keyFreqs ?? 'final';
   const warnings: AnalysisFile['warnings'] = [];
   // Bounded: each warning at most 300 characters, at most MAX_WARNINGS_PER_FILE per file (then one
@@ -72,7 +90,10 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     if (warnings.some((w) => w.file === file && w.problem === text)) return;
     const count = warnings.filter((w) => w.file === file).length;
     if (count > MAX_WARNINGS_PER_FILE) return;
-    const entry = count < MAX_WARNINGS_PER_FILE ? text : `more than ${MAX_WARNINGS_PER_FILE} warnings about this file; the rest are left out`;
+    const entry =
+      count < MAX_WARNINGS_PER_FILE
+        ? text
+        : `more than ${MAX_WARNINGS_PER_FILE} warnings about this file; the rest are left out`;
     warnings.push({ file, problem: entry });
     opts.onWarning?.(file, entry);
   };
@@ -86,7 +107,9 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   const probe: NtkProbe | null = passes.includes('ntk') ? chooseProbe(dataset, split, probeSeed, probeSize) : null;
   // llc: every setting is recorded; results computed with other sampler settings are recomputed
   // (the checkpoint subset only decides which checkpoints without λ̂ get one).
-  const llcSettings: LlcOptions | null = passes.includes('llc') ? llcSettingsFor(split.train.length, config.training.seed, previous?.options.llc, opts.llc) : (previous?.options.llc ?? null);
+  const llcSettings: LlcOptions | null = passes.includes('llc')
+    ? llcSettingsFor(split.train.length, config.training.seed, previous?.options.llc, opts.llc)
+    : (previous?.options.llc ?? null);
   const steps = store.checkpointSteps();
   if (steps.length === 0) throw new UserError(`${store.checkpointsDir}: no checkpoints to analyse`);
   // what the previous results were computed with and no longer holds (the planner says which go)
@@ -118,7 +141,8 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   };
   const init = steps[0] === 0 ? load(0) : null;
   if (!init && (passes.includes('norms') || passes.includes('ntk'))) {
-    const problem = steps[0] === 0 ? 'initial checkpoint unusable (see the warnings)' : 'no initial checkpoint (step 0)';
+    const problem =
+      steps[0] === 0 ? 'initial checkpoint unusable (see the warnings)' : 'no initial checkpoint (step 0)';
     notes.push(`norms distance from initialisation and the NTK pass need the initial weights: ${problem}; skipped`);
   }
   const initFile = store.checkpointPath(0);
@@ -128,10 +152,13 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     try {
       K0 = empiricalNtk(model, init, probeData.tokens, probe.projection);
       // the reference every distance divides by must be usable
-      if (![...K0.projection, ...K0.first_output].every(Number.isFinite)) throw new Error('the initial kernel is not finite');
+      if (![...K0.projection, ...K0.first_output].every(Number.isFinite))
+        throw new Error('the initial kernel is not finite');
     } catch (e) {
       K0 = null;
-      notes.push(`the NTK pass needs the initial kernel, which cannot be computed from ${basename(initFile)} (${firstLine(e)}); skipped`);
+      notes.push(
+        `the NTK pass needs the initial kernel, which cannot be computed from ${basename(initFile)} (${firstLine(e)}); skipped`,
+      );
     }
   }
   const ntkTarget = probeData && probe ? ntkTargets(probeData.labels, probe.projection) : null;
@@ -139,7 +166,10 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   // ---- key frequencies (neuron rule on the last readable checkpoint) ----
   const grid: GroupGrid | null = passes.includes('fourier') || passes.includes('circuit') ? groupGrid(dataset) : null;
   const trainMask = grid ? gridTrainMask(grid, split.train) : null;
-  let keyInfo: Pick<AnalysisFile, 'key_frequencies' | 'key_frequencies_step' | 'neuron_clusters' | 'unclustered_neurons'> = {
+  let keyInfo: Pick<
+    AnalysisFile,
+    'key_frequencies' | 'key_frequencies_step' | 'neuron_clusters' | 'unclustered_neurons'
+  > = {
     key_frequencies: previous?.key_frequencies ?? [],
     key_frequencies_step: previous?.key_frequencies_step ?? null,
     neuron_clusters: previous?.neuron_clusters ?? [],
@@ -147,35 +177,65 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   };
   let attention: AttentionMaps | undefined = previous?.attention;
   const lastStep = steps.at(-1)!;
-  if (grid && (keyInfo.key_frequencies_step !== lastStep || keyInfo.key_frequencies.length === 0 || (model.attention !== null && attention?.step !== lastStep))) {
+  if (
+    grid &&
+    (keyInfo.key_frequencies_step !== lastStep ||
+      keyInfo.key_frequencies.length === 0 ||
+      (model.attention !== null && attention?.step !== lastStep))
+  ) {
     for (let i = steps.length - 1; i >= 0; i--) {
       const params = load(steps[i]);
       if (!params) continue;
       let fw: ForwardAll;
       let nf: ReturnType<typeof neuronFrequencies>;
       try {
-        fw = forwardAll(model, params, dataset.tokens, dataset.n, { neurons: true, attention: model.attention !== null });
+        fw = forwardAll(model, params, dataset.tokens, dataset.n, {
+          neurons: true,
+          attention: model.attention !== null,
+        });
         nf = neuronFrequencies(fw.neurons!, grid.n, fw.width, { rowOfCell: grid.exampleOfCell });
       } catch (e) {
-        warn(store.checkpointPath(steps[i]), `step ${steps[i]}: key frequencies cannot be computed (${firstLine(e)}); using an earlier checkpoint`);
+        warn(
+          store.checkpointPath(steps[i]),
+          `step ${steps[i]}: key frequencies cannot be computed (${firstLine(e)}); using an earlier checkpoint`,
+        );
         continue;
       }
       const changed = JSON.stringify(nf.keyFrequencies) !== JSON.stringify(keyInfo.key_frequencies);
-      keyInfo = { key_frequencies: nf.keyFrequencies, key_frequencies_step: steps[i], neuron_clusters: nf.clusters, unclustered_neurons: nf.unclustered };
+      keyInfo = {
+        key_frequencies: nf.keyFrequencies,
+        key_frequencies_step: steps[i],
+        neuron_clusters: nf.clusters,
+        unclustered_neurons: nf.unclustered,
+      };
       // measures that depend on the key set are recomputed with the new one
       const stale = invalidatedPasses(passes, keyFreqSource, { keyFrequencies: changed });
       if (stale.length) results = keptResults(results.values(), stale);
-      attention = fw.attention && dataset.operands ? attentionMaps(fw, dataset, steps[i], model.attention?.layer ?? 0) : undefined;
+      attention =
+        fw.attention && dataset.operands
+          ? attentionMaps(fw, dataset, steps[i], model.attention?.layer ?? 0)
+          : undefined;
       break;
     }
   }
 
   // ---- the per-checkpoint passes ----
-  const llcSteps = llcSettings && passes.includes('llc') ? new Set(llcCheckpointSteps(steps, llcSettings.checkpoints, llcBoundaries(store, previous, config))) : null;
+  const llcSteps =
+    llcSettings && passes.includes('llc')
+      ? new Set(llcCheckpointSteps(steps, llcSettings.checkpoints, llcBoundaries(store, previous, config)))
+      : null;
   const todo = planCheckpoints({
-    passes, steps, results, needs: PASS_NEEDS,
+    passes,
+    steps,
+    results,
+    needs: PASS_NEEDS,
     // with the 'final' source, no key set (no readable checkpoint) means no fourier or circuit
-    available: { initialWeights: !!init, initialKernel: !!K0, keyFrequencies: keyFreqSource === 'per-checkpoint' || keyInfo.key_frequencies.length > 0, llcSteps },
+    available: {
+      initialWeights: !!init,
+      initialKernel: !!K0,
+      keyFrequencies: keyFreqSource === 'per-checkpoint' || keyInfo.key_frequencies.length > 0,
+      llcSteps,
+    },
   });
   // ‖θ‖² as training logged it: the transition's V when the norms pass is not run.
   let loggedSqNorm = new Map<number, number>();
@@ -183,15 +243,39 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     loggedSqNorm = new Map(store.metrics().map((r) => [r.step, r.sq_norm]));
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    warn(store.path('metrics.jsonl'), `${firstLine(e).replace(`${store.path('metrics.jsonl')}: `, '')}; the logged ‖θ‖² is not used`);
+    warn(
+      store.path('metrics.jsonl'),
+      `${firstLine(e).replace(`${store.path('metrics.jsonl')}: `, '')}; the logged ‖θ‖² is not used`,
+    );
   }
   const divergence = runDivergence(store, warn);
   let trajectory = previous?.trajectory;
   // the explorer's grids (./checkpoint-grids.ts): kept while their checkpoints exist, updated below with the fourier pass
-  let checkpointGrids = previous?.checkpoint_grids?.checkpoints.every((c) => steps.includes(c.step)) ? previous.checkpoint_grids : undefined;
+  let checkpointGrids = previous?.checkpoint_grids?.checkpoints.every((c) => steps.includes(c.step))
+    ? previous.checkpoint_grids
+    : undefined;
   const analysis = (): AnalysisFile => {
-    const a = assemble(meta, config, passes, keyFreqSource, probe, grid, keyInfo, attention, results, warnings, notes, loggedSqNorm, divergence);
-    return { ...a, options: { ...a.options, ...(llcSettings ? { llc: llcSettings } : {}) }, ...(trajectory ? { trajectory } : {}), ...(checkpointGrids ? { checkpoint_grids: checkpointGrids } : {}) };
+    const a = assemble(
+      meta,
+      config,
+      passes,
+      keyFreqSource,
+      probe,
+      grid,
+      keyInfo,
+      attention,
+      results,
+      warnings,
+      notes,
+      loggedSqNorm,
+      divergence,
+    );
+    return {
+      ...a,
+      options: { ...a.options, ...(llcSettings ? { llc: llcSettings } : {}) },
+      ...(trajectory ? { trajectory } : {}),
+      ...(checkpointGrids ? { checkpoint_grids: checkpointGrids } : {}),
+    };
   };
   let lastSave = performance.now();
   let done = 0;
@@ -206,7 +290,33 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
       const file = store.checkpointPath(step);
       const r: CheckpointResult = results.get(step) ?? { step, file: basename(file) };
       const fail = (pass: PassName, e: unknown) => warn(file, `step ${step}, ${pass} pass: ${firstLine(e)}; skipped`);
-      Object.assign(r, runCheckpointPasses({ model, config, dataset, split, grid, trainMask, params, keyInfo, keyFreqSource, prior: r, init, initFile, file, K0, probe, probeData, ntkTarget, llcSettings }, want, fail));
+      Object.assign(
+        r,
+        runCheckpointPasses(
+          {
+            model,
+            config,
+            dataset,
+            split,
+            grid,
+            trainMask,
+            params,
+            keyInfo,
+            keyFreqSource,
+            prior: r,
+            init,
+            initFile,
+            file,
+            K0,
+            probe,
+            probeData,
+            ntkTarget,
+            llcSettings,
+          },
+          want,
+          fail,
+        ),
+      );
       results.set(step, r);
     }
     done++;
@@ -221,10 +331,19 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   if (passes.includes('trajectory') && !stopped) {
     const t = trajectory;
     const had = t ? [...t.steps, ...t.excluded.map((e) => e.step)].sort((x, y) => x - y) : null;
-    if (!t || JSON.stringify(had) !== JSON.stringify(steps) || (opts.trajectoryWindow !== undefined && opts.trajectoryWindow !== t.window)) {
+    if (
+      !t ||
+      JSON.stringify(had) !== JSON.stringify(steps) ||
+      (opts.trajectoryWindow !== undefined && opts.trajectoryWindow !== t.window)
+    ) {
       try {
-        trajectory = trajectoryOfCheckpoints(steps.map((s) => ({ step: s, file: store.checkpointPath(s) })), model.specs, { window: opts.trajectoryWindow ?? t?.window });
-        for (const e of trajectory.excluded) warn(store.checkpointPath(e.step), `step ${e.step}, trajectory pass: ${e.problem}; left out`);
+        trajectory = trajectoryOfCheckpoints(
+          steps.map((s) => ({ step: s, file: store.checkpointPath(s) })),
+          model.specs,
+          { window: opts.trajectoryWindow ?? t?.window },
+        );
+        for (const e of trajectory.excluded)
+          warn(store.checkpointPath(e.step), `step ${e.step}, trajectory pass: ${e.problem}; left out`);
       } catch (e) {
         warn(store.checkpointsDir, `trajectory pass: ${firstLine(e)}; skipped`);
       }
@@ -233,11 +352,25 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
   // ---- the explorer's grids over (a, b) at a subset of checkpoints ----
   if (grid && passes.includes('fourier') && !stopped) {
     const s = analysis().summary;
-    checkpointGrids = updateCheckpointGrids({
-      model, dataset, grid, steps, keyFrequencies: keyInfo.key_frequencies, keyStep: keyInfo.key_frequencies_step, previous: checkpointGrids, load,
-      marks: { t_mem: s.t_mem, t_grok_95: s.t_grok_95, t_grok_99: s.t_grok_99, boundaries: s.boundaries.map((b) => b.step) },
-      warn: (step, problem) => warn(store.checkpointPath(step), `step ${step}, checkpoint grids: ${problem}; left out`),
-    }) ?? checkpointGrids;
+    checkpointGrids =
+      updateCheckpointGrids({
+        model,
+        dataset,
+        grid,
+        steps,
+        keyFrequencies: keyInfo.key_frequencies,
+        keyStep: keyInfo.key_frequencies_step,
+        previous: checkpointGrids,
+        load,
+        marks: {
+          t_mem: s.t_mem,
+          t_grok_95: s.t_grok_95,
+          t_grok_99: s.t_grok_99,
+          boundaries: s.boundaries.map((b) => b.step),
+        },
+        warn: (step, problem) =>
+          warn(store.checkpointPath(step), `step ${step}, checkpoint grids: ${problem}; left out`),
+      }) ?? checkpointGrids;
   }
   const out = analysis();
   writeAnalysis(dir, out);
@@ -258,7 +391,8 @@ function unusableWeights(t: Record<string, { data: Float32Array }>): string | nu
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       if (!Number.isFinite(v)) return `weights not finite (${name}[${i}] = ${v})`;
-      if (Math.abs(v) > MAX_USABLE_WEIGHT) return `weights out of range (${name}[${i}] = ${v}, beyond ±${MAX_USABLE_WEIGHT})`;
+      if (Math.abs(v) > MAX_USABLE_WEIGHT)
+        return `weights out of range (${name}[${i}] = ${v}, beyond ±${MAX_USABLE_WEIGHT})`;
     }
   }
   return null;
@@ -327,8 +461,15 @@ function assemble(
       gini_embed: c.fourier?.gini_embed ?? null,
     }))
     // a point the transition cannot use (a metric that was not finite, read back as null) is left out
-    .filter((p) => [p.sq_norm, p.train_acc, p.test_acc, p.train_loss, p.test_loss].every((v) => typeof v === 'number' && Number.isFinite(v)));
-  const summary = series.length > 0 ? locateTransition(series, { lr: o.lr, weightDecay: o.weight_decay }) : emptySummary('no checkpoint has the metrics pass yet');
+    .filter((p) =>
+      [p.sq_norm, p.train_acc, p.test_acc, p.train_loss, p.test_loss].every(
+        (v) => typeof v === 'number' && Number.isFinite(v),
+      ),
+    );
+  const summary =
+    series.length > 0
+      ? locateTransition(series, { lr: o.lr, weightDecay: o.weight_decay })
+      : emptySummary('no checkpoint has the metrics pass yet');
   summary.notes = [...notes, ...summary.notes];
   return {
     format: 'groklens-analysis',
@@ -370,11 +511,17 @@ function llcBoundaries(store: RunStore, previous: AnalysisFile | null, config: R
       if (!(e instanceof UserError)) throw e; // reported where the logged ‖θ‖² is read
     }
   }
-  return llcBoundarySteps(previous?.summary, rows, { lr: config.optimizer.lr, weightDecay: config.optimizer.weight_decay });
+  return llcBoundarySteps(previous?.summary, rows, {
+    lr: config.optimizer.lr,
+    weightDecay: config.optimizer.weight_decay,
+  });
 }
 
 /** status.json's divergence record, if training found one (an unreadable status counts as none, with a warning). */
-function runDivergence(store: RunStore, warn: (file: string, problem: string) => void): AnalysisFile['run']['divergence'] | null {
+function runDivergence(
+  store: RunStore,
+  warn: (file: string, problem: string) => void,
+): AnalysisFile['run']['divergence'] | null {
   const file = store.path('status.json');
   try {
     const d = store.status().divergence;
@@ -388,6 +535,15 @@ function runDivergence(store: RunStore, warn: (file: string, problem: string) =>
 }
 
 function emptySummary(note: string): AnalysisFile['summary'] {
-  return { t_mem: null, t_grok_95: null, t_grok_99: null, delay_95: null, delay_99: null, phases: [], boundaries: [], contraction: null, notes: [note] };
+  return {
+    t_mem: null,
+    t_grok_95: null,
+    t_grok_99: null,
+    delay_95: null,
+    delay_99: null,
+    phases: [],
+    boundaries: [],
+    contraction: null,
+    notes: [note],
+  };
 }
-

@@ -79,14 +79,32 @@ const LlcChain = obj(
   'an object {llc, mean_loss, status, below_init, trace, trace_every}',
 );
 const LlcResult = obj(
-  { llc: num, llc_std: num, init_loss: num, diverged_chains: nonNegInt, chains: z.array(LlcChain).describe('a list of chains') },
+  {
+    llc: num,
+    llc_std: num,
+    init_loss: num,
+    diverged_chains: nonNegInt,
+    chains: z.array(LlcChain).describe('a list of chains'),
+  },
   'an object (the llc pass)',
 );
 const LlcOptions = obj(
   {
-    epsilon: num, gamma: num, nbeta: num, chains: posInt, draws: posInt, burnin: nonNegInt, seed: nonNegInt, trace_points: posInt, batch_size: posInt, n: posInt,
+    epsilon: num,
+    gamma: num,
+    nbeta: num,
+    chains: posInt,
+    draws: posInt,
+    burnin: nonNegInt,
+    seed: nonNegInt,
+    trace_points: posInt,
+    batch_size: posInt,
+    n: posInt,
     nbeta_rule: z.enum(['n/ln n', 'given']).describe('"n/ln n" or "given"'),
-    checkpoints: z.union([posInt, z.literal('all')]).optional().describe('a positive integer or "all"'), // absent before the subset existed
+    checkpoints: z
+      .union([posInt, z.literal('all')])
+      .optional()
+      .describe('a positive integer or "all"'), // absent before the subset existed
   },
   'an object {epsilon, gamma, nbeta, chains, draws, burnin, seed, batch_size, n, …}',
 );
@@ -105,24 +123,47 @@ const Trajectory = obj(
     steps: z.array(step).describe('a list of steps'),
     window: nonNegInt,
     window_steps: z.array(step).describe('a list of steps'),
-    per_tensor: z.record(z.string(), obj(TrajectoryView, 'an object {n_params, explained_variance_ratio, coords, effective_dim, window_effective_dim}')).describe('an object of per-tensor trajectories'),
+    per_tensor: z
+      .record(
+        z.string(),
+        obj(
+          TrajectoryView,
+          'an object {n_params, explained_variance_ratio, coords, effective_dim, window_effective_dim}',
+        ),
+      )
+      .describe('an object of per-tensor trajectories'),
     excluded: z.array(obj({ step, problem: text }, 'an object {step, problem}')).describe('a list of {step, problem}'),
   },
   'an object (the trajectory pass)',
 );
 
-const NeuronClusterSchema = obj({ frequency: nonNegInt, neurons: nonNegInt, mean_explained: num }, 'an object {frequency, neurons, mean_explained}');
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).describe('a base64 string');
-const QuantisedGrid = obj({ lo: z.number().describe('a number'), hi: z.number().describe('a number'), data: base64 }, 'an object {lo, hi, data}');
+const NeuronClusterSchema = obj(
+  { frequency: nonNegInt, neurons: nonNegInt, mean_explained: num },
+  'an object {frequency, neurons, mean_explained}',
+);
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+  .describe('a base64 string');
+const QuantisedGrid = obj(
+  { lo: z.number().describe('a number'), hi: z.number().describe('a number'), data: base64 },
+  'an object {lo, hi, data}',
+);
 const CheckpointGrids = obj(
   {
     version: posInt,
     p: posInt,
     quantisation: z.literal('uint8').describe('"uint8"'),
     selection: text,
-    neurons: z.array(obj({ neuron: nonNegInt, frequency: nonNegInt, explained: num }, 'an object {neuron, frequency, explained}')).describe('a list of {neuron, frequency, explained}'),
+    neurons: z
+      .array(
+        obj({ neuron: nonNegInt, frequency: nonNegInt, explained: num }, 'an object {neuron, frequency, explained}'),
+      )
+      .describe('a list of {neuron, frequency, explained}'),
     neurons_step: stepOrNull,
-    heads: z.array(obj({ layer: nonNegInt, head: nonNegInt }, 'an object {layer, head}')).describe('a list of {layer, head}'),
+    heads: z
+      .array(obj({ layer: nonNegInt, head: nonNegInt }, 'an object {layer, head}'))
+      .describe('a list of {layer, head}'),
     checkpoints: z
       .array(
         obj(
@@ -131,7 +172,9 @@ const CheckpointGrids = obj(
             neuron_clusters: z.array(NeuronClusterSchema).describe('a list of {frequency, neurons, mean_explained}'),
             unclustered_neurons: nonNegInt,
             neurons: z.array(QuantisedGrid).describe('a list of grids'),
-            attention: z.array(obj({ to_a: QuantisedGrid, to_b: QuantisedGrid }, 'an object {to_a, to_b}')).describe('a list of {to_a, to_b}'),
+            attention: z
+              .array(obj({ to_a: QuantisedGrid, to_b: QuantisedGrid }, 'an object {to_a, to_b}'))
+              .describe('a list of {to_a, to_b}'),
           },
           'an object {step, neuron_clusters, unclustered_neurons, neurons, attention}',
         ),
@@ -155,7 +198,9 @@ const CheckpointResult = obj(
   'an object {step, file, metrics?, fourier?, circuit?, norms?, ntk?, llc?}',
 );
 
-const phase = z.enum(['memorisation', 'circuit_formation', 'cleanup', 'stable']).describe('one of memorisation, circuit_formation, cleanup, stable');
+const phase = z
+  .enum(['memorisation', 'circuit_formation', 'cleanup', 'stable'])
+  .describe('one of memorisation, circuit_formation, cleanup, stable');
 
 const Summary = obj(
   {
@@ -164,10 +209,24 @@ const Summary = obj(
     t_grok_99: stepOrNull,
     delay_95: z.int().nullable().describe('an integer or null'),
     delay_99: z.int().nullable().describe('an integer or null'),
-    phases: z.array(obj({ name: phase, start: step, end: stepOrNull }, 'an object {name, start, end}')).describe('a list of {name, start, end}'),
-    boundaries: z.array(obj({ from: phase, to: phase, step, reason: text }, 'an object {from, to, step, reason}')).describe('a list of {from, to, step, reason}'),
+    phases: z
+      .array(obj({ name: phase, start: step, end: stepOrNull }, 'an object {name, start, end}'))
+      .describe('a list of {name, start, end}'),
+    boundaries: z
+      .array(obj({ from: phase, to: phase, step, reason: text }, 'an object {from, to, step, reason}'))
+      .describe('a list of {from, to, step, reason}'),
     contraction: obj(
-      { c: num, c_over_lr_wd: num, v_mem: num, v_mem_fit: num, v_at_grok: num.nullable(), v_fit_end: num, r2: num, from: step, to: step },
+      {
+        c: num,
+        c_over_lr_wd: num,
+        v_mem: num,
+        v_mem_fit: num,
+        v_at_grok: num.nullable(),
+        v_fit_end: num,
+        r2: num,
+        from: step,
+        to: step,
+      },
       'an object {c, c_over_lr_wd, v_mem, v_mem_fit, v_at_grok, v_fit_end, r2, from, to} or null',
     ).nullable(),
     notes: z.array(text).describe('a list of strings'),
@@ -206,7 +265,12 @@ export const AnalysisFileSchema = obj(
         passes: z.array(z.enum(ALL_PASSES)).describe(`a list of pass names (${ALL_PASSES.join(', ')})`),
         key_freq_source: z.enum(['final', 'per-checkpoint']).describe('"final" or "per-checkpoint"'),
         probe: obj(
-          { n: z.int().min(2).describe('an integer ≥ 2'), seed: z.int().min(0).max(0xffffffff).describe('an integer in [0, 2^32)'), indices: z.array(nonNegInt).describe('a list of example indices'), projection: nums },
+          {
+            n: z.int().min(2).describe('an integer ≥ 2'),
+            seed: z.int().min(0).max(0xffffffff).describe('an integer in [0, 2^32)'),
+            indices: z.array(nonNegInt).describe('a list of example indices'),
+            projection: nums,
+          },
           'an object {n, seed, indices, projection} or null',
         ).nullable(),
         llc: LlcOptions.optional(),
@@ -225,7 +289,12 @@ export const AnalysisFileSchema = obj(
     key_frequencies: z.array(posInt).describe('a list of frequencies (positive integers)'),
     key_frequencies_step: stepOrNull,
     neuron_clusters: z
-      .array(obj({ frequency: nonNegInt, neurons: nonNegInt, mean_explained: num }, 'an object {frequency, neurons, mean_explained}'))
+      .array(
+        obj(
+          { frequency: nonNegInt, neurons: nonNegInt, mean_explained: num },
+          'an object {frequency, neurons, mean_explained}',
+        ),
+      )
       .describe('a list of {frequency, neurons, mean_explained}'),
     unclustered_neurons: nonNegInt,
     attention: obj(
@@ -235,7 +304,12 @@ export const AnalysisFileSchema = obj(
         heads: z
           .array(
             obj(
-              { layer: nonNegInt.optional(), head: nonNegInt.optional(), to_a: z.array(nums).describe('a list of rows of numbers'), to_b: z.array(nums).describe('a list of rows of numbers') },
+              {
+                layer: nonNegInt.optional(),
+                head: nonNegInt.optional(),
+                to_a: z.array(nums).describe('a list of rows of numbers'),
+                to_b: z.array(nums).describe('a list of rows of numbers'),
+              },
               'an object {layer, head, to_a, to_b}',
             ),
           )
@@ -247,7 +321,9 @@ export const AnalysisFileSchema = obj(
     trajectory: Trajectory.optional(),
     checkpoints: z.array(CheckpointResult).describe('a list of checkpoint results'),
     summary: Summary,
-    warnings: z.array(obj({ file: text, problem: text }, 'an object {file, problem}')).describe('a list of {file, problem}'),
+    warnings: z
+      .array(obj({ file: text, problem: text }, 'an object {file, problem}'))
+      .describe('a list of {file, problem}'),
     updated_at: text,
   },
   'an object (a groklens analysis.json)',

@@ -71,9 +71,11 @@ export function validateSgldSettings(s: SgldSettings, where = 'llc'): void {
   };
   for (const k of ['epsilon', 'nbeta'] as const) if (!(Number.isFinite(s[k]) && s[k] > 0)) bad(k, 'a number > 0', s[k]);
   if (!(Number.isFinite(s.gamma) && s.gamma >= 0)) bad('gamma', 'a number ≥ 0', s.gamma);
-  for (const k of ['chains', 'draws', 'trace_points'] as const) if (!(Number.isInteger(s[k]) && s[k] >= 1)) bad(k, 'a positive integer', s[k]);
+  for (const k of ['chains', 'draws', 'trace_points'] as const)
+    if (!(Number.isInteger(s[k]) && s[k] >= 1)) bad(k, 'a positive integer', s[k]);
   if (!(Number.isInteger(s.burnin) && s.burnin >= 0)) bad('burnin', 'an integer ≥ 0', s.burnin);
-  if (!(Number.isInteger(s.seed) && s.seed >= 0 && s.seed <= 0xffffffff)) bad('seed', 'an integer in [0, 2^32)', s.seed);
+  if (!(Number.isInteger(s.seed) && s.seed >= 0 && s.seed <= 0xffffffff))
+    bad('seed', 'an integer in [0, 2^32)', s.seed);
 }
 
 /**
@@ -87,11 +89,18 @@ export function estimateLlc(f: LossGradFn, wStar: ArrayLike<number>, initLoss: n
   for (let c = 0; c < s.chains; c++) chains.push(runChain(f, wStar, initLoss, s, c));
   const ok = chains.filter((c) => c.status === 'ok').map((c) => c.llc!);
   const mean = ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null;
-  const std = mean === null ? null : ok.length < 2 ? 0 : Math.sqrt(ok.reduce((a, x) => a + (x - mean) ** 2, 0) / (ok.length - 1));
+  const std =
+    mean === null ? null : ok.length < 2 ? 0 : Math.sqrt(ok.reduce((a, x) => a + (x - mean) ** 2, 0) / (ok.length - 1));
   return { llc: mean, llc_std: std, init_loss: initLoss, chains, diverged_chains: chains.length - ok.length };
 }
 
-function runChain(f: LossGradFn, wStar: ArrayLike<number>, initLoss: number, s: SgldSettings, chain: number): ChainResult {
+function runChain(
+  f: LossGradFn,
+  wStar: ArrayLike<number>,
+  initLoss: number,
+  s: SgldSettings,
+  chain: number,
+): ChainResult {
   const d = wStar.length;
   const w = Float64Array.from(wStar);
   const noise = Rng.derive(s.seed, `llc/noise/${chain}`);
@@ -118,11 +127,27 @@ function runChain(f: LossGradFn, wStar: ArrayLike<number>, initLoss: number, s: 
   const tr = trace.map((x) => (Number.isFinite(x) ? x : Number.NaN));
   if (reason === null) reason = runaway(draws, initLoss);
   const below = kept ? countBelow(draws, kept, initLoss) / kept : 0;
-  if (reason !== null) return { llc: null, mean_loss: null, status: 'diverged', reason, below_init: below, trace: tr, trace_every: traceEvery };
+  if (reason !== null)
+    return {
+      llc: null,
+      mean_loss: null,
+      status: 'diverged',
+      reason,
+      below_init: below,
+      trace: tr,
+      trace_every: traceEvery,
+    };
   let sum = 0;
   for (let i = 0; i < kept; i++) sum += draws[i];
   const meanLoss = sum / kept;
-  return { llc: s.nbeta * (meanLoss - initLoss), mean_loss: meanLoss, status: 'ok', below_init: below, trace: tr, trace_every: traceEvery };
+  return {
+    llc: s.nbeta * (meanLoss - initLoss),
+    mean_loss: meanLoss,
+    status: 'ok',
+    below_init: below,
+    trace: tr,
+    trace_every: traceEvery,
+  };
 }
 
 function countBelow(x: Float64Array, n: number, level: number): number {
@@ -153,4 +178,3 @@ function runaway(draws: Float64Array, initLoss: number): string | null {
   }
   return null;
 }
-

@@ -31,7 +31,11 @@ const AFRESH = '; delete it to analyse the run afresh';
 
 export function parseAnalysis(text: string, file: string): AnalysisFile {
   const parsed = parseJson(text);
-  if (!parsed.ok) throw new FormatError(file, `not valid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}${AFRESH}`);
+  if (!parsed.ok)
+    throw new FormatError(
+      file,
+      `not valid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}${AFRESH}`,
+    );
   return checkAnalysisValue(parsed.value, file);
 }
 
@@ -53,18 +57,29 @@ export function checkAnalysisValue(a: unknown, file: string): AnalysisFile {
         `format_version: the file is version ${v}, written by a newer groklens; this groklens (${PACKAGE_VERSION}) reads version ${ANALYSIS_FORMAT_VERSION} and leaves the file as it is: upgrade groklens, or move the file away to analyse the run afresh`,
       );
     }
-    throw new FormatError(file, `format_version: this groklens reads versions ${READABLE_ANALYSIS_FORMAT_VERSIONS.join(' and ')}, the file is version ${preview(v)}${AFRESH}`);
+    throw new FormatError(
+      file,
+      `format_version: this groklens reads versions ${READABLE_ANALYSIS_FORMAT_VERSIONS.join(' and ')}, the file is version ${preview(v)}${AFRESH}`,
+    );
   }
   const out = checkJson(AnalysisFileSchema, v === 1 ? upgradeVersion1(top) : a, file) as unknown as AnalysisFile;
   out.format_version = ANALYSIS_FORMAT_VERSION;
   let prev = -1;
   out.checkpoints.forEach((c, i) => {
-    if (c.step <= prev) throw new FormatError(file, `checkpoints[${i}].step: ${c.step} is not allowed; expected steps in strictly ascending order (checkpoints[${i - 1}] has step ${prev})`);
+    if (c.step <= prev)
+      throw new FormatError(
+        file,
+        `checkpoints[${i}].step: ${c.step} is not allowed; expected steps in strictly ascending order (checkpoints[${i - 1}] has step ${prev})`,
+      );
     prev = c.step;
   });
   const K = out.group.kind !== 'none' && out.group.n > 0 ? Math.floor(out.group.n / 2) : null;
   out.key_frequencies.forEach((k, i) => {
-    if (K !== null && k > K) throw new FormatError(file, `key_frequencies[${i}]: ${k} is not allowed; expected a frequency in 1…${K} (the group has order ${out.group.n})`);
+    if (K !== null && k > K)
+      throw new FormatError(
+        file,
+        `key_frequencies[${i}]: ${k} is not allowed; expected a frequency in 1…${K} (the group has order ${out.group.n})`,
+      );
   });
   return out;
 }
@@ -75,13 +90,22 @@ export function checkAnalysisValue(a: unknown, file: string): AnalysisFile {
  */
 function upgradeVersion1(top: Record<string, unknown>): Record<string, unknown> {
   const summary = top.summary as Record<string, unknown> | undefined;
-  const fit = summary && typeof summary === 'object' ? (summary.contraction as Record<string, unknown> | null | undefined) : null;
+  const fit =
+    summary && typeof summary === 'object' ? (summary.contraction as Record<string, unknown> | null | undefined) : null;
   if (!fit || typeof fit !== 'object' || !('v_post' in fit)) return top;
   const { v_post, ...rest } = fit;
   const tGrok = summary!.t_grok_95;
-  const cps = Array.isArray(top.checkpoints) ? (top.checkpoints as { step?: unknown; norms?: { sq_norm_total?: unknown } }[]) : [];
+  const cps = Array.isArray(top.checkpoints)
+    ? (top.checkpoints as { step?: unknown; norms?: { sq_norm_total?: unknown } }[])
+    : [];
   const atGrok = cps.find((c) => c && c.step === tGrok)?.norms?.sq_norm_total;
-  return { ...top, summary: { ...summary, contraction: { ...rest, v_at_grok: typeof atGrok === 'number' ? atGrok : null, v_fit_end: v_post } } };
+  return {
+    ...top,
+    summary: {
+      ...summary,
+      contraction: { ...rest, v_at_grok: typeof atGrok === 'number' ? atGrok : null, v_fit_end: v_post },
+    },
+  };
 }
 
 /**
@@ -102,7 +126,10 @@ export function readAnalysisForUpdate(runDir: string, log: (line: string) => voi
     try {
       renameSync(file, kept);
     } catch (err) {
-      throw new FormatError(file, `${e.problem.replace(AFRESH, '')}; cannot move it aside to ${kept} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): delete it to analyse the run afresh`);
+      throw new FormatError(
+        file,
+        `${e.problem.replace(AFRESH, '')}; cannot move it aside to ${kept} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): delete it to analyse the run afresh`,
+      );
     }
     log(`${e.message.replace(AFRESH, '')}: moved it to ${kept}, starting afresh`);
     return null;

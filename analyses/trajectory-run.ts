@@ -7,7 +7,16 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readSafetensorsHeader } from '../src/io/safetensors.ts';
 import { trainedSpecs, type ParamSpec } from '../src/models/types.ts';
-import { centredGrams, DEFAULT_BUDGET, DEFAULT_WINDOW, perTensorNames, trajectoryView, windowSteps, type ChunkSource, type TrajectoryResult } from './trajectory.ts';
+import {
+  centredGrams,
+  DEFAULT_BUDGET,
+  DEFAULT_WINDOW,
+  perTensorNames,
+  trajectoryView,
+  windowSteps,
+  type ChunkSource,
+  type TrajectoryResult,
+} from './trajectory.ts';
 
 export interface TrajectoryFile {
   step: number;
@@ -19,9 +28,14 @@ export interface TrajectoryRunOptions {
   budget?: number; // values held at once (default 4M)
 }
 
-export function trajectoryOfCheckpoints(files: TrajectoryFile[], specs: ParamSpec[], o: TrajectoryRunOptions = {}): TrajectoryResult {
+export function trajectoryOfCheckpoints(
+  files: TrajectoryFile[],
+  specs: ParamSpec[],
+  o: TrajectoryRunOptions = {},
+): TrajectoryResult {
   const window = o.window ?? DEFAULT_WINDOW;
-  if (!(Number.isInteger(window) && window >= 2)) throw new RangeError(`trajectory.window: expected an integer ≥ 2, got ${window}`);
+  if (!(Number.isInteger(window) && window >= 2))
+    throw new RangeError(`trajectory.window: expected an integer ≥ 2, got ${window}`);
   const trained = trainedSpecs(specs);
   const sizes = trained.map((s) => s.shape.reduce((a, b) => a * b, 1));
   const excluded: TrajectoryResult['excluded'] = [];
@@ -29,13 +43,15 @@ export function trajectoryOfCheckpoints(files: TrajectoryFile[], specs: ParamSpe
   for (const f of files) {
     try {
       const h = readSafetensorsHeader(f.file);
-      if (h.metadata.step !== undefined && h.metadata.step !== String(f.step)) throw new Error(`metadata step is ${h.metadata.step}, the file name says ${f.step}`);
+      if (h.metadata.step !== undefined && h.metadata.step !== String(f.step))
+        throw new Error(`metadata step is ${h.metadata.step}, the file name says ${f.step}`);
       const dataStart = 8 + h.headerLength;
       const offsets = trained.map((s) => {
         const e = h.entries.find((x) => x.name === s.name);
         if (!e) throw new Error(`tensor ${s.name} missing`);
         if (e.dtype !== 'F32') throw new Error(`tensor ${s.name} is ${e.dtype}, expected F32`);
-        if (e.shape.join(',') !== s.shape.join(',')) throw new Error(`tensor ${s.name} has shape [${e.shape}], expected [${s.shape}]`);
+        if (e.shape.join(',') !== s.shape.join(','))
+          throw new Error(`tensor ${s.name} has shape [${e.shape}], expected [${s.shape}]`);
         return dataStart + e.begin;
       });
       usable.push({ step: f.step, file: f.file, offsets });
@@ -71,8 +87,22 @@ export function trajectoryOfCheckpoints(files: TrajectoryFile[], specs: ParamSpe
   const nParams = sizes.reduce((a, b) => a + b, 0);
   const view = trajectoryView(grams.total, T, keep, nParams, window);
   const per_tensor: TrajectoryResult['per_tensor'] = {};
-  for (const name of names) per_tensor[name] = trajectoryView(grams.perTensor[name], T, keep, sizes[trained.findIndex((s) => s.name === name)], window);
-  return { ...view, steps, window: Math.min(window, steps.length), window_steps: windowSteps(steps, window), per_tensor, excluded: excluded.sort((a, b) => a.step - b.step) };
+  for (const name of names)
+    per_tensor[name] = trajectoryView(
+      grams.perTensor[name],
+      T,
+      keep,
+      sizes[trained.findIndex((s) => s.name === name)],
+      window,
+    );
+  return {
+    ...view,
+    steps,
+    window: Math.min(window, steps.length),
+    window_steps: windowSteps(steps, window),
+    per_tensor,
+    excluded: excluded.sort((a, b) => a.step - b.step),
+  };
 }
 
 function firstLine(e: unknown): string {

@@ -81,7 +81,12 @@ export function centredGrams(src: ChunkSource, perTensor: string[], budget = DEF
             const ot = t * b;
             let acc = 0;
             let j = j0;
-            for (; j + 3 < j1; j += 4) acc += Y[os + j] * Y[ot + j] + Y[os + j + 1] * Y[ot + j + 1] + Y[os + j + 2] * Y[ot + j + 2] + Y[os + j + 3] * Y[ot + j + 3];
+            for (; j + 3 < j1; j += 4)
+              acc +=
+                Y[os + j] * Y[ot + j] +
+                Y[os + j + 1] * Y[ot + j + 1] +
+                Y[os + j + 2] * Y[ot + j + 2] +
+                Y[os + j + 3] * Y[ot + j + 3];
             for (; j < j1; j++) acc += Y[os + j] * Y[ot + j];
             total[s * T + t] += acc;
             if (G) G[s * T + t] += acc;
@@ -143,7 +148,12 @@ export interface Pca {
 export function pcaFromGram(G: Float64Array, n: number, k: number, ratios = 10): Pca {
   const total = Array.from({ length: n }, (_, s) => G[s * n + s]).reduce((a, b) => a + b, 0);
   if (n === 0 || !(total > 0)) {
-    return { eigenvalues: [], explained_variance_ratio: [], total_variance: Math.max(total, 0), coords: Array.from({ length: n }, () => new Array<number>(k).fill(0)) };
+    return {
+      eigenvalues: [],
+      explained_variance_ratio: [],
+      total_variance: Math.max(total, 0),
+      coords: Array.from({ length: n }, () => new Array<number>(k).fill(0)),
+    };
   }
   const M = new Matrix(n, n);
   for (let s = 0; s < n; s++) for (let t = 0; t < n; t++) M.set(s, t, G[s * n + t]);
@@ -159,7 +169,12 @@ export function pcaFromGram(G: Float64Array, n: number, k: number, ratios = 10):
     const sign = V.get(n - 1, i) < 0 ? -1 : 1; // the last checkpoint on the positive side
     for (let t = 0; t < n; t++) coords[t][c] = sign * scale * V.get(t, i);
   }
-  return { eigenvalues, explained_variance_ratio: eigenvalues.slice(0, ratios).map((v) => v / total), total_variance: total, coords };
+  return {
+    eigenvalues,
+    explained_variance_ratio: eigenvalues.slice(0, ratios).map((v) => v / total),
+    total_variance: total,
+    coords,
+  };
 }
 
 /** One PCA summary (the whole parameter vector, or one tensor). */
@@ -184,7 +199,13 @@ export const TRAJECTORY_COMPONENTS = 3;
 export const DEFAULT_WINDOW = 10;
 
 /** The summary of one Gram over the rows `keep` of T (rows with bad values already dropped). */
-export function trajectoryView(G: Float64Array, T: number, keep: number[], nParams: number, window: number): TrajectoryView {
+export function trajectoryView(
+  G: Float64Array,
+  T: number,
+  keep: number[],
+  nParams: number,
+  window: number,
+): TrajectoryView {
   const n = keep.length;
   const Gk = recentre(subGram(G, T, keep), n);
   const pca = pcaFromGram(Gk, n, TRAJECTORY_COMPONENTS);

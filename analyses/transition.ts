@@ -82,13 +82,22 @@ export function locateTransition(series: readonly TransitionPoint[], opts: Trans
   const times = transitionTimes(series);
   const { t_mem: tMem, t_grok_95: tGrok95, t_grok_99: tGrok99 } = times;
   if (tMem !== null && tGrok95 !== null && tGrok95 < tMem) {
-    notes.push(`Test accuracy reached ${R.grokAcc95} before train accuracy reached ${R.memAcc}: the delay is negative.`);
+    notes.push(
+      `Test accuracy reached ${R.grokAcc95} before train accuracy reached ${R.memAcc}: the delay is negative.`,
+    );
   }
 
   const boundaries: PhaseBoundary[] = [];
-  const add = (from: PhaseName, to: PhaseName, b: Placed) => boundaries.push({ from, to, step: b.step, reason: b.reason });
+  const add = (from: PhaseName, to: PhaseName, b: Placed) =>
+    boundaries.push({ from, to, step: b.step, reason: b.reason });
   if (tMem === null) {
-    const best = series[argBest(series.map((p) => p.train_acc), 1)];
+    const best =
+      series[
+        argBest(
+          series.map((p) => p.train_acc),
+          1,
+        )
+      ];
     notes.push(
       `Train accuracy never reached ${R.memAcc} (best ${fmt(best.train_acc)} at step ${fmtStep(best.step)}): ` +
         'memorisation did not complete, so no later phase is placed.',
@@ -96,7 +105,10 @@ export function locateTransition(series: readonly TransitionPoint[], opts: Trans
   } else {
     const cleanup = findCleanup(series, tGrok95, notes);
     const memEnd = memorisationEnd(series, tMem, cleanup?.onset.step ?? Infinity, notes);
-    if (tMem === first) notes.push(`Train accuracy was already ≥ ${R.memAcc} at the first checkpoint: the record begins after memorisation.`);
+    if (tMem === first)
+      notes.push(
+        `Train accuracy was already ≥ ${R.memAcc} at the first checkpoint: the record begins after memorisation.`,
+      );
     if (cleanup === null) {
       add('memorisation', 'circuit_formation', memEnd);
     } else {
@@ -122,8 +134,7 @@ export function locateTransition(series: readonly TransitionPoint[], opts: Trans
   }
   corroborate(series, phases, notes);
   const cleanupEnd = boundaries.find((b) => b.to === 'stable')?.step ?? null;
-  const toLast =
-    tGrok95 === null ? 'The run never grokked' : cleanupEnd === null ? 'The cleanup had not ended' : null;
+  const toLast = tGrok95 === null ? 'The run never grokked' : cleanupEnd === null ? 'The cleanup had not ended' : null;
   return {
     ...times,
     phases,
@@ -148,8 +159,16 @@ interface Cleanup {
 /** The sharp fall of log test loss after its peak; only a run that groks has one. */
 function findCleanup(series: readonly TransitionPoint[], tGrok95: number | null, notes: string[]): Cleanup | null {
   if (tGrok95 === null) {
-    const best = series[argBest(series.map((p) => p.test_acc), 1)];
-    notes.push(`Test accuracy never reached ${R.grokAcc95} (best ${fmt(best.test_acc)} at step ${fmtStep(best.step)}): no cleanup phase.`);
+    const best =
+      series[
+        argBest(
+          series.map((p) => p.test_acc),
+          1,
+        )
+      ];
+    notes.push(
+      `Test accuracy never reached ${R.grokAcc95} (best ${fmt(best.test_acc)} at step ${fmtStep(best.step)}): no cleanup phase.`,
+    );
     return null;
   }
   const test = makeSignal(series, (p) => p.test_loss, true);
@@ -171,7 +190,10 @@ function memorisationEnd(series: readonly TransitionPoint[], tMem: number, limit
   const fallback = (why: string): Placed => {
     notes.push(`${why}; memorisation ends at T_mem instead.`);
     const train = series.find((p) => p.step === tMem) as TransitionPoint;
-    return { step: tMem, reason: `Train accuracy first reached ${R.memAcc} at step ${fmtStep(tMem)} (train loss ${fmt(train.train_loss)}).` };
+    return {
+      step: tMem,
+      reason: `Train accuracy first reached ${R.memAcc} at step ${fmtStep(tMem)} (train loss ${fmt(train.train_loss)}).`,
+    };
   };
   const excl = optionalSignal(series, 'excluded_loss', 'excluded loss', true, notes);
   if (excl === null) return fallback('Excluded loss is not available');
@@ -214,7 +236,9 @@ function corroborate(series: readonly TransitionPoint[], phases: TransitionSumma
     const a = sig.level[ia];
     const b = sig.level[ib];
     if (b < a) return;
-    notes.push(`${cap(label)} did not fall during ${phase.replace('_', ' ')} (${fmt(Math.exp(a))} at its start, ${fmt(Math.exp(b))} at its end).`);
+    notes.push(
+      `${cap(label)} did not fall during ${phase.replace('_', ' ')} (${fmt(Math.exp(a))} at its start, ${fmt(Math.exp(b))} at its end).`,
+    );
   };
   check(restricted, 'restricted loss', 'circuit_formation');
   check(v, 'the squared weight norm V', 'circuit_formation');
@@ -244,7 +268,9 @@ function stableBoundary(series: readonly TransitionPoint[], cleanup: Cleanup, no
   const range = Math.max(...gini.level) - Math.min(...gini.level);
   const jump = gs === null ? 0 : gini.level[gs.end] - gini.level[gs.start];
   if (gs === null || jump < Math.max(R.giniShare * range, R.giniMinRise)) {
-    notes.push('The Gini coefficient made no clear jump after the cleanup began; the end of the cleanup is placed by test loss alone.');
+    notes.push(
+      'The Gini coefficient made no clear jump after the cleanup began; the end of the cleanup is placed by test loss alone.',
+    );
     return best;
   }
   if (gs.end + 1 >= gini.step.length) {
@@ -283,14 +309,17 @@ function fitContraction(
   }
   const pts = series.filter((p) => p.step >= tMem && p.step <= to);
   if (pts.length < 3) {
-    notes.push(`No contraction fit: only ${pts.length} checkpoint(s) between T_mem (step ${fmtStep(tMem)}) and step ${fmtStep(to)}.`);
+    notes.push(
+      `No contraction fit: only ${pts.length} checkpoint(s) between T_mem (step ${fmtStep(tMem)}) and step ${fmtStep(to)}.`,
+    );
     return null;
   }
   if (pts.some((p) => p.sq_norm <= 0)) {
     notes.push('No contraction fit: the squared weight norm is 0 somewhere in the window.');
     return null;
   }
-  if (toLast !== null) notes.push(`${toLast}: the contraction is fitted up to the last checkpoint, and v_fit_end is its V.`);
+  if (toLast !== null)
+    notes.push(`${toLast}: the contraction is fitted up to the last checkpoint, and v_fit_end is its V.`);
   const fit = fitNormDecay(pts, tMem, to, { weighted: true });
   if (fit === null) {
     notes.push('No contraction fit: the window has a single step.');
@@ -316,7 +345,8 @@ function fitContraction(
  */
 function steepest(sig: Signal, a: number, b: number, dir: 1 | -1): Stretch | null {
   let peak = -1;
-  for (let i = a; i <= b; i++) if (dir * sig.slope[i] > 0 && (peak < 0 || dir * sig.slope[i] > dir * sig.slope[peak])) peak = i;
+  for (let i = a; i <= b; i++)
+    if (dir * sig.slope[i] > 0 && (peak < 0 || dir * sig.slope[i] > dir * sig.slope[peak])) peak = i;
   if (peak < 0) return null;
   const thr = R.steepFraction * dir * sig.slope[peak];
   let start = peak;
@@ -329,7 +359,13 @@ function steepest(sig: Signal, a: number, b: number, dir: 1 | -1): Stretch | nul
 type OptionalKey = 'excluded_loss' | 'gini_embed';
 
 /** A circuit curve on the checkpoints that have it, or null (with a note) when too few do. */
-function optionalSignal(series: readonly TransitionPoint[], key: OptionalKey, label: string, log: boolean, notes: string[]): Signal | null {
+function optionalSignal(
+  series: readonly TransitionPoint[],
+  key: OptionalKey,
+  label: string,
+  log: boolean,
+  notes: string[],
+): Signal | null {
   const have = series.filter((p) => p[key] != null).length;
   if (have === series.length) return makeSignal(series, (p) => p[key] as number, log);
   if (have < R.minSignalPoints) {
@@ -340,12 +376,19 @@ function optionalSignal(series: readonly TransitionPoint[], key: OptionalKey, la
   return makeSignal(series, (p) => p[key] as number, log);
 }
 
-function makeSignal(series: readonly TransitionPoint[], get: (p: TransitionPoint) => number | null | undefined, log: boolean): Signal {
+function makeSignal(
+  series: readonly TransitionPoint[],
+  get: (p: TransitionPoint) => number | null | undefined,
+  log: boolean,
+): Signal {
   const kept = series.filter((p) => get(p) != null);
   const step = kept.map((p) => p.step);
   const raw = kept.map((p) => get(p) as number);
   const y = log ? raw.map((v) => Math.log(Math.max(v, R.lossFloor))) : raw;
-  const { level, slope } = smooth(step.map((s) => Math.log1p(s)), runningMedian(y, R.medianRadius));
+  const { level, slope } = smooth(
+    step.map((s) => Math.log1p(s)),
+    runningMedian(y, R.medianRadius),
+  );
   return { step, level, slope };
 }
 
@@ -375,8 +418,8 @@ export function smooth(u: number[], y: number[]): { level: number[]; slope: numb
     for (let k = 0; k < R.neighbours && (l >= 0 || r < n); k++) {
       const dl = l >= 0 ? u[i] - u[l] : Infinity;
       const dr = r < n ? u[r] - u[i] : Infinity;
-      if (dl <= dr) (dk = dl), l--;
-      else (dk = dr), r++;
+      if (dl <= dr) ((dk = dl), l--);
+      else ((dk = dr), r++);
     }
     const h = Math.min(Math.max(R.bandwidth, dk), R.maxBandwidth);
     let s0 = 0;
@@ -407,19 +450,26 @@ export function smooth(u: number[], y: number[]): { level: number[]; slope: numb
 }
 
 function validate(series: readonly TransitionPoint[], opts: TransitionOptions): void {
-  if (!Array.isArray(series) || series.length === 0) throw new TransitionInputError('transition series length', series?.length, 'at least 1 checkpoint');
+  if (!Array.isArray(series) || series.length === 0)
+    throw new TransitionInputError('transition series length', series?.length, 'at least 1 checkpoint');
   for (const key of ['lr', 'weightDecay'] as const) {
     const v = opts[key];
-    if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new TransitionInputError(`transition option ${key}`, v, 'a finite number ≥ 0');
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      throw new TransitionInputError(`transition option ${key}`, v, 'a finite number ≥ 0');
   }
   series.forEach((p, i) => {
     const check = (key: keyof TransitionPoint, ok: (v: number) => boolean, expected: string, optional = false) => {
       const v = p[key];
       if (optional && v == null) return;
-      if (!(typeof v === 'number' && ok(v))) throw new TransitionInputError(`transition series[${i}].${key}`, v, expected);
+      if (!(typeof v === 'number' && ok(v)))
+        throw new TransitionInputError(`transition series[${i}].${key}`, v, expected);
     };
     const above = i === 0 ? '' : ` above series[${i - 1}].step`;
-    check('step', (v) => Number.isInteger(v) && v >= 0 && (i === 0 || v > series[i - 1].step), `an integer ≥ 0${above}`);
+    check(
+      'step',
+      (v) => Number.isInteger(v) && v >= 0 && (i === 0 || v > series[i - 1].step),
+      `an integer ≥ 0${above}`,
+    );
     const unit = (v: number) => v >= 0 && v <= 1;
     const nonNeg = (v: number) => Number.isFinite(v) && v >= 0;
     check('train_acc', unit, 'a number in [0, 1]');

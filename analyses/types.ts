@@ -35,8 +35,6 @@ export interface LlcResult {
   chains: ChainResult[];
 }
 
-
-
 /** Passes with a result per checkpoint (a key of CheckpointResult). */
 export type CheckpointPassName = 'metrics' | 'fourier' | 'circuit' | 'norms' | 'ntk' | 'llc';
 /** Every pass: the per-checkpoint ones and the run-level `trajectory` (analysis.json → trajectory). */

@@ -35,7 +35,11 @@ type Params = Record<string, Float32Array | Float64Array>;
 export function weightsView(params: Params, model: Model, task: TaskConfig): WeightsView {
   const view = groupView(task);
   if (view.kind === 'none' || task.kind !== 'modular') {
-    throw new FourierInputError('task', task.kind === 'modular' ? `${task.op} mod ${task.p}` : task.kind, 'a modular add, sub, mul or div task');
+    throw new FourierInputError(
+      'task',
+      task.kind === 'modular' ? `${task.op} mod ${task.p}` : task.kind,
+      'a modular add, sub, mul or div task',
+    );
   }
   const residue = residueOfGroup(task); // [n] token and class of each group element
   return { n: view.n, ...model.weightViews(params, residue) };

@@ -31,21 +31,48 @@ const N = at >= 0 ? Number(args[at + 1]) : 400;
 const th = args.indexOf('--threads');
 
 const backend = await useBackend('wasm', { threads: th >= 0 ? Number(args[th + 1]) : 1 });
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const loadBefore = load();
 const config = getPreset('nanda-2023');
 const dataset = buildDataset(config.task);
 const split = makeSplit(dataset.n, config.split);
-const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+const model = createModel(config.model, {
+  d_vocab: dataset.d_vocab,
+  n_ctx: dataset.n_ctx,
+  d_vocab_out: dataset.d_vocab_out,
+});
 const root = mkdtempSync(join(tmpdir(), 'groklens-bench-analyze-'));
 const dir = join(root, 'nanda');
 const store = RunStore.create(
   dir,
   {
-    format: 'groklens-run', format_version: RUN_FORMAT_VERSION, groklens_version: PACKAGE_VERSION, name: 'nanda', created_at: new Date().toISOString(),
-    preset: 'nanda-2023', backend: { name: backend.name, requested: 'wasm', tfjs_version: backend.tfjsVersion, ...(backend.blas ? { blas: backend.blas } : {}) }, config,
-    dataset: { description: describeTask(config.task), n: dataset.n, n_ctx: dataset.n_ctx, d_vocab: dataset.d_vocab, d_vocab_out: dataset.d_vocab_out, n_train: split.train.length, n_test: split.test.length },
-    params: model.specs, n_params: countParams(model.specs),
+    format: 'groklens-run',
+    format_version: RUN_FORMAT_VERSION,
+    groklens_version: PACKAGE_VERSION,
+    name: 'nanda',
+    created_at: new Date().toISOString(),
+    preset: 'nanda-2023',
+    backend: {
+      name: backend.name,
+      requested: 'wasm',
+      tfjs_version: backend.tfjsVersion,
+      ...(backend.blas ? { blas: backend.blas } : {}),
+    },
+    config,
+    dataset: {
+      description: describeTask(config.task),
+      n: dataset.n,
+      n_ctx: dataset.n_ctx,
+      d_vocab: dataset.d_vocab,
+      d_vocab_out: dataset.d_vocab_out,
+      n_train: split.train.length,
+      n_test: split.test.length,
+    },
+    params: model.specs,
+    n_params: countParams(model.specs),
   },
   split,
   {},
@@ -65,13 +92,25 @@ console.error(`wrote ${N} checkpoints of ${countParams(model.specs).toLocaleStri
 let peak = process.memoryUsage().rss;
 const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
 const t0 = performance.now();
-const out = await analyzeRun(dir, { saveEveryMs: 30_000, onProgress: ({ done }) => (peak = Math.max(peak, process.memoryUsage().rss), done % 50 === 0 && console.error(`${done}/${N}`)) });
+const out = await analyzeRun(dir, {
+  saveEveryMs: 30_000,
+  onProgress: ({ done }) => (
+    (peak = Math.max(peak, process.memoryUsage().rss)),
+    done % 50 === 0 && console.error(`${done}/${N}`)
+  ),
+});
 const seconds = (performance.now() - t0) / 1000;
 clearInterval(timer);
 rmSync(root, { recursive: true, force: true });
-console.log(`analyze, nanda-2023 size (p = 113, ${countParams(model.specs).toLocaleString('en')} parameters), all passes, 64 NTK probes, backend ${backend.name}:`);
-console.log(`  ${out.analysed} checkpoints in ${seconds.toFixed(1)} s = ${(seconds / out.analysed).toFixed(3)} s per checkpoint`);
-console.log(`  extrapolated to 400 checkpoints: ${((400 * seconds) / out.analysed / 60).toFixed(1)} min (target < 3 min)`);
+console.log(
+  `analyze, nanda-2023 size (p = 113, ${countParams(model.specs).toLocaleString('en')} parameters), all passes, 64 NTK probes, backend ${backend.name}:`,
+);
+console.log(
+  `  ${out.analysed} checkpoints in ${seconds.toFixed(1)} s = ${(seconds / out.analysed).toFixed(3)} s per checkpoint`,
+);
+console.log(
+  `  extrapolated to 400 checkpoints: ${((400 * seconds) / out.analysed / 60).toFixed(1)} min (target < 3 min)`,
+);
 console.log(`  peak resident memory: ${(peak / 2 ** 20).toFixed(0)} MB (target < 1024 MB)`);
 console.log(`  ${describeBackend(backend)}`);
 console.log(`  load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`);

@@ -47,6 +47,11 @@ for (const [label, sa, sb, tA, tB] of shapes) {
   const x = tf.matMul(a, b, tA, tB);
   const tx = time(run);
   const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(ref, x))).dataSync()[0]);
-  console.log(label.padEnd(30), tb.toFixed(3).padStart(7), tx.toFixed(3).padStart(8), diff.toExponential(1).padStart(8));
+  console.log(
+    label.padEnd(30),
+    tb.toFixed(3).padStart(7),
+    tx.toFixed(3).padStart(8),
+    diff.toExponential(1).padStart(8),
+  );
   tf.dispose([a, b, ref, x]);
 }

@@ -24,7 +24,10 @@ const reps = flag('reps', 50);
 await useBackend('wasm');
 const x = tf.randomNormal([n, c], 0, 3) as tf.Tensor2D;
 const m = tf.cast(tf.oneHot(tf.randomUniform([n], 0, c, 'int32') as tf.Tensor1D, c), 'float32') as tf.Tensor2D;
-const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 
 function best(f: () => tf.Tensor[]): number {
   let b = Infinity;
@@ -60,14 +63,26 @@ const composite = tf.valueAndGrad(
 );
 const before = load();
 const rows: [string, number][] = [];
-rows.push(['composite (~15 tfjs ops)', best(() => { const r = composite(x); return [r.value, r.grad]; })]);
+rows.push([
+  'composite (~15 tfjs ops)',
+  best(() => {
+    const r = composite(x);
+    return [r.value, r.grad];
+  }),
+]);
 rows.push(['fused, wasm SIMD', best(fusedStep)]);
 useSimdKernels(false);
 rows.push(['fused, plain JS', best(fusedStep)]);
 useSimdKernels(true);
 const [, probs] = tf.engine().runKernel(SOFTMAX_XENT, { logits: x, mask: m }) as tf.Tensor[];
-rows.push(['  SIMD forward kernel alone', best(() => tf.engine().runKernel(SOFTMAX_XENT, { logits: x, mask: m }) as tf.Tensor[])]);
-rows.push(['  SIMD backward kernel alone', best(() => [tf.engine().runKernel(SOFTMAX_XENT_GRAD, { probs, mask: m, dy: tf.scalar(1) }) as tf.Tensor])]);
+rows.push([
+  '  SIMD forward kernel alone',
+  best(() => tf.engine().runKernel(SOFTMAX_XENT, { logits: x, mask: m }) as tf.Tensor[]),
+]);
+rows.push([
+  '  SIMD backward kernel alone',
+  best(() => [tf.engine().runKernel(SOFTMAX_XENT_GRAD, { probs, mask: m, dy: tf.scalar(1) }) as tf.Tensor]),
+]);
 console.log(`cross-entropy value + gradient, [${n}, ${c}], best of ${reps} (ms):`);
 for (const [name, ms] of rows) console.log(`${name.padEnd(30)} ${ms.toFixed(3)}`);
 console.log(`load average (1, 5, 15 min): ${before} before, ${load()} after`);

@@ -28,10 +28,18 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const [P, D, H, E, M] = [113, 128, 4, 32, 512];
 const V = P + 1;
 const SHAPES: [string, number[]][] = [
-  ['embed.W_E', [D, V]], ['pos_embed.W_pos', [3, D]],
-  ['blocks.0.attn.W_K', [H, E, D]], ['blocks.0.attn.W_Q', [H, E, D]], ['blocks.0.attn.W_V', [H, E, D]], ['blocks.0.attn.W_O', [D, H * E]],
-  ['blocks.0.attn.mask', [3, 3]], ['blocks.0.mlp.W_in', [M, D]], ['blocks.0.mlp.b_in', [M]], ['blocks.0.mlp.W_out', [D, M]],
-  ['blocks.0.mlp.b_out', [D]], ['unembed.W_U', [D, V]],
+  ['embed.W_E', [D, V]],
+  ['pos_embed.W_pos', [3, D]],
+  ['blocks.0.attn.W_K', [H, E, D]],
+  ['blocks.0.attn.W_Q', [H, E, D]],
+  ['blocks.0.attn.W_V', [H, E, D]],
+  ['blocks.0.attn.W_O', [D, H * E]],
+  ['blocks.0.attn.mask', [3, 3]],
+  ['blocks.0.mlp.W_in', [M, D]],
+  ['blocks.0.mlp.b_in', [M]],
+  ['blocks.0.mlp.W_out', [D, M]],
+  ['blocks.0.mlp.b_out', [D]],
+  ['unembed.W_U', [D, V]],
 ];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const stride = (s: number[]) => s.map((_, i) => numel(s.slice(i + 1)));
@@ -97,7 +105,15 @@ function buildRunFile(file: string): void {
       zip.add(`archive/data/${k}`, new Uint8Array(data.buffer));
       w.str(name).global('torch._utils', '_rebuild_tensor_v2').mark();
       w.mark().str('storage').global('torch', 'FloatStorage').str(k).str('cuda:0').int(data.length).op('t').op('Q');
-      w.int(0).ints(shape).ints(stride(shape)).bool(false).global('collections', 'OrderedDict').op(')').op('R').op('t').op('R');
+      w.int(0)
+        .ints(shape)
+        .ints(stride(shape))
+        .bool(false)
+        .global('collections', 'OrderedDict')
+        .op(')')
+        .op('R')
+        .op('t')
+        .op('R');
     });
     w.op('u');
   };
@@ -108,7 +124,19 @@ function buildRunFile(file: string): void {
   };
   w.op('}').mark();
   w.str('config').op('}').mark();
-  for (const [k, v] of Object.entries({ lr: 1e-3, weight_decay: 1, p: P, d_model: D, frac_train: 0.3, num_epochs: EPOCHS, save_every: EPOCHS / N_CKPT, seed: 0, d_mlp: M, num_heads: H, d_head: E })) {
+  for (const [k, v] of Object.entries({
+    lr: 1e-3,
+    weight_decay: 1,
+    p: P,
+    d_model: D,
+    frac_train: 0.3,
+    num_epochs: EPOCHS,
+    save_every: EPOCHS / N_CKPT,
+    seed: 0,
+    d_mlp: M,
+    num_heads: H,
+    d_head: E,
+  })) {
     w.str(k);
     if (Number.isInteger(v)) w.int(v);
     else w.float(v);
@@ -139,15 +167,34 @@ try {
   let t = performance.now();
   buildRunFile(file);
   const size = statSync(file).size;
-  console.log(`built ${file}: ${N_CKPT} checkpoints + final model, ${(size / 1e6).toFixed(0)} MB, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `built ${file}: ${N_CKPT} checkpoints + final model, ${(size / 1e6).toFixed(0)} MB, in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   const load0 = loadavg()[0];
   t = performance.now();
-  const r = spawnSync(process.execPath, ['--require', join(here, 'maxrss.cjs'), join(here, '../bin/groklens.js'), 'import', file, '--name', 'b', '--runs-dir', dir, '--quiet'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--require',
+      join(here, 'maxrss.cjs'),
+      join(here, '../bin/groklens.js'),
+      'import',
+      file,
+      '--name',
+      'b',
+      '--runs-dir',
+      dir,
+      '--quiet',
+    ],
+    { encoding: 'utf8' },
+  );
   const wall = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`groklens import failed (${r.status}): ${r.stderr}`);
   const mb = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   console.log(r.stdout.split('\n')[0]);
-  console.log(`groklens import: ${wall.toFixed(1)} s wall (target < 60 s), peak RSS ${mb.toFixed(0)} MB (target < 1024 MB); load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`);
+  console.log(
+    `groklens import: ${wall.toFixed(1)} s wall (target < 60 s), peak RSS ${mb.toFixed(0)} MB (target < 1024 MB); load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`,
+  );
   if (wall > 60 || mb > 1024) process.exitCode = 1;
 } finally {
   if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });

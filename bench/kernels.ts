@@ -25,7 +25,9 @@ const threads = flag('threads') ? Number(flag('threads')) : undefined;
 const only = flag('only');
 
 const info = await useBackend(backendName, threads ? { wasmThreads: threads } : {});
-console.log(`backend ${info.name} (threads ${info.threads ?? 1}, simd ${info.simd ?? false}), tfjs ${info.tfjsVersion}\n`);
+console.log(
+  `backend ${info.name} (threads ${info.threads ?? 1}, simd ${info.simd ?? false}), tfjs ${info.tfjsVersion}\n`,
+);
 
 const FLAGS: [boolean, boolean][] = [
   [false, false],
@@ -69,7 +71,9 @@ function benchMatMul(): void {
   const rows: string[][] = [];
   for (const c of MATMUL_CASES) {
     const [batchA, batchB, m, k, n, label] = c;
-    const row = [`${label} ${batchA.length ? `[${batchA}]·` : ''}${m}×${k}×${n}${batchB.length ? ` b[${batchB}]` : ''}`];
+    const row = [
+      `${label} ${batchA.length ? `[${batchA}]·` : ''}${m}×${k}×${n}${batchB.length ? ` b[${batchB}]` : ''}`,
+    ];
     for (const [tA, tB] of FLAGS) {
       const [a, b] = operands(c, tA, tB);
       const route = planMatMul(a.shape, b.shape, tA, tB);
@@ -123,7 +127,14 @@ function benchOps(): void {
     ['sqrt', () => tf.sqrt(v), size],
     ['realDiv', () => tf.div(x, v), size],
     ['square', () => tf.square(x), size],
-    ['adam update (6 ops)', () => tf.tidy(() => tf.sub(x, tf.mul(0.001, tf.div(tf.add(tf.mul(0.9, y), tf.mul(0.1, x)), tf.add(tf.sqrt(v), 1e-8))))), size],
+    [
+      'adam update (6 ops)',
+      () =>
+        tf.tidy(() =>
+          tf.sub(x, tf.mul(0.001, tf.div(tf.add(tf.mul(0.9, y), tf.mul(0.1, x)), tf.add(tf.sqrt(v), 1e-8)))),
+        ),
+      size,
+    ],
     ['transpose 2-D', () => tf.transpose(x), size],
     ['transpose 3-D [0,2,1]', () => tf.transpose(x3, [0, 2, 1]), N * 3 * 128],
     ['transpose 3-D [1,0,2]', () => tf.transpose(x3, [1, 0, 2]), N * 3 * 128],

@@ -14,11 +14,24 @@
 import { parseValues } from '../cli/commands/linear.ts';
 import { DEFAULT_VALUES } from '../linear/experiment.ts';
 import { lapackGram } from '../linear/lapack.ts';
-import { covarianceEigen, resolveEigensolver, rowGram, transpose, type EigensolverChoice, type EigensolverName } from '../linear/linalg.ts';
+import {
+  covarianceEigen,
+  resolveEigensolver,
+  rowGram,
+  transpose,
+  type EigensolverChoice,
+  type EigensolverName,
+} from '../linear/linalg.ts';
 import { exactDynamics } from '../linear/modal.ts';
 import { createRunner, defaultWorkers } from '../linear/pool.ts';
 import { sweepTeacherStudentLambda } from '../linear/sweeps.ts';
-import { drawTeacherStudent, nTrainFor, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes } from '../linear/teacher-student.ts';
+import {
+  drawTeacherStudent,
+  nTrainFor,
+  teacherStudentLosses,
+  teacherStudentProblem,
+  teacherStudentTimes,
+} from '../linear/teacher-student.ts';
 import { printTable } from './timing.ts';
 
 const args = process.argv.slice(2);
@@ -31,7 +44,9 @@ const seeds = parseValues('--seeds', flag('seeds') ?? '0,1,2');
 const values = flag('values') ? parseValues('--values', flag('values')!) : DEFAULT_VALUES['sweep-lambda'];
 const workers = Number(flag('workers') ?? defaultWorkers());
 const solver = resolveEigensolver((flag('eigensolver') ?? 'auto') as EigensolverChoice);
-process.stdout.write(`eigensolver of the sweep: ${solver.description}${solver.fallback ? ` — ${solver.fallback}` : ''}\n\n`);
+process.stdout.write(
+  `eigensolver of the sweep: ${solver.description}${solver.fallback ? ` — ${solver.fallback}` : ''}\n\n`,
+);
 const base = { dIn, dOut: 1, eta: 0.01, gamma: 0, eps: 1e-3 };
 const MAX = 10_000_000;
 const sec = (ms: number) => (ms / 1000).toFixed(2);
@@ -44,12 +59,17 @@ const time = <T>(f: () => T): [T, number] => {
 if (!args.includes('--no-baseline')) {
   const nTrain = nTrainFor(dIn, 0.5);
   const [draw, tDraw] = time(() => drawTeacherStudent({ ...base, nTrain, seed: 0 }));
-  const names: EigensolverName[] = resolveEigensolver('auto').name === 'lapack' ? ['lapack', 'ml-matrix'] : ['ml-matrix'];
+  const names: EigensolverName[] =
+    resolveEigensolver('auto').name === 'lapack' ? ['lapack', 'ml-matrix'] : ['ml-matrix'];
   const rows: string[][] = [['draw X, T, S_0', sec(tDraw), sec(tDraw)]];
   const per = names.map((name) => {
-    const [, tGram] = time(() => (name === 'lapack' ? lapackGram(draw.x, 1 / nTrain, 'columns') : rowGram(transpose(draw.x), 1 / nTrain)));
+    const [, tGram] = time(() =>
+      name === 'lapack' ? lapackGram(draw.x, 1 / nTrain, 'columns') : rowGram(transpose(draw.x), 1 / nTrain),
+    );
     const [eig, tAll] = time(() => covarianceEigen(draw.x, name));
-    const [times, tClosed] = time(() => teacherStudentTimes(teacherStudentLosses(exactDynamics(teacherStudentProblem(draw), eig)), base.eps, MAX));
+    const [times, tClosed] = time(() =>
+      teacherStudentTimes(teacherStudentLosses(exactDynamics(teacherStudentProblem(draw), eig)), base.eps, MAX),
+    );
     return { name, tGram, tEvd: tAll - tGram, tClosed, eig, times };
   });
   const cell = (f: (p: (typeof per)[number]) => string) => names.map((_, i) => f(per[i]));

@@ -28,16 +28,28 @@ const flag = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : undefined;
 };
-const preset = args[args.indexOf('--preset') + 1] && args.includes('--preset') ? args[args.indexOf('--preset') + 1] : 'nanda-2023';
+const preset =
+  args[args.indexOf('--preset') + 1] && args.includes('--preset') ? args[args.indexOf('--preset') + 1] : 'nanda-2023';
 const info = await useBackend('wasm');
 const cfg = getPreset(preset);
 const dataset = buildDataset(cfg.task);
 const split = makeSplit(dataset.n, cfg.split);
-const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+const model = createModel(cfg.model, {
+  d_vocab: dataset.d_vocab,
+  n_ctx: dataset.n_ctx,
+  d_vocab_out: dataset.d_vocab_out,
+});
 const params = model.init(new Rng(cfg.training.seed));
-const options = llcOptions(split.train.length, 0, { chains: flag('chains'), draws: flag('draws'), burnin: flag('burnin'), batch_size: flag('batch') });
+const options = llcOptions(split.train.length, 0, {
+  chains: flag('chains'),
+  draws: flag('draws'),
+  burnin: flag('burnin'),
+  batch_size: flag('batch'),
+});
 const d = countParams(trainedSpecs(model.specs));
-console.log(`${preset}: ${d.toLocaleString('en')} parameters, n = ${split.train.length}, nβ = ${options.nbeta.toFixed(1)}, ${options.chains} chains × (${options.burnin} + ${options.draws}) steps, batch ${options.batch_size}; backend ${info.name}`);
+console.log(
+  `${preset}: ${d.toLocaleString('en')} parameters, n = ${split.train.length}, nβ = ${options.nbeta.toFixed(1)}, ${options.chains} chains × (${options.burnin} + ${options.draws}) steps, batch ${options.batch_size}; backend ${info.name}`,
+);
 
 // the parts of one SGLD step
 const net = networkLoss({ model, config: cfg, dataset, split, params, options });
@@ -52,7 +64,9 @@ t0 = performance.now();
 for (let i = 0; i < N; i++) for (let j = 0; j < w.length; j++) w[j] += -1e-3 * w[j] + 1e-2 * zigguratNormal(rng);
 const update = (performance.now() - t0) / N;
 net.dispose();
-console.log(`one step: loss and gradient on a minibatch ${grad.toFixed(1)} ms, noise and update ${update.toFixed(1)} ms`);
+console.log(
+  `one step: loss and gradient on a minibatch ${grad.toFixed(1)} ms, noise and update ${update.toFixed(1)} ms`,
+);
 
 const before = tf.memory().numTensors;
 const load0 = loadavg()[0];
@@ -61,16 +75,38 @@ t0 = performance.now();
 const r = llcResult({ model, config: cfg, dataset, split, params, options });
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(c0);
-console.log(`llc per checkpoint: ${wall.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (${((wall * 1000) / (options.chains * (options.burnin + options.draws))).toFixed(1)} ms per step); load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}`);
-console.log(`λ̂ = ${r.llc?.toFixed(1)} ± ${r.llc_std?.toFixed(1)} at the initial weights, ${r.diverged_chains} diverged chain(s); tensors leaked: ${tf.memory().numTensors - before}`);
+console.log(
+  `llc per checkpoint: ${wall.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (${((wall * 1000) / (options.chains * (options.burnin + options.draws))).toFixed(1)} ms per step); load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}`,
+);
+console.log(
+  `λ̂ = ${r.llc?.toFixed(1)} ± ${r.llc_std?.toFixed(1)} at the initial weights, ${r.diverged_chains} diverged chain(s); tensors leaked: ${tf.memory().numTensors - before}`,
+);
 
 // PyTorch's cost for the same loop (the transformer sizes of the preset; skipped without torch)
 if (cfg.model.kind === 'transformer' && cfg.task.kind === 'modular') {
   const m = cfg.model;
-  const job = { p: cfg.task.p, d_model: m.d_model, n_heads: m.n_heads, d_head: m.d_head, d_mlp: m.d_mlp, n_train: split.train.length, batch: options.batch_size, steps_per_checkpoint: options.chains * (options.burnin + options.draws), epsilon: options.epsilon, gamma: options.gamma, nbeta: options.nbeta };
-  const py = spawnSync('/usr/bin/python3', [fileURLToPath(new URL('./torch_sgld.py', import.meta.url)), JSON.stringify(job), '1'], { encoding: 'utf8' });
+  const job = {
+    p: cfg.task.p,
+    d_model: m.d_model,
+    n_heads: m.n_heads,
+    d_head: m.d_head,
+    d_mlp: m.d_mlp,
+    n_train: split.train.length,
+    batch: options.batch_size,
+    steps_per_checkpoint: options.chains * (options.burnin + options.draws),
+    epsilon: options.epsilon,
+    gamma: options.gamma,
+    nbeta: options.nbeta,
+  };
+  const py = spawnSync(
+    '/usr/bin/python3',
+    [fileURLToPath(new URL('./torch_sgld.py', import.meta.url)), JSON.stringify(job), '1'],
+    { encoding: 'utf8' },
+  );
   if (py.status === 0) {
     const t = JSON.parse(py.stdout.trim().split('\n').at(-1)!);
-    console.log(`PyTorch ${t.torch} (OpenBLAS threads ${t.openblas_threads}), same SGLD loop: ${t.ms_per_step.toFixed(1)} ms per step, ${t.s_per_checkpoint.toFixed(1)} s per checkpoint; ours/PyTorch ×${(wall / t.s_per_checkpoint).toFixed(2)}`);
+    console.log(
+      `PyTorch ${t.torch} (OpenBLAS threads ${t.openblas_threads}), same SGLD loop: ${t.ms_per_step.toFixed(1)} ms per step, ${t.s_per_checkpoint.toFixed(1)} s per checkpoint; ours/PyTorch ×${(wall / t.s_per_checkpoint).toFixed(2)}`,
+    );
   } else console.log(`PyTorch baseline skipped: ${(py.stderr || py.error?.message || '').trim().split('\n').at(-1)}`);
 }

@@ -52,7 +52,13 @@ async function child(threads: number): Promise<void> {
       const t = timeKernel(f, { minTotalMs: 1000, minReps: 3 });
       const extra = overhead ? timeKernel(overhead, { minTotalMs: 300 }).medianMs : 0;
       const ms = t.medianMs - extra;
-      const row: Row = { impl: `wasm t=${threads} ${wrapped ? 'wrapped' : 'original'}`, case: name, ms, gflops: gflops(ms), cpuPerWall: t.cpuPerWall };
+      const row: Row = {
+        impl: `wasm t=${threads} ${wrapped ? 'wrapped' : 'original'}`,
+        case: name,
+        ms,
+        gflops: gflops(ms),
+        cpuPerWall: t.cpuPerWall,
+      };
       console.log(JSON.stringify(row));
     }
   }
@@ -100,7 +106,8 @@ if (childThreads !== undefined) {
   for (const t of threadCounts) rows.push(...runChild(t));
   if (!args.includes('--no-torch')) {
     const torchRows = threadCounts.flatMap(runTorch);
-    if (torchRows.length === 0) console.log('(PyTorch baseline skipped: no python3 with torch; apt-get install -y python3-torch)\n');
+    if (torchRows.length === 0)
+      console.log('(PyTorch baseline skipped: no python3 with torch; apt-get install -y python3-torch)\n');
     rows.push(...torchRows);
   }
   const impls = [...new Set(rows.map((r) => r.impl))];

@@ -16,7 +16,14 @@ import { Rng } from '../src/rng.ts';
 import { buildDataset } from '../src/tasks/index.ts';
 import { makeSplit } from '../src/tasks/split.ts';
 import { normsResult } from '../analyses/norms.ts';
-import { chooseProbe, empiricalNtk, empiricalNtkPerExample, ntkResult, ntkTargets, probeBatch } from '../analyses/ntk.ts';
+import {
+  chooseProbe,
+  empiricalNtk,
+  empiricalNtkPerExample,
+  ntkResult,
+  ntkTargets,
+  probeBatch,
+} from '../analyses/ntk.ts';
 import { fmtMs, printTable } from './timing.ts';
 
 const args = process.argv.slice(2);
@@ -32,7 +39,11 @@ const info = await useBackend('wasm');
 const cfg = getPreset(preset);
 const dataset = buildDataset(cfg.task);
 const split = makeSplit(dataset.n, cfg.split);
-const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+const model = createModel(cfg.model, {
+  d_vocab: dataset.d_vocab,
+  n_ctx: dataset.n_ctx,
+  d_vocab_out: dataset.d_vocab_out,
+});
 const init = model.init(new Rng(cfg.training.seed));
 const rng = new Rng(1);
 const later: Record<string, Float32Array> = {};
@@ -58,9 +69,16 @@ function median(f: () => void, n: number): { median: number; min: number; cpu: n
   cpus.sort((a, b) => a - b);
   return { median: times[times.length >> 1], min: times[0], cpu: cpus[cpus.length >> 1] };
 }
-const row = (label: string, t: { median: number; min: number; cpu: number }) => [label, fmtMs(t.median), fmtMs(t.min), fmtMs(t.cpu)];
+const row = (label: string, t: { median: number; min: number; cpu: number }) => [
+  label,
+  fmtMs(t.median),
+  fmtMs(t.min),
+  fmtMs(t.cpu),
+];
 
-console.log(`${preset}: ${countParams(model.specs)} parameters, ${probe.n} probes; backend ${info.name}, ${info.threads ?? 1} thread(s), simd ${info.simd}`);
+console.log(
+  `${preset}: ${countParams(model.specs)} parameters, ${probe.n} probes; backend ${info.name}, ${info.threads ?? 1} thread(s), simd ${info.simd}`,
+);
 const K0 = empiricalNtk(model, init, batch.tokens, probe.projection);
 const tensorsBefore = tf.memory().numTensors;
 let K = K0;
@@ -73,10 +91,14 @@ const norms = median(() => normsResult(later, init, model.specs), reps);
 rows.push(row('normsResult', norms));
 if (args.includes('--per-example')) {
   let Kp = K;
-  const pe = median(() => (Kp = empiricalNtkPerExample(model, later, batch.tokens, probe.projection)), Math.min(reps, 3));
+  const pe = median(
+    () => (Kp = empiricalNtkPerExample(model, later, batch.tokens, probe.projection)),
+    Math.min(reps, 3),
+  );
   rows.push(row('empiricalNtkPerExample (both kernels)', pe));
   for (const which of ['projection', 'first_output'] as const) {
-    let diff = 0, scale = 0;
+    let diff = 0,
+      scale = 0;
     for (let i = 0; i < K[which].length; i++) {
       diff = Math.max(diff, Math.abs(K[which][i] - Kp[which][i]));
       scale = Math.max(scale, Math.abs(Kp[which][i]));
@@ -85,6 +107,8 @@ if (args.includes('--per-example')) {
   }
 }
 printTable(['pass', 'median ms', 'min ms', 'median CPU ms'], rows);
-console.log(`load average while measuring: ${(await import('node:os')).loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} cores`);
+console.log(
+  `load average while measuring: ${(await import('node:os')).loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} cores`,
+);
 console.log(`tensors leaked over the timed runs: ${tf.memory().numTensors - tensorsBefore}`);
 console.log('result:', JSON.stringify(ntkResult(K, K0, targets)));

@@ -43,8 +43,14 @@ for (const k of prof.kernels) {
   byKernel.set(k.name, e);
 }
 const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`${flag('case') ?? 'mlp-97'}: ${wall.toFixed(1)} ms per step unprofiled; kernels ${total.toFixed(1)} ms, the rest (JS, tape, tidy) ${(wall - total).toFixed(1)} ms`);
+console.log(
+  `${flag('case') ?? 'mlp-97'}: ${wall.toFixed(1)} ms per step unprofiled; kernels ${total.toFixed(1)} ms, the rest (JS, tape, tidy) ${(wall - total).toFixed(1)} ms`,
+);
 for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 18)) {
-  const top = [...e.shapes].sort((a, b) => b[1] - a[1]).slice(0, Number(flag('shapes') ?? 3)).map(([s, ms]) => `${s} ${ms.toFixed(2)}`).join('; ');
+  const top = [...e.shapes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(flag('shapes') ?? 3))
+    .map(([s, ms]) => `${s} ${ms.toFixed(2)}`)
+    .join('; ');
   console.log(`${name.padEnd(20)} ${e.ms.toFixed(2).padStart(7)} ms ${e.calls.toFixed(0).padStart(4)} calls   ${top}`);
 }

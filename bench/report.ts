@@ -31,10 +31,27 @@ const html = renderRunReport(input);
 const seconds = (performance.now() - t0) / 1000;
 const mb = Buffer.byteLength(html) / 1e6;
 if (outIdx >= 0) writeFileSync(args[outIdx + 1], html);
-process.stdout.write(`run report: ${checkpoints} checkpoints, ${rows} metrics rows, p ${p}, 4 attention heads${input.analysis.checkpoint_grids ? `, grids at ${input.analysis.checkpoint_grids.checkpoints.length} checkpoints` : ''}\n`);
-process.stdout.write(`  ${seconds.toFixed(2)} s (target < 10 s), ${mb.toFixed(2)} MB (target < 5 MB)  ${seconds < 10 && mb < 5 ? 'OK' : 'OVER TARGET'}\n`);
+process.stdout.write(
+  `run report: ${checkpoints} checkpoints, ${rows} metrics rows, p ${p}, 4 attention heads${input.analysis.checkpoint_grids ? `, grids at ${input.analysis.checkpoint_grids.checkpoints.length} checkpoints` : ''}\n`,
+);
+process.stdout.write(
+  `  ${seconds.toFixed(2)} s (target < 10 s), ${mb.toFixed(2)} MB (target < 5 MB)  ${seconds < 10 && mb < 5 ? 'OK' : 'OVER TARGET'}\n`,
+);
 
-const runs = Array.from({ length: nRuns }, (_, i) => syntheticRun({ name: `run-${i}`, checkpoints, metricsRows: rows, p, weightDecay: [1, 0.5, 2, 0.7, 1.5, 0.3][i % 6], timeScale: 1 / [1, 0.5, 2, 0.7, 1.5, 0.3][i % 6], seed: i, attention: false }));
+const runs = Array.from({ length: nRuns }, (_, i) =>
+  syntheticRun({
+    name: `run-${i}`,
+    checkpoints,
+    metricsRows: rows,
+    p,
+    weightDecay: [1, 0.5, 2, 0.7, 1.5, 0.3][i % 6],
+    timeScale: 1 / [1, 0.5, 2, 0.7, 1.5, 0.3][i % 6],
+    seed: i,
+    attention: false,
+  }),
+);
 const t1 = performance.now();
 const cmp = renderCompareReport(runs);
-process.stdout.write(`compare: ${nRuns} runs × ${checkpoints} checkpoints: ${((performance.now() - t1) / 1000).toFixed(2)} s, ${(Buffer.byteLength(cmp) / 1e6).toFixed(2)} MB\n`);
+process.stdout.write(
+  `compare: ${nRuns} runs × ${checkpoints} checkpoints: ${((performance.now() - t1) / 1000).toFixed(2)} s, ${(Buffer.byteLength(cmp) / 1e6).toFixed(2)} MB\n`,
+);

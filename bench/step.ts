@@ -32,7 +32,11 @@ const batchSize = batchArg !== undefined ? Number(batchArg) || null : cfg.traini
 // The trainer's divergence watch (src/run/divergence.ts): timed on and off below.
 let watch: DivergenceWatch | null = null;
 let stepCount = 0;
-const bench = benchTrainingStep(cfg, { seed: cfg.training.seed, batchSize, onStep: (loss, grads) => watch?.observe(loss, grads, stepCount++) });
+const bench = benchTrainingStep(cfg, {
+  seed: cfg.training.seed,
+  batchSize,
+  onStep: (loss, grads) => watch?.observe(loss, grads, stepCount++),
+});
 const step = bench.step;
 
 console.log(
@@ -76,7 +80,9 @@ if (info.name === 'wasm') {
     watch = null;
   }
   const med = (x: number[]) => x.sort((a, b) => a - b)[x.length >> 1];
-  console.log(`divergence watch: ${fmtMs(med(off))} → ${fmtMs(med(on))} ms/step (${(((med(on) - med(off)) / med(off)) * 100).toFixed(1)} %)\n`);
+  console.log(
+    `divergence watch: ${fmtMs(med(off))} → ${fmtMs(med(on))} ms/step (${(((med(on) - med(off)) / med(off)) * 100).toFixed(1)} %)\n`,
+  );
 }
 
 const profile = await tf.profile(() => step());
@@ -97,10 +103,16 @@ printTable(
 
 const detail = flag('detail') ?? (args.includes('--matmuls') ? 'BatchMatMul' : undefined);
 if (detail) {
-  const mm = profile.kernels.filter((k) => k.name === detail).sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs));
+  const mm = profile.kernels
+    .filter((k) => k.name === detail)
+    .sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs));
   console.log(`\n${detail} calls of one step:`);
   printTable(
     ['inputs', 'output', 'ms'],
-    mm.map((k) => [k.inputShapes.map((s) => `[${s}]`).join(' · '), `[${k.outputShapes[0]}]`, fmtMs(Number(k.kernelTimeMs))]),
+    mm.map((k) => [
+      k.inputShapes.map((s) => `[${s}]`).join(' · '),
+      `[${k.outputShapes[0]}]`,
+      fmtMs(Number(k.kernelTimeMs)),
+    ]),
   );
 }

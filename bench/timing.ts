@@ -66,7 +66,8 @@ export function fmtMs(ms: number): string {
 /** Left-aligned first column, right-aligned others. */
 export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   for (const r of rows) console.log(line(r));
 }
@@ -95,12 +96,24 @@ export function firstBatch(
  */
 export function benchTrainingStep(
   cfg: RunConfig,
-  opts: { seed?: number; batchSize?: number | null; onStep?: (loss: tf.Scalar, grads: Record<string, tf.Tensor>) => void } = {},
+  opts: {
+    seed?: number;
+    batchSize?: number | null;
+    onStep?: (loss: tf.Scalar, grads: Record<string, tf.Tensor>) => void;
+  } = {},
 ): { step: () => void; rows: number; nCtx: number; tensors: number; kind: string } {
   const dataset = buildDataset(cfg.task);
   const split = makeSplit(dataset.n, cfg.split);
-  const { tokens, labels, n } = firstBatch(dataset, split.train, opts.batchSize === undefined ? cfg.training.batch_size : opts.batchSize);
-  const model = createModel(cfg.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const { tokens, labels, n } = firstBatch(
+    dataset,
+    split.train,
+    opts.batchSize === undefined ? cfg.training.batch_size : opts.batchSize,
+  );
+  const model = createModel(cfg.model, {
+    d_vocab: dataset.d_vocab,
+    n_ctx: dataset.n_ctx,
+    d_vocab_out: dataset.d_vocab_out,
+  });
   const { vars, varList } = modelVariables(model, withShapes(model, model.init(new Rng(opts.seed ?? 0))));
   const optimizer = createOptimizer(cfg.optimizer, trainedSpecs(model.specs));
   const input = model.prepare(tokens, n);

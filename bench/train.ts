@@ -78,11 +78,21 @@ function torchMs(c: Case, cfg: RunConfig, n: number, threads: number): TorchResu
   if (!spec || cfg.task.kind !== 'modular') return null;
   const json = JSON.stringify({ name: c.name, n, p: cfg.task.p, ...spec });
   for (const python of ['/usr/bin/python3', 'python3']) {
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const env = {
+      ...process.env,
+      OPENBLAS_NUM_THREADS: String(threads),
+      OMP_NUM_THREADS: String(threads),
+      MKL_NUM_THREADS: String(threads),
+    };
     const r = spawnSync(python, [join(here, 'torch_step.py'), json, String(threads)], { encoding: 'utf8', env });
     if (r.status === 0) {
       const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-      const res: TorchResult = { ms: out.median_ms, mb: out.maxrss_mb, openblasThreads: out.openblas_threads, productMs: out.product_1024_ms };
+      const res: TorchResult = {
+        ms: out.median_ms,
+        mb: out.maxrss_mb,
+        openblasThreads: out.openblas_threads,
+        productMs: out.product_1024_ms,
+      };
       const ok = res.openblasThreads === null || res.openblasThreads === threads;
       torchChecks.push(
         `${c.name}, ${threads} thread(s): PyTorch's OpenBLAS reports ${res.openblasThreads ?? 'n/a'} thread(s), 1024³ product ${res.productMs.toFixed(1)} ms ` +
@@ -99,9 +109,33 @@ function endToEnd(c: Case, steps: number): { stepsPerSec: number; mb: number } {
   const dir = mkdtempSync(join(tmpdir(), 'groklens-bench-'));
   try {
     const cli = join(here, '..', 'bin', 'groklens.js');
-    const sets = [...c.sets, `training.steps=${steps}`, 'training.early_stop_after_grok=null'].flatMap((s) => ['--set', s]);
+    const sets = [...c.sets, `training.steps=${steps}`, 'training.early_stop_after_grok=null'].flatMap((s) => [
+      '--set',
+      s,
+    ]);
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--require', join(here, 'maxrss.cjs'), cli, 'train', '--preset', c.preset, ...sets, '--runs-dir', dir, '--name', 'b', '--quiet', '--backend', 'wasm', '--threads', '1'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--require',
+        join(here, 'maxrss.cjs'),
+        cli,
+        'train',
+        '--preset',
+        c.preset,
+        ...sets,
+        '--runs-dir',
+        dir,
+        '--name',
+        'b',
+        '--quiet',
+        '--backend',
+        'wasm',
+        '--threads',
+        '1',
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`bench run failed: ${r.stderr}`);
     const kb = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? NaN);
     return { stepsPerSec: steps / ((performance.now() - t0) / 1000), mb: kb / 1024 };
@@ -114,7 +148,11 @@ const backendLines = new Set<string>();
 
 /** The step timing runs in a child process per thread count: wasm's thread count is fixed at first use. */
 function oursMs(c: Case, threads: number): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-step', c.name, String(threads)], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-step', c.name, String(threads)],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`step timing failed: ${r.stderr}`);
   backendLines.add(r.stderr.trim().split('\n').at(-1)!);
   return Number(r.stdout.trim().split('\n').at(-1));
@@ -130,7 +168,10 @@ if (child >= 0) {
 }
 
 const rows: string[][] = [];
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const loadBefore = load();
 for (const c of CASES.filter((c) => wanted.includes(c.name))) {
   const { config: cfg } = resolveConfig({ preset: c.preset, sets: c.sets });
@@ -141,13 +182,37 @@ for (const c of CASES.filter((c) => wanted.includes(c.name))) {
   const e2e = endToEnd(c, c.name === 'nanda-2023' ? 100 : 500);
   const f = (x: number | null | undefined) => (x == null ? 'n/a' : x.toFixed(1));
   rows.push([
-    c.name, String(n), f(ours[0]), f(ours[1]), f(torch1?.ms), f(torch2?.ms),
-    torch1 ? `×${(ours[0] / torch1.ms).toFixed(2)}` : 'n/a', torch2 ? `×${(ours[1] / torch2.ms).toFixed(2)}` : 'n/a', f(e2e.stepsPerSec), f(e2e.mb), f(torch1?.mb),
+    c.name,
+    String(n),
+    f(ours[0]),
+    f(ours[1]),
+    f(torch1?.ms),
+    f(torch2?.ms),
+    torch1 ? `×${(ours[0] / torch1.ms).toFixed(2)}` : 'n/a',
+    torch2 ? `×${(ours[1] / torch2.ms).toFixed(2)}` : 'n/a',
+    f(e2e.stepsPerSec),
+    f(e2e.mb),
+    f(torch1?.mb),
   ]);
   console.error(`${c.name} done`);
 }
 console.log('ms per optimiser step (median), wasm backend vs PyTorch on the same CPU:');
-printTable(['case', 'batch', 'ours 1 thr', 'ours 2 thr', 'torch 1 thr', 'torch 2 thr', 'ours/torch (1 thr)', 'ours/torch (2 thr)', 'train steps/s (e2e)', 'peak MB (e2e)', 'torch peak MB'], rows);
+printTable(
+  [
+    'case',
+    'batch',
+    'ours 1 thr',
+    'ours 2 thr',
+    'torch 1 thr',
+    'torch 2 thr',
+    'ours/torch (1 thr)',
+    'ours/torch (2 thr)',
+    'train steps/s (e2e)',
+    'peak MB (e2e)',
+    'torch peak MB',
+  ],
+  rows,
+);
 for (const l of backendLines) console.log(`ours: ${l}`);
 for (const l of torchChecks) console.log(`torch: ${l}`);
 console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`);

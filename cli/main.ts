@@ -8,9 +8,14 @@ import { PACKAGE_VERSION } from '../src/version.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const backendOption = () =>
-  new Option('--backend <name>', 'tensor backend').choices(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).default('auto');
+  new Option('--backend <name>', 'tensor backend')
+    .choices(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'])
+    .default('auto');
 const threadsOption = () =>
-  new Option('--threads <n>', 'threads for the matrix products (OpenBLAS) and the wasm backend (default 1; a sweep uses processes)');
+  new Option(
+    '--threads <n>',
+    'threads for the matrix products (OpenBLAS) and the wasm backend (default 1; a sweep uses processes)',
+  );
 
 const program = new Command()
   .name('groklens')
@@ -23,11 +28,20 @@ program
   .description('train a model; writes a run directory under --runs-dir (see README: "The run directory")')
   .argument('[config]', 'JSON config file (partial: defaults fill the rest)')
   .option('-p, --preset <name>', 'start from a preset: nanda-2023, power-2022, truong-2026, demo')
-  .option('-s, --set <key=value>', 'override a config key by dotted path (repeatable), e.g. optimizer.weight_decay=0.5', collect, [])
+  .option(
+    '-s, --set <key=value>',
+    'override a config key by dotted path (repeatable), e.g. optimizer.weight_decay=0.5',
+    collect,
+    [],
+  )
   .option('-n, --name <name>', 'run name (directory under --runs-dir); default: preset or file name + time')
   .option('--runs-dir <dir>', 'where new runs are created', 'runs')
   .option('-r, --resume <dir>', 'continue the run in <dir> from its last saved step')
-  .option('--on-divergence <what>', 'when the loss, a gradient or the weights stop being finite: stop (exit 3, keep the last finite checkpoint) or continue (record it and train on)', 'stop')
+  .option(
+    '--on-divergence <what>',
+    'when the loss, a gradient or the weights stop being finite: stop (exit 3, keep the last finite checkpoint) or continue (record it and train on)',
+    'stop',
+  )
   .option('-q, --quiet', 'no progress bar')
   .addOption(backendOption())
   .addOption(threadsOption())
@@ -43,7 +57,9 @@ program
 
 program
   .command('demo')
-  .description('train the embedded demo (a+b mod 53, small transformer) until it groks, analyse it and write its report')
+  .description(
+    'train the embedded demo (a+b mod 53, small transformer) until it groks, analyse it and write its report',
+  )
   .option('--runs-dir <dir>', 'where the demo run is created', 'runs')
   .addOption(backendOption())
   .action(async (opts) => (await import('./commands/demo.ts')).demoCommand(opts));
@@ -52,10 +68,20 @@ program
   .command('analyze')
   .description('analyse the checkpoints of a run into runs/NAME/analysis.json (only what is missing)')
   .argument('<run>', 'run directory, e.g. runs/demo')
-  .option('--passes <list>', `comma-separated passes: ${'metrics,fourier,circuit,norms,ntk,llc,trajectory'} (default: all that apply except the opt-in llc and trajectory)`)
-  .option('--llc <settings>', 'llc pass settings, e.g. epsilon=1e-4,gamma=100,nbeta=464,chains=4,draws=200,burnin=100,batch_size=256,seed=0,checkpoints=24; checkpoints=N (default 24) gives λ̂ to about N checkpoints log-spaced in step, first and last included, plus the three around each phase boundary, T_mem and T_grok; checkpoints=all to every one; changing it keeps λ̂ already computed')
+  .option(
+    '--passes <list>',
+    `comma-separated passes: ${'metrics,fourier,circuit,norms,ntk,llc,trajectory'} (default: all that apply except the opt-in llc and trajectory)`,
+  )
+  .option(
+    '--llc <settings>',
+    'llc pass settings, e.g. epsilon=1e-4,gamma=100,nbeta=464,chains=4,draws=200,burnin=100,batch_size=256,seed=0,checkpoints=24; checkpoints=N (default 24) gives λ̂ to about N checkpoints log-spaced in step, first and last included, plus the three around each phase boundary, T_mem and T_grok; checkpoints=all to every one; changing it keeps λ̂ already computed',
+  )
   .option('--trajectory-window <n>', 'checkpoints per sliding window of the trajectory pass (default 10)')
-  .option('--key-freqs <mode>', "key frequencies from the 'final' checkpoint, reused for all, or 'per-checkpoint'", 'final')
+  .option(
+    '--key-freqs <mode>',
+    "key frequencies from the 'final' checkpoint, reused for all, or 'per-checkpoint'",
+    'final',
+  )
   .option('--probe-size <n>', 'inputs in the NTK probe set (default 64, or what analysis.json recorded)')
   .option('-w, --watch', 'keep analysing new checkpoints while the run trains')
   .option('--interval <seconds>', 'how often --watch looks for new checkpoints', '10')
@@ -80,17 +106,21 @@ program
 
 program
   .command('export')
-  .description('write checkpoints of a transformer run as TransformerLens state dicts (safetensors, optionally .pt) with config.json')
+  .description(
+    'write checkpoints of a transformer run as TransformerLens state dicts (safetensors, optionally .pt) with config.json',
+  )
   .argument('<run>', 'run directory, e.g. runs/NAME')
   .option('-f, --format <format>', 'export format: transformer-lens')
   .option('-o, --output <dir>', 'output directory (default: RUN/transformer-lens)')
   .option('--steps <steps>', "checkpoints: 'all', 'last' or a comma-separated list such as 0,1000,2000", 'all')
-  .option('--pt', "also write a .pt per step that torch.load(f, weights_only=True) reads")
+  .option('--pt', 'also write a .pt per step that torch.load(f, weights_only=True) reads')
   .action(async (run, opts) => (await import('./commands/export.ts')).exportCommand(run, opts));
 
 program
   .command('linear')
-  .description('linear grokking without a network (docs/measures.md#linear-grokking): teacher-student, ridge and their sweeps, exact dynamics beside the theory; writes JSON')
+  .description(
+    'linear grokking without a network (docs/measures.md#linear-grokking): teacher-student, ridge and their sweeps, exact dynamics beside the theory; writes JSON',
+  )
   .argument('<setup>', 'teacher-student | ridge | sweep-lambda | sweep-gamma | sweep-ridge-nu2 | sweep-ridge-lambda')
   .option('-s, --set <key=value>', 'a setting, e.g. lambda=0.7, dIn=500, nu2=10 (repeatable)', collect, [])
   .option('--values <list>', 'swept values: 0.1,0.5 or start:stop:count or start:stop:count:log')
@@ -102,7 +132,10 @@ program
   .option('-o, --out <file>', 'JSON result (default runs/linear/<setup>.json)')
   .option('-q, --quiet', 'no progress lines')
   .option('--workers <n>', 'sweeps: threads for the eigendecompositions (default: one per core)')
-  .option('--eigensolver <name>', "auto (default: the system's LAPACK when installed, else ml-matrix) | lapack | ml-matrix")
+  .option(
+    '--eigensolver <name>',
+    "auto (default: the system's LAPACK when installed, else ml-matrix) | lapack | ml-matrix",
+  )
   .option('--report [file]', 'also write the HTML report (default: beside the JSON, .html)')
   .action(async (setup, opts) => {
     await (await import('./commands/linear.ts')).linearCommand(setup, opts);
@@ -120,7 +153,9 @@ program
 
 program
   .command('import')
-  .description('turn checkpoints trained elsewhere (PyTorch, TransformerLens, Nanda et al.) into a run directory; nothing in them is executed')
+  .description(
+    'turn checkpoints trained elsewhere (PyTorch, TransformerLens, Nanda et al.) into a run directory; nothing in them is executed',
+  )
   .argument('<sources...>', 'torch files (.pt/.pth), .safetensors files, or a directory of them')
   .option('-n, --name <name>', 'run name (directory under --runs-dir)')
   .option('--runs-dir <dir>', 'where the run is created', 'runs')

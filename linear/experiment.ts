@@ -17,7 +17,14 @@ import {
 } from './sweeps.ts';
 import { nTrainFor, TEACHER_STUDENT_DEFAULTS, type TeacherStudentParams } from './teacher-student.ts';
 
-export const LINEAR_SETUPS = ['teacher-student', 'ridge', 'sweep-lambda', 'sweep-gamma', 'sweep-ridge-nu2', 'sweep-ridge-lambda'] as const;
+export const LINEAR_SETUPS = [
+  'teacher-student',
+  'ridge',
+  'sweep-lambda',
+  'sweep-gamma',
+  'sweep-ridge-nu2',
+  'sweep-ridge-lambda',
+] as const;
 export type LinearSetup = (typeof LINEAR_SETUPS)[number];
 
 export interface LinearRequest {
@@ -64,20 +71,27 @@ export const DEFAULT_VALUES: Record<string, number[]> = {
 const TS_DEFINITIONS: Record<string, string> = {
   data: 'x ~ N(0, I_dIn); labels Tᵀx; nTrain samples; lambda = dIn / nTrain',
   init: 'S_0, T ~ N(0, 1/(2·dIn·dOut)) entrywise; D = S − T',
-  update: 'full-batch GD S ← S − 2·eta·(Σ_tr·D + gamma·S), Σ_tr = XᵀX / nTrain (float64, exact closed form in the eigenbasis of Σ_tr)',
+  update:
+    'full-batch GD S ← S − 2·eta·(Σ_tr·D + gamma·S), Σ_tr = XᵀX / nTrain (float64, exact closed form in the eigenbasis of Σ_tr)',
   train: 'L_tr = (1/dOut)·Tr[DᵀΣ_tr D]',
   gen: 'L_gen = (1/dOut)·‖D‖²_F, the exact population loss',
   tTrain: 'first step with L_tr ≤ eps/4 (null: not within maxSteps)',
   tGen: 'first step with L_gen ≤ eps/4 (null: not within maxSteps, e.g. the plateau for lambda > 1)',
   deltaT: 'tGen − tTrain',
-  accuracy: "share of samples with squared error (1/dOut)‖Dᵀx‖² < eps: trainAccuracy on the training set, testAccuracy on nTest fresh inputs, testAccuracyAnalytic = erf(√(eps/(2·L_gen))) (dOut = 1)",
-  initAveraged: 'times of the expected losses over the initialisation (T, S_0) given the drawn Σ_tr — the simulation with the χ² noise of single draws averaged out exactly; seed sweeps average these curves over seeds',
+  accuracy:
+    'share of samples with squared error (1/dOut)‖Dᵀx‖² < eps: trainAccuracy on the training set, testAccuracy on nTest fresh inputs, testAccuracyAnalytic = erf(√(eps/(2·L_gen))) (dOut = 1)',
+  initAveraged:
+    'times of the expected losses over the initialisation (T, S_0) given the drawn Σ_tr — the simulation with the χ² noise of single draws averaged out exactly; seed sweeps average these curves over seeds',
   simulatedMeanCurve: 'sweeps: times of the loss curve averaged over the seeds (not the mean of the times)',
-  mpIntegral: 'expected losses with the spectrum of Σ_tr replaced by Marchenko–Pastur at ratio lambda (din → ∞), same thresholds',
+  mpIntegral:
+    'expected losses with the spectrum of Σ_tr replaced by Marchenko–Pastur at ratio lambda (din → ∞), same thresholds',
   closedFormDeltaT: "the paper's approximation log(1/(1−√λ)) / (2·eta·(1−√λ)²), lambda < 1 and gamma = 0",
-  plateau: 'genLimit: L_gen as t → ∞ (sweeps: per seed, and simulatedGenLimit their mean); plateauPredicted = (1 − 1/lambda)/dOut for lambda > 1, gamma = 0',
-  spectrum: 'histogram of the eigenvalues of Σ_tr (density per eigenvalue) against the MP density; zeroShare = null-space share vs the MP atom 1 − 1/lambda',
-  simulated: 'single runs: the drawn run; sweeps: mean over seeds of each draw\'s times (null if any seed did not cross)',
+  plateau:
+    'genLimit: L_gen as t → ∞ (sweeps: per seed, and simulatedGenLimit their mean); plateauPredicted = (1 − 1/lambda)/dOut for lambda > 1, gamma = 0',
+  spectrum:
+    'histogram of the eigenvalues of Σ_tr (density per eigenvalue) against the MP density; zeroShare = null-space share vs the MP atom 1 − 1/lambda',
+  simulated:
+    "single runs: the drawn run; sweeps: mean over seeds of each draw's times (null if any seed did not cross)",
 };
 
 const RIDGE_DEFINITIONS: Record<string, string> = {
@@ -88,25 +102,35 @@ const RIDGE_DEFINITIONS: Record<string, string> = {
   t1: 'last step with train loss ≥ eps (−1: below from the start; null: not below for good within maxSteps)',
   t2: 'first step with population loss ≤ c (null: not within maxSteps)',
   delay: 't2 − t1',
-  bound: "Xu et al.'s lower bound t2 ≥ ln((m − n)·nu2/(8·m·c)) / (2.02·eta·lambda); applies when m > n and eta·lambda ≤ 0.01",
+  bound:
+    "Xu et al.'s lower bound t2 ≥ ln((m − n)·nu2/(8·m·c)) / (2.02·eta·lambda); applies when m > n and eta·lambda ≤ 0.01",
   initialPopulation: 'population loss at step 0: below c means grokking is eliminated (t2 = 0)',
   t1Bound:
     'upper bound on t1, derived by groklens (not from the paper): sqrt(train(t)) ≤ sqrt(A) + rho^t·sqrt(B) in the eigenbasis of Σ, so t1 ≤ t1Upper = ln(sqrt(B)/(sqrt(eps) − sqrt(A)))/ln(1/rho) with A the train loss at the ridge solution, B that of the initial distance to it, rho the slowest rate |1 − eta·(x + lambda)| over nonzero eigenvalues x (null when A ≥ eps; −1 when below from the start); t1UpperMp: the same expression from (n, m, eta, lambda, nu2, eps) with the Marchenko–Pastur edges and expected A, B — an estimate, not a bound; in sweeps t1Upper is the mean over seeds',
 };
 
-function pick<K extends string>(setup: string, settings: Record<string, number>, keys: readonly K[]): Partial<Record<K, number>> {
+function pick<K extends string>(
+  setup: string,
+  settings: Record<string, number>,
+  keys: readonly K[],
+): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = {};
   for (const [k, v] of Object.entries(settings)) {
-    if (!(keys as readonly string[]).includes(k)) throw new UserError(`${setup}: unknown setting "${k}" (expected one of ${keys.join(', ')})`);
+    if (!(keys as readonly string[]).includes(k))
+      throw new UserError(`${setup}: unknown setting "${k}" (expected one of ${keys.join(', ')})`);
     if (!Number.isFinite(v)) throw new UserError(`${setup}: ${k} must be a number, got ${v}`);
     out[k as K] = v;
   }
   return out;
 }
 
-function teacherStudentParams(setup: string, settings: Record<string, number>): TeacherStudentParams & { lambda: number } {
+function teacherStudentParams(
+  setup: string,
+  settings: Record<string, number>,
+): TeacherStudentParams & { lambda: number } {
   const s = pick(setup, settings, TS_KEYS);
-  if (s.nTrain !== undefined && s.lambda !== undefined) throw new UserError(`${setup}: give lambda or nTrain, not both`);
+  if (s.nTrain !== undefined && s.lambda !== undefined)
+    throw new UserError(`${setup}: give lambda or nTrain, not both`);
   const base = { ...TEACHER_STUDENT_DEFAULTS, ...s };
   const nTrain = s.nTrain ?? (s.lambda !== undefined ? nTrainFor(base.dIn, s.lambda) : nTrainFor(base.dIn, 0.5));
   const { lambda: _ignored, ...rest } = base as TeacherStudentParams & { lambda?: number };
@@ -136,7 +160,8 @@ export async function runLinear(req: LinearRequest, hooks: Omit<SweepHooks, 'run
 
 async function runSetup(req: LinearRequest, hooks: SweepHooks): Promise<LinearResult> {
   for (const k of SWEPT[req.setup] ?? []) {
-    if (k in req.settings) throw new UserError(`${req.setup}: ${k} is set by the sweep (use --values and --seeds), not by a setting`);
+    if (k in req.settings)
+      throw new UserError(`${req.setup}: ${k} is set by the sweep (use --values and --seeds), not by a setting`);
   }
   const maxSteps = req.maxSteps ?? 1e7;
   const seeds = req.seeds ?? [0, 1, 2];
@@ -148,18 +173,38 @@ async function runSetup(req: LinearRequest, hooks: SweepHooks): Promise<LinearRe
   switch (req.setup) {
     case 'teacher-student': {
       const { lambda, ...p } = teacherStudentParams(req.setup, req.settings);
-      const data = runTeacherStudent(p, { maxSteps, points: req.points, nTest: req.nTest, accuracy: req.accuracy, solver: hooks.solver });
+      const data = runTeacherStudent(p, {
+        maxSteps,
+        points: req.points,
+        nTest: req.nTest,
+        accuracy: req.accuracy,
+        solver: hooks.solver,
+      });
       return { ...common, source: lrs, definitions: TS_DEFINITIONS, settings: { ...p, lambda }, sweep: null, data };
     }
     case 'sweep-lambda': {
       const { lambda: _l, nTrain: _n, seed: _s, ...base } = teacherStudentParams(req.setup, req.settings);
       const data = await sweepTeacherStudentLambda(base, values, seeds, maxSteps, hooks);
-      return { ...common, source: lrs, definitions: TS_DEFINITIONS, settings: base, sweep: { key: 'lambda', values, seeds }, data };
+      return {
+        ...common,
+        source: lrs,
+        definitions: TS_DEFINITIONS,
+        settings: base,
+        sweep: { key: 'lambda', values, seeds },
+        data,
+      };
     }
     case 'sweep-gamma': {
       const { lambda, nTrain: _n, seed: _s, ...base } = teacherStudentParams(req.setup, req.settings);
       const data = await sweepTeacherStudentGamma(base, lambda, values, seeds, maxSteps, hooks);
-      return { ...common, source: lrs, definitions: TS_DEFINITIONS, settings: { ...base, lambda }, sweep: { key: 'gamma', values, seeds }, data };
+      return {
+        ...common,
+        source: lrs,
+        definitions: TS_DEFINITIONS,
+        settings: { ...base, lambda },
+        sweep: { key: 'gamma', values, seeds },
+        data,
+      };
     }
     case 'ridge': {
       const p: RidgeParams = { ...RIDGE_DEFAULTS, ...pick(req.setup, req.settings, RIDGE_KEYS) };
@@ -172,9 +217,18 @@ async function runSetup(req: LinearRequest, hooks: SweepHooks): Promise<LinearRe
       const key = req.setup === 'sweep-ridge-nu2' ? 'nu2' : 'lambda';
       const grid = values.map((v) => ({ nu2: base.nu2, lambda: base.lambda, [key]: v }));
       const data = sweepRidge(base, grid, seeds, maxSteps, hooks);
-      return { ...common, source: xvs, definitions: RIDGE_DEFINITIONS, settings: { ...base }, sweep: { key, values, seeds }, data };
+      return {
+        ...common,
+        source: xvs,
+        definitions: RIDGE_DEFINITIONS,
+        settings: { ...base },
+        sweep: { key, values, seeds },
+        data,
+      };
     }
     default:
-      throw new UserError(`unknown linear setup "${req.setup as string}" (expected one of ${LINEAR_SETUPS.join(', ')})`);
+      throw new UserError(
+        `unknown linear setup "${req.setup as string}" (expected one of ${LINEAR_SETUPS.join(', ')})`,
+      );
   }
 }

@@ -23,5 +23,8 @@ export function runSpectrumJob(job: SpectrumJob): SpectrumResult {
   const draw = drawTeacherStudent(job.params);
   const eig = covarianceEigen(draw.x, job.solver);
   const problem = teacherStudentProblem(draw);
-  return { values: eig.values, systems: job.gammas.map((gamma) => exactDynamics({ ...problem, decay: gamma }, eig).system) };
+  return {
+    values: eig.values,
+    systems: job.gammas.map((gamma) => exactDynamics({ ...problem, decay: gamma }, eig).system),
+  };
 }

@@ -16,7 +16,14 @@
  * library has it): the parallelism of a sweep comes from its worker threads, and every call then
  * sums in the same order whatever the number of workers, so results stay identical bit for bit.
  */
-import { findLibrary, LAPACK_CANDIDATES, NATIVE_INSTALL_HINT, openblasConfig, optionalFunc, setOpenblasThreads } from '../src/backend/native-library.ts';
+import {
+  findLibrary,
+  LAPACK_CANDIDATES,
+  NATIVE_INSTALL_HINT,
+  openblasConfig,
+  optionalFunc,
+  setOpenblasThreads,
+} from '../src/backend/native-library.ts';
 
 /** What the loaded library is, for the record of a result and the CLI's one-line notice. */
 export interface LapackInfo {
@@ -52,7 +59,8 @@ function tryLoad(): { ok: true; bindings: Bindings } | { ok: false; reason: stri
       ) as Bindings['dsyrk'],
     }),
   });
-  if (!found.ok) return { ok: false, reason: found.koffiMissing ?? `no LAPACK library found (${found.tried.join('; ')})` };
+  if (!found.ok)
+    return { ok: false, reason: found.koffiMissing ?? `no LAPACK library found (${found.tried.join('; ')})` };
   const { lib, library } = found;
   setOpenblasThreads(lib, 1);
   const ilaver = optionalFunc(lib, 'void ilaver_(_Out_ int32_t *major, _Out_ int32_t *minor, _Out_ int32_t *patch)');
@@ -99,7 +107,21 @@ export function lapackSymmetricEigen(s: Float64Array, n: number): { values: Floa
   const lwork = 1 + 6 * n + 2 * n * n;
   const liwork = 3 + 5 * n;
   const info = new Int32Array(1);
-  dsyevd('V', 'U', int(n), a, int(n), values, new Float64Array(lwork), int(lwork), new Int32Array(liwork), int(liwork), info, 1, 1);
+  dsyevd(
+    'V',
+    'U',
+    int(n),
+    a,
+    int(n),
+    values,
+    new Float64Array(lwork),
+    int(lwork),
+    new Int32Array(liwork),
+    int(liwork),
+    info,
+    1,
+    1,
+  );
   if (info[0] !== 0) throw new Error(`LAPACK dsyevd failed (info = ${info[0]}) on a ${n}×${n} matrix`);
   // Column j of the column-major result is eigenvector j: row j of ours.
   return { values, vectors: a };
@@ -110,7 +132,11 @@ export function lapackSymmetricEigen(s: Float64Array, n: number): { values: Floa
  * cols] row-major; only the lower triangle (row-major) is filled, which is what lapackSymmetricEigen
  * reads.
  */
-export function lapackGram(x: { rows: number; cols: number; data: Float64Array }, scale: number, side: 'columns' | 'rows'): Float64Array {
+export function lapackGram(
+  x: { rows: number; cols: number; data: Float64Array },
+  scale: number,
+  side: 'columns' | 'rows',
+): Float64Array {
   const { dsyrk } = bindings();
   const { rows, cols, data } = x;
   // To Fortran, `data` is B = Xᵀ, column-major [cols, rows] with leading dimension cols.
@@ -119,6 +145,19 @@ export function lapackGram(x: { rows: number; cols: number; data: Float64Array }
   const k = side === 'columns' ? rows : cols;
   const c = new Float64Array(n * n);
   if (n === 0 || k === 0) return c;
-  dsyrk('U', side === 'columns' ? 'N' : 'T', int(n), int(k), Float64Array.of(scale), data, int(cols), Float64Array.of(0), c, int(n), 1, 1);
+  dsyrk(
+    'U',
+    side === 'columns' ? 'N' : 'T',
+    int(n),
+    int(k),
+    Float64Array.of(scale),
+    data,
+    int(cols),
+    Float64Array.of(0),
+    c,
+    int(n),
+    1,
+    1,
+  );
   return c;
 }

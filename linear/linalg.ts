@@ -28,9 +28,14 @@ export function resolveEigensolver(choice: EigensolverChoice): ResolvedEigensolv
   const ml = 'ml-matrix (JavaScript)';
   if (choice === 'ml-matrix') return { name: 'ml-matrix', description: ml, fallback: null };
   const s = lapackStatus();
-  if (s.ok) return { name: 'lapack', description: `LAPACK dsyevd (${s.info.library}: ${s.info.description})`, fallback: null };
+  if (s.ok)
+    return { name: 'lapack', description: `LAPACK dsyevd (${s.info.library}: ${s.info.description})`, fallback: null };
   if (choice === 'lapack') throw new UserError(`eigensolver lapack: ${s.reason}. ${LAPACK_INSTALL_HINT}`);
-  return { name: 'ml-matrix', description: ml, fallback: `${s.reason}; ${LAPACK_INSTALL_HINT} (about 60× faster at n = 1000)` };
+  return {
+    name: 'ml-matrix',
+    description: ml,
+    fallback: `${s.reason}; ${LAPACK_INSTALL_HINT} (about 60× faster at n = 1000)`,
+  };
 }
 
 /**
@@ -167,7 +172,11 @@ export interface SymmetricEigen {
  * Eigendecomposition of the symmetric n×n matrix `s` (row-major). LAPACK reads its lower triangle
  * only; ml-matrix reads all of it (rowGram fills both).
  */
-export function symmetricEigen(s: Float64Array, n: number, solver: EigensolverName = defaultEigensolver()): SymmetricEigen {
+export function symmetricEigen(
+  s: Float64Array,
+  n: number,
+  solver: EigensolverName = defaultEigensolver(),
+): SymmetricEigen {
   if (solver === 'lapack') return lapackSymmetricEigen(s, n);
   const m = new Matrix(n, n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, s[i * n + j]);

@@ -26,7 +26,8 @@ export function mpAtom(lambda: number): number {
 }
 
 function checkLambda(lambda: number): void {
-  if (!(lambda > 0 && Number.isFinite(lambda))) throw new RangeError(`Marchenko–Pastur: lambda must be > 0, got ${lambda}`);
+  if (!(lambda > 0 && Number.isFinite(lambda)))
+    throw new RangeError(`Marchenko–Pastur: lambda must be > 0, got ${lambda}`);
 }
 
 /** The MP distribution function F(x) = μ([0, x]), atom included (64-point Gauss–Legendre in φ). */
@@ -44,7 +45,8 @@ export function mpCdf(x: number, lambda: number): number {
   for (let g = 0; g < gl.nodes.length; g++) {
     const phi = (end / 2) * (1 + gl.nodes[g]);
     const sin = Math.sin(phi);
-    s += (gl.weights[g] * half * half * sin * sin) / (2 * Math.PI * lambda * (lower + 2 * half * Math.sin(phi / 2) ** 2));
+    s +=
+      (gl.weights[g] * half * half * sin * sin) / (2 * Math.PI * lambda * (lower + 2 * half * Math.sin(phi / 2) ** 2));
   }
   return atom + (s * end) / 2;
 }
@@ -111,7 +113,12 @@ export interface SpectrumHistogram {
  * Histogram of the empirical spectrum of Σ (`dim` eigenvalues, of which `values` lists the nonzero
  * ones; the rest are exact zeros) beside the MP density, both normalised per eigenvalue of Σ.
  */
-export function spectrumHistogram(values: ArrayLike<number>, dim: number, lambda: number, bins = 40): SpectrumHistogram {
+export function spectrumHistogram(
+  values: ArrayLike<number>,
+  dim: number,
+  lambda: number,
+  bins = 40,
+): SpectrumHistogram {
   const { upper } = mpEdges(lambda);
   let top = upper;
   for (let i = 0; i < values.length; i++) top = Math.max(top, values[i]);
@@ -120,7 +127,9 @@ export function spectrumHistogram(values: ArrayLike<number>, dim: number, lambda
   const edges = Array.from({ length: bins + 1 }, (_, i) => i * width);
   const counts = new Array<number>(bins).fill(0);
   for (let i = 0; i < values.length; i++) counts[Math.min(bins - 1, Math.floor(values[i] / width))]++;
-  const mp = edges.slice(0, bins).map((lo, i) => (mpCdf(edges[i + 1], lambda) - Math.max(mpCdf(lo, lambda), mpAtom(lambda))) / width);
+  const mp = edges
+    .slice(0, bins)
+    .map((lo, i) => (mpCdf(edges[i + 1], lambda) - Math.max(mpCdf(lo, lambda), mpAtom(lambda))) / width);
   return {
     lambda,
     edges,

@@ -44,7 +44,8 @@ export const defaultWorkers = (): number => Math.max(1, availableParallelism());
 
 /** `workers` = 1 runs inline; more starts that many worker threads (lazily, on the first jobs). */
 export function createRunner(workers: number): JobRunner {
-  if (!Number.isInteger(workers) || workers < 1) throw new UserError(`workers must be a positive integer, got ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new UserError(`workers must be a positive integer, got ${workers}`);
   return workers === 1 ? inlineRunner() : workerRunner(workers);
 }
 
@@ -83,15 +84,18 @@ function workerRunner(count: number): JobRunner {
   const spawn = (): Worker => {
     const w = new Worker(boot, { eval: true });
     started++;
-    w.on('message', (m: { id: number; result?: SpectrumResult; error?: { name: string; message: string; stack?: string } }) => {
-      const b = busy.get(w);
-      if (!b || b.id !== m.id) return;
-      busy.delete(w);
-      if (m.error) b.pending.reject(rebuildError(m.error));
-      else b.pending.resolve(m.result!);
-      idle.push(w);
-      dispatch();
-    });
+    w.on(
+      'message',
+      (m: { id: number; result?: SpectrumResult; error?: { name: string; message: string; stack?: string } }) => {
+        const b = busy.get(w);
+        if (!b || b.id !== m.id) return;
+        busy.delete(w);
+        if (m.error) b.pending.reject(rebuildError(m.error));
+        else b.pending.resolve(m.result!);
+        idle.push(w);
+        dispatch();
+      },
+    );
     w.on('error', (e) => fail(w, e));
     w.on('exit', (code) => {
       const i = idle.indexOf(w);

@@ -29,7 +29,16 @@ export interface RidgeParams {
 }
 
 /** docs/measures.md#ridge-bound-on-t2 defaults: bound t₂ ≥ 11,980. */
-export const RIDGE_DEFAULTS: RidgeParams = { n: 100, m: 1000, eta: 1, lambda: 1e-4, nu2: 1, eps: 0.01, c: 0.01, seed: 0 };
+export const RIDGE_DEFAULTS: RidgeParams = {
+  n: 100,
+  m: 1000,
+  eta: 1,
+  lambda: 1e-4,
+  nu2: 1,
+  eps: 0.01,
+  c: 0.01,
+  seed: 0,
+};
 
 const RidgeSchema = z.object({
   n: positiveInteger,
@@ -88,7 +97,11 @@ export interface RidgeTimes {
   delay: number | null; // t₂ − t₁
 }
 
-export function ridgeTimes(losses: { train: ModalLoss; population: ModalLoss }, p: RidgeParams, maxSteps: number): RidgeTimes {
+export function ridgeTimes(
+  losses: { train: ModalLoss; population: ModalLoss },
+  p: RidgeParams,
+  maxSteps: number,
+): RidgeTimes {
   const t1 = lastStepAtOrAbove(losses.train, p.eps, maxSteps);
   const t2 = firstStepAtOrBelow(losses.population, p.c, maxSteps);
   return { t1, t2, delay: t1 !== null && t2 !== null ? t2 - t1 : null };
@@ -139,7 +152,8 @@ function t1Expression(a: number, b: number, rho: number, eps: number): number | 
 
 /** The bound of RidgeT1Bound for one draw's train loss (ridgeLosses(...).train). */
 export function ridgeT1UpperBound(train: ModalLoss, p: RidgeParams): RidgeT1Bound {
-  if (train.weighting !== 'covariance') throw new RangeError('ridgeT1UpperBound: expects the train loss (covariance weighting)');
+  if (train.weighting !== 'covariance')
+    throw new RangeError('ridgeT1UpperBound: expects the train loss (covariance weighting)');
   const { values, rates, uu, ww } = train.system;
   let a = 0;
   let b = 0;

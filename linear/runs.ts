@@ -6,7 +6,18 @@ import { covarianceEigen, type EigensolverName } from './linalg.ts';
 import { spectrumHistogram, type SpectrumHistogram } from './marchenko-pastur.ts';
 import { exactDynamics, limitLoss, lossAt } from './modal.ts';
 import { stepGrid, type GrokTimes } from './params.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeT1Bound, type RidgeTimes } from './ridge.ts';
+import {
+  drawRidge,
+  ridgeLosses,
+  ridgeProblem,
+  ridgeT1UpperBound,
+  ridgeT2LowerBound,
+  ridgeTimes,
+  type RidgeBound,
+  type RidgeParams,
+  type RidgeT1Bound,
+  type RidgeTimes,
+} from './ridge.ts';
 import {
   checkTeacherStudent,
   drawTeacherStudent,

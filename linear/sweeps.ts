@@ -11,7 +11,19 @@ import { z } from 'zod';
 import { checkParams, grokTimes, nonNegativeNumber, positiveNumber, type GrokTimes } from './params.ts';
 import { inlineRunner, type JobRunner } from './pool.ts';
 import { firstStepAtOrBelow } from './thresholds.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeT1UpperBoundMp, ridgeT2LowerBound, ridgeTimes, type RidgeBound, type RidgeParams, type RidgeT1Bound, type RidgeTimes } from './ridge.ts';
+import {
+  drawRidge,
+  ridgeLosses,
+  ridgeProblem,
+  ridgeT1UpperBound,
+  ridgeT1UpperBoundMp,
+  ridgeT2LowerBound,
+  ridgeTimes,
+  type RidgeBound,
+  type RidgeParams,
+  type RidgeT1Bound,
+  type RidgeTimes,
+} from './ridge.ts';
 import { checkTeacherStudent, nTrainFor, type TeacherStudentParams } from './teacher-student.ts';
 import {
   closedFormDeltaT,
@@ -55,7 +67,12 @@ interface SeedOutcome {
   averaged: { train: ModalLoss; gen: ModalLoss };
 }
 
-function seedOutcome(seed: number, values: Float64Array, system: ModalSystem, p: { dIn: number; eta: number; gamma: number; dOut: number }): SeedOutcome {
+function seedOutcome(
+  seed: number,
+  values: Float64Array,
+  system: ModalSystem,
+  p: { dIn: number; eta: number; gamma: number; dOut: number },
+): SeedOutcome {
   const scale = 1 / p.dOut; // as teacherStudentLosses
   return {
     seed,
@@ -67,7 +84,10 @@ function seedOutcome(seed: number, values: Float64Array, system: ModalSystem, p:
 const timesOf = (l: { train: ModalLoss; gen: ModalLoss }, eps: number, maxSteps: number): GrokTimes =>
   grokTimes(firstStepAtOrBelow(l.train, eps / 4, maxSteps), firstStepAtOrBelow(l.gen, eps / 4, maxSteps));
 
-const meanOf = (ls: { train: ModalLoss; gen: ModalLoss }[]) => ({ train: meanLoss(ls.map((l) => l.train)), gen: meanLoss(ls.map((l) => l.gen)) });
+const meanOf = (ls: { train: ModalLoss; gen: ModalLoss }[]) => ({
+  train: meanLoss(ls.map((l) => l.train)),
+  gen: meanLoss(ls.map((l) => l.gen)),
+});
 
 export interface SweepHooks {
   onProgress?: (done: number, total: number) => void;
@@ -205,9 +225,16 @@ export function sweepRidge(
       nu2,
       lambda,
       seeds: rows,
-      mean: { t1: meanOrNull(rows.map((r) => r.t1)), t2: meanOrNull(rows.map((r) => r.t2)), delay: meanOrNull(rows.map((r) => r.delay)) },
+      mean: {
+        t1: meanOrNull(rows.map((r) => r.t1)),
+        t2: meanOrNull(rows.map((r) => r.t2)),
+        delay: meanOrNull(rows.map((r) => r.delay)),
+      },
       bound: ridgeT2LowerBound({ ...base, nu2, lambda, seed: 0 }),
-      t1Bound: { t1Upper: meanOrNull(rows.map((r) => r.t1Upper)), t1UpperMp: ridgeT1UpperBoundMp({ ...base, nu2, lambda, seed: 0 }) },
+      t1Bound: {
+        t1Upper: meanOrNull(rows.map((r) => r.t1Upper)),
+        t1UpperMp: ridgeT1UpperBoundMp({ ...base, nu2, lambda, seed: 0 }),
+      },
     };
   });
 }

@@ -87,12 +87,18 @@ export interface TeacherStudentPrediction extends GrokTimes {
 /** t_tr, t_gen and Δt of the MP integral (threshold ε/4), and the limit of L_gen. */
 export function mpTeacherStudentPrediction(s: TeacherStudentTheorySetup, maxSteps: number): TeacherStudentPrediction {
   const losses = mpTeacherStudentLosses(s);
-  const times = grokTimes(firstStepAtOrBelow(losses.train, s.eps / 4, maxSteps), firstStepAtOrBelow(losses.gen, s.eps / 4, maxSteps));
+  const times = grokTimes(
+    firstStepAtOrBelow(losses.train, s.eps / 4, maxSteps),
+    firstStepAtOrBelow(losses.gen, s.eps / 4, maxSteps),
+  );
   return { ...times, genLimit: limitLoss(losses.gen) };
 }
 
 /** The MP-integral losses at the given steps. */
-export function mpTeacherStudentCurve(s: TeacherStudentTheorySetup, steps: number[]): { train: number[]; gen: number[] } {
+export function mpTeacherStudentCurve(
+  s: TeacherStudentTheorySetup,
+  steps: number[],
+): { train: number[]; gen: number[] } {
   const losses = mpTeacherStudentLosses(s);
   return { train: steps.map((t) => lossAt(losses.train, t)), gen: steps.map((t) => lossAt(losses.gen, t)) };
 }

@@ -12,7 +12,15 @@ import type { LinearGdProblem } from './gd.ts';
 import { gaussian, matmul, type Dense } from './linalg.ts';
 import { errorAt, type ModalDynamics, type ModalLoss } from './modal.ts';
 import { z } from 'zod';
-import { checkParams, grokTimes, nonNegativeNumber, positiveInteger, positiveNumber, seedNumber, type GrokTimes } from './params.ts';
+import {
+  checkParams,
+  grokTimes,
+  nonNegativeNumber,
+  positiveInteger,
+  positiveNumber,
+  seedNumber,
+  type GrokTimes,
+} from './params.ts';
 import { erf } from './special.ts';
 import { firstStepAtOrBelow } from './thresholds.ts';
 
@@ -96,8 +104,15 @@ export function teacherStudentLosses(dyn: ModalDynamics): { train: ModalLoss; ge
 }
 
 /** t_tr, t_gen (first step with L ≤ ε/4) and Δt, from the closed form. */
-export function teacherStudentTimes(losses: { train: ModalLoss; gen: ModalLoss }, eps: number, maxSteps: number): GrokTimes {
-  return grokTimes(firstStepAtOrBelow(losses.train, eps / 4, maxSteps), firstStepAtOrBelow(losses.gen, eps / 4, maxSteps));
+export function teacherStudentTimes(
+  losses: { train: ModalLoss; gen: ModalLoss },
+  eps: number,
+  maxSteps: number,
+): GrokTimes {
+  return grokTimes(
+    firstStepAtOrBelow(losses.train, eps / 4, maxSteps),
+    firstStepAtOrBelow(losses.gen, eps / 4, maxSteps),
+  );
 }
 
 /** Share of the rows of X [n, dIn] whose squared error (1/dOut)‖Dᵀx‖² is below ε. */
@@ -125,7 +140,13 @@ export interface AccuracyPoint {
 }
 
 /** Accuracies at step t from the closed form. */
-export function teacherStudentAccuracy(draw: TeacherStudentDraw, dyn: ModalDynamics, t: number, genLoss: number, test?: Dense): AccuracyPoint {
+export function teacherStudentAccuracy(
+  draw: TeacherStudentDraw,
+  dyn: ModalDynamics,
+  t: number,
+  genLoss: number,
+  test?: Dense,
+): AccuracyPoint {
   const d = errorAt(dyn, t);
   const { eps, dOut } = draw.params;
   return {

@@ -9,7 +9,8 @@ import { distanceBound, isMonotone, limitLoss, lossAt, scanLoss, type ModalLoss 
 
 function checkArgs(threshold: number, maxSteps: number): void {
   if (!Number.isFinite(threshold)) throw new RangeError(`threshold must be a finite number, got ${threshold}`);
-  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new RangeError(`maxSteps must be an integer ≥ 0, got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 0)
+    throw new RangeError(`maxSteps must be an integer ≥ 0, got ${maxSteps}`);
 }
 
 /**

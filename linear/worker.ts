@@ -11,7 +11,10 @@ if (!port) throw new Error('linear/worker.ts runs only as a worker thread');
 port.on('message', (m: { id: number; job: SpectrumJob }) => {
   try {
     const result = runSpectrumJob(m.job);
-    const buffers = [result.values.buffer, ...result.systems.flatMap((s) => [s.values.buffer, s.rates.buffer, s.uu.buffer, s.uw.buffer, s.ww.buffer])];
+    const buffers = [
+      result.values.buffer,
+      ...result.systems.flatMap((s) => [s.values.buffer, s.rates.buffer, s.uu.buffer, s.uw.buffer, s.ww.buffer]),
+    ];
     port.postMessage({ id: m.id, result }, buffers as ArrayBuffer[]);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

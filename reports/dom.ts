@@ -36,7 +36,27 @@ export function svgRoot(doc: Document, id: string, width: number, height: number
   return svg;
 }
 
-const GEOMETRY = ['d', 'transform', 'x', 'y', 'x1', 'x2', 'y1', 'y2', 'width', 'height', 'cx', 'cy', 'r', 'points', 'dx', 'dy', 'fill-opacity', 'stroke-opacity', 'opacity'];
+const GEOMETRY = [
+  'd',
+  'transform',
+  'x',
+  'y',
+  'x1',
+  'x2',
+  'y1',
+  'y2',
+  'width',
+  'height',
+  'cx',
+  'cy',
+  'r',
+  'points',
+  'dx',
+  'dy',
+  'fill-opacity',
+  'stroke-opacity',
+  'opacity',
+];
 
 /** Round every coordinate to two decimals, so output is stable across platforms and small. */
 export function roundGeometry(root: Element): void {
@@ -59,7 +79,7 @@ export function svgText(svg: SVGSVGElement): string {
 export function textWidth(text: string, fontSize = 11): number {
   let w = 0;
   for (const ch of text) {
-    if ('il.,:;|!\'’ '.includes(ch)) w += 0.3;
+    if ("il.,:;|!'’ ".includes(ch)) w += 0.3;
     else if ('mwMW@'.includes(ch)) w += 0.85;
     else if (ch >= 'A' && ch <= 'Z') w += 0.68;
     else w += 0.56;

@@ -4,14 +4,30 @@
  */
 
 const SUPERSCRIPT: Record<string, string> = {
-  '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹',
+  '-': '⁻',
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
 };
 
 /** 10ⁿ with a Unicode superscript exponent, e.g. pow10Label(-3) = "10⁻³". */
 export function pow10Label(n: number): string {
   if (n === 0) return '1';
   if (n === 1) return '10';
-  return '10' + String(n).split('').map((c) => SUPERSCRIPT[c] ?? c).join('');
+  return (
+    '10' +
+    String(n)
+      .split('')
+      .map((c) => SUPERSCRIPT[c] ?? c)
+      .join('')
+  );
 }
 
 // Numbers and steps in text: one definition for reports, analysis notes and the CLI.
@@ -37,4 +53,3 @@ const COORD_RE = /-?\d*\.\d{3,}(?:e[-+]?\d+)?/g;
 export function roundNumbersIn(s: string, digits = 2): string {
   return s.replace(COORD_RE, (m) => String(roundTo(Number(m), digits)));
 }
-

@@ -14,7 +14,9 @@ import { STEP_LABEL, type RunContext } from './run-figures.ts';
 import { missingPassNote, passRan } from './series.ts';
 
 const frequencyLabel = (a: RunContext['a']): string =>
-  a.group.kind === 'multiplicative' ? `frequency k (over the multiplicative group of order ${a.group.n})` : 'frequency k';
+  a.group.kind === 'multiplicative'
+    ? `frequency k (over the multiplicative group of order ${a.group.n})`
+    : 'frequency k';
 
 export function fourierHeatmapFigure(ctx: RunContext): Figure {
   const id = `${ctx.idPrefix}fourier-heatmap`;
@@ -39,8 +41,14 @@ export function fourierHeatmapFigure(ctx: RunContext): Figure {
     phases: ctx.phases,
   });
   return {
-    id, title, svg: r.svg, hover: r.hover, boundaries: ctx.phases,
-    caption: [`Norm of each frequency's cos and sin components of the embedding W_E, one column per analysed checkpoint (${cks.length}); row 0 is the constant component. Key frequencies (◀) grow during circuit formation; the others fade in cleanup.`],
+    id,
+    title,
+    svg: r.svg,
+    hover: r.hover,
+    boundaries: ctx.phases,
+    caption: [
+      `Norm of each frequency's cos and sin components of the embedding W_E, one column per analysed checkpoint (${cks.length}); row 0 is the constant component. Key frequencies (◀) grow during circuit formation; the others fade in cleanup.`,
+    ],
   };
 }
 
@@ -50,7 +58,10 @@ function lastFourier(ctx: RunContext) {
 
 export function finalNormsFigure(ctx: RunContext, which: 'embed' | 'logit'): Figure {
   const id = `${ctx.idPrefix}final-${which}`;
-  const title = which === 'embed' ? 'Final Fourier norms of the embedding W_E' : 'Final Fourier norms of the neuron-to-logit map W_L';
+  const title =
+    which === 'embed'
+      ? 'Final Fourier norms of the embedding W_E'
+      : 'Final Fourier norms of the neuron-to-logit map W_L';
   if (!passRan(ctx.a, 'fourier')) return { id, title, note: missingPassNote(ctx.a, ['fourier'], ctx.runLabel) };
   const ck = lastFourier(ctx)!;
   const norms = which === 'embed' ? ck.fourier!.embed_norms : ck.fourier!.logit_map_norms;
@@ -69,8 +80,19 @@ export function finalNormsFigure(ctx: RunContext, which: 'embed' | 'logit'): Fig
       { label: 'other frequency (0 = constant)', colour: OTHER_COLOUR, kind: 'box' },
     ],
   });
-  const what = which === 'embed' ? 'rows of the embedding W_E (number tokens)' : 'W_L = W_out·W_U (neurons × classes), transformed along the classes';
-  return { id, title, svg: r.svg, hover: r.hover, caption: [`At step ${ck.step}: norm per frequency of the ${what}. Gini ${fmtNum(which === 'embed' ? ck.fourier!.gini_embed : ck.fourier!.gini_logit_map)}.`] };
+  const what =
+    which === 'embed'
+      ? 'rows of the embedding W_E (number tokens)'
+      : 'W_L = W_out·W_U (neurons × classes), transformed along the classes';
+  return {
+    id,
+    title,
+    svg: r.svg,
+    hover: r.hover,
+    caption: [
+      `At step ${ck.step}: norm per frequency of the ${what}. Gini ${fmtNum(which === 'embed' ? ck.fourier!.gini_embed : ck.fourier!.gini_logit_map)}.`,
+    ],
+  };
 }
 
 export function clustersFigure(ctx: RunContext): Figure {
@@ -78,7 +100,8 @@ export function clustersFigure(ctx: RunContext): Figure {
   const title = 'Neuron frequency clusters';
   if (!passRan(ctx.a, 'fourier')) return { id, title, note: missingPassNote(ctx.a, ['fourier'], ctx.runLabel) };
   const cl = [...ctx.a.neuron_clusters].sort((x, y) => x.frequency - y.frequency);
-  if (!cl.length && !ctx.a.unclustered_neurons) return { id, title, note: 'Not drawn: the analysis lists no neuron clusters.' };
+  if (!cl.length && !ctx.a.unclustered_neurons)
+    return { id, title, note: 'Not drawn: the analysis lists no neuron clusters.' };
   const r = renderBarChart(ctx.doc, {
     id: `${id}-svg`,
     title,
@@ -91,17 +114,23 @@ export function clustersFigure(ctx: RunContext): Figure {
     width: Math.min(720, 200 + 70 * (cl.length + 1)),
   });
   return {
-    id, title, svg: r.svg, hover: r.hover,
-    caption: [`MLP neurons grouped by the frequency that explains most of their activation's variance (at step ${ctx.a.key_frequencies_step ?? '–'}); a neuron counts when that fraction is ≥ 85 %. Above each bar: the mean explained fraction.`],
+    id,
+    title,
+    svg: r.svg,
+    hover: r.hover,
+    caption: [
+      `MLP neurons grouped by the frequency that explains most of their activation's variance (at step ${ctx.a.key_frequencies_step ?? '–'}); a neuron counts when that fraction is ≥ 85 %. Above each bar: the mean explained fraction.`,
+    ],
   };
 }
 
 export function attentionFigures(ctx: RunContext, att: AttentionMaps | null | undefined, modelKind: string): Figure[] {
   const title = "Attention from '=' to a and b";
   if (!att || !att.heads.length) {
-    const why = modelKind === 'transformer'
-      ? 'Not drawn: no attention patterns were given for this transformer run (analysis.json has no "attention" field).'
-      : `Not drawn: a ${modelKind} has no attention.`;
+    const why =
+      modelKind === 'transformer'
+        ? 'Not drawn: no attention patterns were given for this transformer run (analysis.json has no "attention" field).'
+        : `Not drawn: a ${modelKind} has no attention.`;
     return [{ id: `${ctx.idPrefix}attention`, title, note: why }];
   }
   return att.heads.map((h, i) => {
@@ -117,8 +146,16 @@ export function attentionFigures(ctx: RunContext, att: AttentionMaps | null | un
       ],
     });
     return {
-      id, title: t, svg: r.svg, hover: r.hover,
-      caption: i === 0 ? [`Softmax weight of the last position ('=') on each operand, for every input pair (a, b), at step ${att.step}. Stripes along a or b show a head reading one operand at a key frequency.`] : [],
+      id,
+      title: t,
+      svg: r.svg,
+      hover: r.hover,
+      caption:
+        i === 0
+          ? [
+              `Softmax weight of the last position ('=') on each operand, for every input pair (a, b), at step ${att.step}. Stripes along a or b show a head reading one operand at a key frequency.`,
+            ]
+          : [],
     };
   });
 }

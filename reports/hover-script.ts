@@ -34,7 +34,8 @@ export const FORMAT_SCRIPT = `
   }
 `;
 
-export const HOVER_SCRIPT = `(function () {
+export const HOVER_SCRIPT =
+  `(function () {
   'use strict';
   var NS = 'http://www.w3.org/2000/svg';
 ${FORMAT_SCRIPT}  function nearest(xs, v) {

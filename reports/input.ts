@@ -45,7 +45,14 @@ function fail(file: string, key: string, expected: string, got: unknown): never 
   throw new FormatError(file, `${key}: expected ${expected}, got ${preview(got)}`);
 }
 
-function checkLength(file: string, key: string, v: readonly unknown[], length: number, what = 'numbers', which = ''): void {
+function checkLength(
+  file: string,
+  key: string,
+  v: readonly unknown[],
+  length: number,
+  what = 'numbers',
+  which = '',
+): void {
   if (v.length !== length) fail(file, key, `${length} ${what}${which}`, `${v.length} ${what}`);
 }
 
@@ -58,7 +65,13 @@ function checkCheckpoints(a: AnalysisFile, file: string): void {
       checkLength(file, `${at}.fourier.embed_norms`, c.fourier.embed_norms, K + 1);
       checkLength(file, `${at}.fourier.logit_map_norms`, c.fourier.logit_map_norms, K + 1);
     }
-    if (c.circuit) checkLength(file, `${at}.circuit.excluded_loss_per_key`, c.circuit.excluded_loss_per_key, a.key_frequencies.length);
+    if (c.circuit)
+      checkLength(
+        file,
+        `${at}.circuit.excluded_loss_per_key`,
+        c.circuit.excluded_loss_per_key,
+        a.key_frequencies.length,
+      );
   });
 }
 
@@ -76,10 +89,14 @@ function checkGrids(a: AnalysisFile, file: string): void {
     const at = `checkpoint_grids.checkpoints[${i}]`;
     if (c.step <= prev) fail(file, `${at}.step`, `a step above ${prev}`, c.step);
     prev = c.step;
-    if (c.neurons.length !== g.neurons.length) fail(file, `${at}.neurons`, `${g.neurons.length} grids (one per neuron followed)`, `${c.neurons.length} grids`);
-    if (c.attention.length !== g.heads.length) fail(file, `${at}.attention`, `${g.heads.length} heads`, `${c.attention.length} heads`);
+    if (c.neurons.length !== g.neurons.length)
+      fail(file, `${at}.neurons`, `${g.neurons.length} grids (one per neuron followed)`, `${c.neurons.length} grids`);
+    if (c.attention.length !== g.heads.length)
+      fail(file, `${at}.attention`, `${g.heads.length} heads`, `${c.attention.length} heads`);
     c.neurons.forEach((q, j) => codes(q, `${at}.neurons[${j}]`));
-    c.attention.forEach((h, j) => (codes(h.to_a, `${at}.attention[${j}].to_a`), codes(h.to_b, `${at}.attention[${j}].to_b`)));
+    c.attention.forEach(
+      (h, j) => (codes(h.to_a, `${at}.attention[${j}].to_a`), codes(h.to_b, `${at}.attention[${j}].to_b`)),
+    );
   });
 }
 
@@ -99,7 +116,12 @@ export function checkAttention(att: AttentionMaps, file: string): void {
 function checkTrajectory(a: AnalysisFile, file: string): void {
   const t = a.trajectory;
   if (t === undefined) return;
-  const views: [string, typeof t][] = [['trajectory', t], ...Object.entries(t.per_tensor).map(([n, v]) => [`trajectory.per_tensor.${n}`, v as typeof t] as [string, typeof t])];
+  const views: [string, typeof t][] = [
+    ['trajectory', t],
+    ...Object.entries(t.per_tensor).map(
+      ([n, v]) => [`trajectory.per_tensor.${n}`, v as typeof t] as [string, typeof t],
+    ),
+  ];
   for (const [at, v] of views) {
     checkLength(file, `${at}.coords`, v.coords, t.steps.length, 'rows', ' (one per step)');
     checkLength(file, `${at}.window_effective_dim`, v.window_effective_dim, t.window_steps.length);

@@ -23,7 +23,10 @@ function subsetText(ctx: RunContext, measured: number): string {
   const total = ctx.a.checkpoints.length;
   if (measured >= total) return '';
   const k = ctx.a.options.llc?.checkpoints;
-  const rule = typeof k === 'number' ? ` (checkpoints=${k}: about ${k} log-spaced in step, the first and last included, plus the three around each phase boundary, T_mem and T_grok; dots mark them)` : ' (dots mark them)';
+  const rule =
+    typeof k === 'number'
+      ? ` (checkpoints=${k}: about ${k} log-spaced in step, the first and last included, plus the three around each phase boundary, T_mem and T_grok; dots mark them)`
+      : ' (dots mark them)';
   return ` λ̂ is computed at ${measured} of the ${total} checkpoints${rule}.`;
 }
 
@@ -40,12 +43,24 @@ export function llcFigure(ctx: RunContext): Figure {
   const hi = { x: mean.x, y: mean.y.map((v, i) => v + sd.y[i]) };
   const diverged = ctx.a.checkpoints.filter((c) => (c.llc?.diverged_chains ?? 0) > 0);
   const series: LineSeries[] = [
-    { label: 'λ̂ (mean over chains)', ...mean, colour: LLC_COLOUR, dash: null, width: 2, points: measured.checkpoints.length < ctx.a.checkpoints.length },
+    {
+      label: 'λ̂ (mean over chains)',
+      ...mean,
+      colour: LLC_COLOUR,
+      dash: null,
+      width: 2,
+      points: measured.checkpoints.length < ctx.a.checkpoints.length,
+    },
     { label: '± one standard deviation over chains', ...lo, colour: LLC_COLOUR, dash: '2 2', width: 0.9 },
     { label: '+1 sd', ...hi, colour: LLC_COLOUR, dash: '2 2', width: 0.9, legend: false },
   ];
   const flagged = diverged.length
-    ? [`${diverged.length} checkpoint${diverged.length === 1 ? ' has' : 's have'} diverged chains, left out of the mean (${diverged.slice(0, 8).map((c) => `step ${fmtStep(c.step)}: ${c.llc!.diverged_chains}`).join(', ')}${diverged.length > 8 ? ', …' : ''}); a smaller ε avoids them.`]
+    ? [
+        `${diverged.length} checkpoint${diverged.length === 1 ? ' has' : 's have'} diverged chains, left out of the mean (${diverged
+          .slice(0, 8)
+          .map((c) => `step ${fmtStep(c.step)}: ${c.llc!.diverged_chains}`)
+          .join(', ')}${diverged.length > 8 ? ', …' : ''}); a smaller ε avoids them.`,
+      ]
     : ['No chain diverged.'];
   const subset = subsetText(ctx, measured.checkpoints.length);
   return timelineFigure(ctx, 'llc', title, { scale: 'linear', label: 'λ̂ (effective parameters / 2)' }, series, [
@@ -79,10 +94,14 @@ export function llcTraceFigure(ctx: RunContext, step?: number): Figure {
     y: { scale: 'log', label: 'minibatch training loss (log scale)' },
     series,
     refLines: r.init_loss > 0 ? [{ y: r.init_loss, label: 'L_n(w*)' }] : [],
-    vMarkers: o && o.burnin > 0 ? [{ x: o.burnin, label: 'burn-in ends', title: `draws start after ${o.burnin} steps` }] : [],
+    vMarkers:
+      o && o.burnin > 0 ? [{ x: o.burnin, label: 'burn-in ends', title: `draws start after ${o.burnin} steps` }] : [],
   });
   return {
-    id, title, svg: chart.svg, hover: chart.hover,
+    id,
+    title,
+    svg: chart.svg,
+    hover: chart.hover,
     caption: [
       `The loss along each chain at step ${fmtStep(cp.step)}, every ${r.chains[0]?.trace_every ?? 1} SGLD steps. A chain should rise from the checkpoint's loss L_n(w*) = ${fmtNum(r.init_loss)} and level off before the draws begin; one that keeps climbing or stops being finite (ε too large) is flagged and left out. Share of draws below L_n(w*) (w* not a local minimum when near 1): ${r.chains.map((c) => `${Math.round(c.below_init * 100)} %`).join(', ')}.`,
     ],

@@ -87,12 +87,18 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-export const scriptHash = (script: string): string => 'sha256-' + createHash('sha256').update(script, 'utf8').digest('base64');
+export const scriptHash = (script: string): string =>
+  'sha256-' + createHash('sha256').update(script, 'utf8').digest('base64');
 
 export const CSP = `default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '${scriptHash(HOVER_SCRIPT)}'; base-uri 'none'; form-action 'none'`;
 
 /** Small element builder: text goes in through textContent, never as HTML. */
-export function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
   const e = doc.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) {
@@ -142,7 +148,12 @@ export function renderFigure(doc: Document, f: Figure): HTMLElement {
 }
 
 export function renderSections(doc: Document, sections: Section[]): void {
-  const nav = el(doc, 'nav', { 'aria-label': 'contents' }, el(doc, 'ol', {}, ...sections.map((s) => el(doc, 'li', {}, el(doc, 'a', { href: `#${s.id}` }, s.title)))));
+  const nav = el(
+    doc,
+    'nav',
+    { 'aria-label': 'contents' },
+    el(doc, 'ol', {}, ...sections.map((s) => el(doc, 'li', {}, el(doc, 'a', { href: `#${s.id}` }, s.title)))),
+  );
   doc.body.append(nav);
   for (const s of sections) {
     const sec = el(doc, 'section', { id: s.id }, el(doc, 'h2', {}, s.title));

@@ -19,8 +19,14 @@ export const OKABE_ITO = {
 
 /** Series colours in order of use; yellow last (low contrast on white). */
 export const SERIES_COLOURS: readonly string[] = [
-  OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.bluishGreen, OKABE_ITO.reddishPurple,
-  OKABE_ITO.orange, OKABE_ITO.skyBlue, OKABE_ITO.black, OKABE_ITO.yellow,
+  OKABE_ITO.blue,
+  OKABE_ITO.vermillion,
+  OKABE_ITO.bluishGreen,
+  OKABE_ITO.reddishPurple,
+  OKABE_ITO.orange,
+  OKABE_ITO.skyBlue,
+  OKABE_ITO.black,
+  OKABE_ITO.yellow,
 ];
 
 /** Dash patterns paired with series colours (solid first). */

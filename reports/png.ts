@@ -75,14 +75,24 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
  * `palette` holds at most 256 [r, g, b] entries; every index must be < palette.length.
  * `transparent`: a palette index drawn fully transparent (gaps in the data).
  */
-export function encodeIndexedPng(width: number, height: number, indices: Uint8Array, palette: [number, number, number][], transparent?: number, opts: { compress?: boolean; bitDepth?: 4 | 8 } = {}): Uint8Array {
+export function encodeIndexedPng(
+  width: number,
+  height: number,
+  indices: Uint8Array,
+  palette: [number, number, number][],
+  transparent?: number,
+  opts: { compress?: boolean; bitDepth?: 4 | 8 } = {},
+): Uint8Array {
   const depth = opts.bitDepth ?? 8;
-  if (depth === 4 && palette.length > 16) throw new RangeError(`png: a 4-bit image has at most 16 palette entries, got ${palette.length}`);
+  if (depth === 4 && palette.length > 16)
+    throw new RangeError(`png: a 4-bit image has at most 16 palette entries, got ${palette.length}`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`png: size must be positive integers, got ${width} × ${height}`);
   }
-  if (indices.length !== width * height) throw new RangeError(`png: expected ${width * height} indices, got ${indices.length}`);
-  if (palette.length < 1 || palette.length > 256) throw new RangeError(`png: palette must have 1–256 entries, got ${palette.length}`);
+  if (indices.length !== width * height)
+    throw new RangeError(`png: expected ${width * height} indices, got ${indices.length}`);
+  if (palette.length < 1 || palette.length > 256)
+    throw new RangeError(`png: palette must have 1–256 entries, got ${palette.length}`);
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
@@ -96,9 +106,12 @@ export function encodeIndexedPng(width: number, height: number, indices: Uint8Ar
   const raw = new Uint8Array(height * (rowBytes + 1)); // filter byte 0 (None) before each row
   for (let y = 0; y < height; y++) {
     if (depth === 8) raw.set(indices.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-    else for (let x = 0; x < width; x++) raw[y * (rowBytes + 1) + 1 + (x >> 1)] |= (indices[y * width + x] & 0x0f) << (x & 1 ? 0 : 4); // high nibble first
+    else
+      for (let x = 0; x < width; x++)
+        raw[y * (rowBytes + 1) + 1 + (x >> 1)] |= (indices[y * width + x] & 0x0f) << (x & 1 ? 0 : 4); // high nibble first
   }
-  for (const i of indices) if (i >= palette.length) throw new RangeError(`png: index ${i} outside a palette of ${palette.length}`);
+  for (const i of indices)
+    if (i >= palette.length) throw new RangeError(`png: index ${i} outside a palette of ${palette.length}`);
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
@@ -133,7 +146,8 @@ function deflateFiltered(raw: Uint8Array, width: number, height: number, bpp: nu
       f[o] = filter;
       for (let x = 1; x <= width; x++) {
         const v = raw[o + x];
-        const pred = filter === 1 ? (x > bpp ? raw[o + x - bpp] : 0) : filter === 2 ? (y > 0 ? raw[o - stride + x] : 0) : 0;
+        const pred =
+          filter === 1 ? (x > bpp ? raw[o + x - bpp] : 0) : filter === 2 ? (y > 0 ? raw[o - stride + x] : 0) : 0;
         f[o + x] = (v - pred) & 0xff;
       }
     }
@@ -145,7 +159,8 @@ function deflateFiltered(raw: Uint8Array, width: number, height: number, bpp: nu
 
 /** tRNS for an indexed image: every entry opaque except `transparent`. */
 function alphaTable(n: number, transparent: number): Uint8Array {
-  if (!Number.isInteger(transparent) || transparent < 0 || transparent >= n) throw new RangeError(`png: transparent index ${transparent} outside a palette of ${n}`);
+  if (!Number.isInteger(transparent) || transparent < 0 || transparent >= n)
+    throw new RangeError(`png: transparent index ${transparent} outside a palette of ${n}`);
   const t = new Uint8Array(transparent + 1).fill(255);
   t[transparent] = 0;
   return t;

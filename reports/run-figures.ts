@@ -31,10 +31,21 @@ const TEST = { colour: OKABE_ITO.vermillion, dash: '6 3' };
 export function transitionMarkers(a: AnalysisFile): { x: number; label: string; title: string }[] {
   const s = a.summary;
   const out: { x: number; label: string; title: string }[] = [];
-  if (s.t_mem !== null) out.push({ x: s.t_mem, label: 'T_mem', title: `T_mem = step ${s.t_mem}: first checkpoint with train accuracy ≥ 99 %` });
-  if (s.t_grok_95 !== null) out.push({ x: s.t_grok_95, label: 'T_grok', title: `T_grok = step ${s.t_grok_95}: first checkpoint with test accuracy ≥ 95 %` });
+  if (s.t_mem !== null)
+    out.push({
+      x: s.t_mem,
+      label: 'T_mem',
+      title: `T_mem = step ${s.t_mem}: first checkpoint with train accuracy ≥ 99 %`,
+    });
+  if (s.t_grok_95 !== null)
+    out.push({
+      x: s.t_grok_95,
+      label: 'T_grok',
+      title: `T_grok = step ${s.t_grok_95}: first checkpoint with test accuracy ≥ 95 %`,
+    });
   const d = a.run.divergence;
-  if (d && typeof d.step === 'number') out.push({ x: d.step, label: 'diverged', title: `diverged at step ${d.step}: ${d.detail}` });
+  if (d && typeof d.step === 'number')
+    out.push({ x: d.step, label: 'diverged', title: `diverged at step ${d.step}: ${d.detail}` });
   return out;
 }
 
@@ -47,10 +58,33 @@ function hiddenNote(hidden: number): string[] {
   return hidden ? [`${hidden} value${hidden === 1 ? '' : 's'} ≤ 0 cannot be shown on the log scale.`] : [];
 }
 
-export function timelineFigure(ctx: RunContext, id: string, title: string, y: Parameters<typeof renderLineChart>[1]['y'], series: LineSeries[], caption: string[], extra: Partial<Parameters<typeof renderLineChart>[1]> = {}): Figure {
+export function timelineFigure(
+  ctx: RunContext,
+  id: string,
+  title: string,
+  y: Parameters<typeof renderLineChart>[1]['y'],
+  series: LineSeries[],
+  caption: string[],
+  extra: Partial<Parameters<typeof renderLineChart>[1]> = {},
+): Figure {
   const fid = `${ctx.idPrefix}${id}`;
-  const r = renderLineChart(ctx.doc, { id: `${fid}-svg`, title, x: { domain: ctx.domain, label: STEP_LABEL }, y, series, phases: ctx.phases, ...extra });
-  return { id: fid, title, svg: r.svg, hover: r.hover, caption: [...caption, ...hiddenNote(r.hidden)], boundaries: ctx.phases };
+  const r = renderLineChart(ctx.doc, {
+    id: `${fid}-svg`,
+    title,
+    x: { domain: ctx.domain, label: STEP_LABEL },
+    y,
+    series,
+    phases: ctx.phases,
+    ...extra,
+  });
+  return {
+    id: fid,
+    title,
+    svg: r.svg,
+    hover: r.hover,
+    caption: [...caption, ...hiddenNote(r.hidden)],
+    boundaries: ctx.phases,
+  };
 }
 
 /** Train and test columns: metrics.jsonl when it has them (denser), else the metrics pass. */
@@ -71,24 +105,54 @@ function trainTest(ctx: RunContext, key: 'loss' | 'acc'): { train: Column; test:
 export function lossFigure(ctx: RunContext): Figure {
   const title = 'Train and test loss';
   const tt = trainTest(ctx, 'loss');
-  if (!tt) return { id: `${ctx.idPrefix}loss`, title, note: `Not drawn: ${ctx.runLabel} has no loss values in metrics.jsonl and the metrics pass was not run.` };
-  return timelineFigure(ctx, 'loss', title, { scale: 'log', label: LOSS_LABEL }, [
-    { label: 'train loss', ...tt.train, ...TRAIN },
-    { label: 'test loss', ...tt.test, ...TEST },
-  ], [`Cross-entropy on the train and test splits, from ${tt.source}. Memorisation drives the train loss down while the test loss rises; the test loss only falls in cleanup.`]);
+  if (!tt)
+    return {
+      id: `${ctx.idPrefix}loss`,
+      title,
+      note: `Not drawn: ${ctx.runLabel} has no loss values in metrics.jsonl and the metrics pass was not run.`,
+    };
+  return timelineFigure(
+    ctx,
+    'loss',
+    title,
+    { scale: 'log', label: LOSS_LABEL },
+    [
+      { label: 'train loss', ...tt.train, ...TRAIN },
+      { label: 'test loss', ...tt.test, ...TEST },
+    ],
+    [
+      `Cross-entropy on the train and test splits, from ${tt.source}. Memorisation drives the train loss down while the test loss rises; the test loss only falls in cleanup.`,
+    ],
+  );
 }
 
 export function accuracyFigure(ctx: RunContext): Figure {
   const title = 'Train and test accuracy';
   const tt = trainTest(ctx, 'acc');
-  if (!tt) return { id: `${ctx.idPrefix}accuracy`, title, note: `Not drawn: ${ctx.runLabel} has no accuracy values in metrics.jsonl and the metrics pass was not run.` };
-  return timelineFigure(ctx, 'accuracy', title, { scale: 'linear', label: 'accuracy (%)', domain: [0, 1], percent: true }, [
-    { label: 'train accuracy', ...tt.train, ...TRAIN },
-    { label: 'test accuracy', ...tt.test, ...TEST },
-  ], [`From ${tt.source}. Dotted lines: 99 % (T_mem on train) and 95 % (T_grok on test).`], {
-    refLines: [{ y: 0.99, label: '99 %' }, { y: 0.95, label: '95 %' }],
-    vMarkers: transitionMarkers(ctx.a),
-  });
+  if (!tt)
+    return {
+      id: `${ctx.idPrefix}accuracy`,
+      title,
+      note: `Not drawn: ${ctx.runLabel} has no accuracy values in metrics.jsonl and the metrics pass was not run.`,
+    };
+  return timelineFigure(
+    ctx,
+    'accuracy',
+    title,
+    { scale: 'linear', label: 'accuracy (%)', domain: [0, 1], percent: true },
+    [
+      { label: 'train accuracy', ...tt.train, ...TRAIN },
+      { label: 'test accuracy', ...tt.test, ...TEST },
+    ],
+    [`From ${tt.source}. Dotted lines: 99 % (T_mem on train) and 95 % (T_grok on test).`],
+    {
+      refLines: [
+        { y: 0.99, label: '99 %' },
+        { y: 0.95, label: '95 %' },
+      ],
+      vMarkers: transitionMarkers(ctx.a),
+    },
+  );
 }
 
 export function circuitFigure(ctx: RunContext): Figure {
@@ -97,10 +161,26 @@ export function circuitFigure(ctx: RunContext): Figure {
   if (miss) return miss;
   const tt = trainTest(ctx, 'loss');
   const series: LineSeries[] = [];
-  if (tt) series.push({ label: 'train loss', ...tt.train, colour: '#9a9a9a', dash: null, width: 1.2 }, { label: 'test loss', ...tt.test, colour: '#9a9a9a', dash: '6 3', width: 1.2 });
+  if (tt)
+    series.push(
+      { label: 'train loss', ...tt.train, colour: '#9a9a9a', dash: null, width: 1.2 },
+      { label: 'test loss', ...tt.test, colour: '#9a9a9a', dash: '6 3', width: 1.2 },
+    );
   series.push(
-    { label: 'restricted loss (all pairs)', ...fromCheckpoints(ctx.a, (c) => c.circuit?.restricted_loss), colour: OKABE_ITO.bluishGreen, dash: null, width: 2 },
-    { label: 'excluded loss (train pairs)', ...fromCheckpoints(ctx.a, (c) => c.circuit?.excluded_loss), colour: OKABE_ITO.reddishPurple, dash: '2 2', width: 2 },
+    {
+      label: 'restricted loss (all pairs)',
+      ...fromCheckpoints(ctx.a, (c) => c.circuit?.restricted_loss),
+      colour: OKABE_ITO.bluishGreen,
+      dash: null,
+      width: 2,
+    },
+    {
+      label: 'excluded loss (train pairs)',
+      ...fromCheckpoints(ctx.a, (c) => c.circuit?.excluded_loss),
+      colour: OKABE_ITO.reddishPurple,
+      dash: '2 2',
+      width: 2,
+    },
   );
   return timelineFigure(ctx, 'circuit', title, { scale: 'log', label: LOSS_LABEL }, series, [
     `Restricted loss keeps only the key frequencies (${ctx.a.key_frequencies.join(', ') || 'none'}) of the logits; excluded loss removes them. The excluded loss rising while the train loss stays low marks circuit formation; the restricted loss falling ahead of the test loss shows the circuit before the test accuracy does.`,
@@ -112,7 +192,8 @@ export function perKeyFigure(ctx: RunContext): Figure {
   const miss = missing(ctx, 'per-key', title, ['circuit', 'fourier']);
   if (miss) return miss;
   const keys = ctx.a.key_frequencies;
-  if (!keys.length) return { id: `${ctx.idPrefix}per-key`, title, note: 'Not drawn: the analysis found no key frequencies.' };
+  if (!keys.length)
+    return { id: `${ctx.idPrefix}per-key`, title, note: 'Not drawn: the analysis found no key frequencies.' };
   const series: LineSeries[] = keys.map((k, i) => ({
     label: `k = ${k} removed`,
     ...fromCheckpoints(ctx.a, (c) => c.circuit?.excluded_loss_per_key[i]),
@@ -120,7 +201,13 @@ export function perKeyFigure(ctx: RunContext): Figure {
     dash: seriesDash(i),
   }));
   const lastMaxK = [...ctx.a.checkpoints].reverse().find((c) => c.circuit)?.circuit?.excluded_loss_max_k;
-  series.push({ label: `max over all k (k = ${lastMaxK ?? '–'} at the end)`, ...fromCheckpoints(ctx.a, (c) => c.circuit?.excluded_loss_max), colour: '#000', dash: '1 2', width: 1.2 });
+  series.push({
+    label: `max over all k (k = ${lastMaxK ?? '–'} at the end)`,
+    ...fromCheckpoints(ctx.a, (c) => c.circuit?.excluded_loss_max),
+    colour: '#000',
+    dash: '1 2',
+    width: 1.2,
+  });
   const tt = trainTest(ctx, 'loss');
   if (tt) series.push({ label: 'train loss', ...tt.train, colour: '#9a9a9a', dash: null, width: 1 });
   return timelineFigure(ctx, 'per-key', title, { scale: 'log', label: LOSS_LABEL }, series, [
@@ -149,53 +236,134 @@ export function normFigure(ctx: RunContext): Figure {
     const n = 60;
     const x = Array.from({ length: n + 1 }, (_, i) => fit.from + ((fit.to - fit.from) * i) / n);
     const tMem = ctx.a.summary.t_mem ?? fit.from;
-    series.push({ label: `fit V_mem·exp(−c·(t − T_mem)), c/(lr·wd) = ${fmtNum(fit.c_over_lr_wd)}`, x, y: x.map((t) => fit.v_mem_fit * Math.exp(-fit.c * (t - tMem))), colour: OKABE_ITO.vermillion, dash: '6 3', width: 2 });
-    caption.push(`Least-squares fit of log ‖θ‖² over steps ${fit.from}–${fit.to}: c = ${fmtNum(fit.c)} per step (R² ${fmtNum(fit.r2)}); V_mem = ${fmtNum(fit.v_mem)}, V at the window's end (v_fit_end) = ${fmtNum(fit.v_fit_end)}. Truong et al. report c/(lr·wd) ≈ 1.41 for AdamW.`);
+    series.push({
+      label: `fit V_mem·exp(−c·(t − T_mem)), c/(lr·wd) = ${fmtNum(fit.c_over_lr_wd)}`,
+      x,
+      y: x.map((t) => fit.v_mem_fit * Math.exp(-fit.c * (t - tMem))),
+      colour: OKABE_ITO.vermillion,
+      dash: '6 3',
+      width: 2,
+    });
+    caption.push(
+      `Least-squares fit of log ‖θ‖² over steps ${fit.from}–${fit.to}: c = ${fmtNum(fit.c)} per step (R² ${fmtNum(fit.r2)}); V_mem = ${fmtNum(fit.v_mem)}, V at the window's end (v_fit_end) = ${fmtNum(fit.v_fit_end)}. Truong et al. report c/(lr·wd) ≈ 1.41 for AdamW.`,
+    );
   } else {
     caption.push('No contraction fit: ' + (ctx.a.summary.notes.join(' ') || 'the analysis could not place one.'));
   }
-  return timelineFigure(ctx, 'norm', title, { scale: 'log', label: '‖θ‖² (sum of squares, log scale)' }, series, caption);
+  return timelineFigure(
+    ctx,
+    'norm',
+    title,
+    { scale: 'log', label: '‖θ‖² (sum of squares, log scale)' },
+    series,
+    caption,
+  );
 }
 
 export function sparsityFigure(ctx: RunContext): Figure {
   const title = 'Fourier sparsity: Gini coefficient and IPR';
   const miss = missing(ctx, 'sparsity', title, ['fourier']);
   if (miss) return miss;
-  return timelineFigure(ctx, 'sparsity', title, { scale: 'linear', label: 'coefficient (0 = dense, 1 = sparse)', domain: [0, 1] }, [
-    { label: 'Gini of W_E norms', ...fromCheckpoints(ctx.a, (c) => c.fourier?.gini_embed), colour: OKABE_ITO.blue, dash: null },
-    { label: 'Gini of W_L norms', ...fromCheckpoints(ctx.a, (c) => c.fourier?.gini_logit_map), colour: OKABE_ITO.vermillion, dash: '6 3' },
-    { label: 'mean IPR of first-layer neurons', ...fromCheckpoints(ctx.a, (c) => c.fourier?.ipr_mean), colour: OKABE_ITO.bluishGreen, dash: '2 2' },
-  ], ['Gini coefficient (Hurley & Rickard) of the per-frequency norms of the embedding W_E and the neuron-to-logit map W_L, and the mean inverse participation ratio (Gromov) of the first layer: both jump in cleanup, when the network drops every frequency but the key ones.']);
+  return timelineFigure(
+    ctx,
+    'sparsity',
+    title,
+    { scale: 'linear', label: 'coefficient (0 = dense, 1 = sparse)', domain: [0, 1] },
+    [
+      {
+        label: 'Gini of W_E norms',
+        ...fromCheckpoints(ctx.a, (c) => c.fourier?.gini_embed),
+        colour: OKABE_ITO.blue,
+        dash: null,
+      },
+      {
+        label: 'Gini of W_L norms',
+        ...fromCheckpoints(ctx.a, (c) => c.fourier?.gini_logit_map),
+        colour: OKABE_ITO.vermillion,
+        dash: '6 3',
+      },
+      {
+        label: 'mean IPR of first-layer neurons',
+        ...fromCheckpoints(ctx.a, (c) => c.fourier?.ipr_mean),
+        colour: OKABE_ITO.bluishGreen,
+        dash: '2 2',
+      },
+    ],
+    [
+      'Gini coefficient (Hurley & Rickard) of the per-frequency norms of the embedding W_E and the neuron-to-logit map W_L, and the mean inverse participation ratio (Gromov) of the first layer: both jump in cleanup, when the network drops every frequency but the key ones.',
+    ],
+  );
 }
 
 export function nonFourierFigure(ctx: RunContext): Figure {
   const title = 'Non-Fourier energy of the embedding';
   const miss = missing(ctx, 'non-fourier', title, ['fourier']);
   if (miss) return miss;
-  return timelineFigure(ctx, 'non-fourier', title, { scale: 'log', label: 'share of squared mass (log scale)' }, [
-    { label: 'W_E mass outside key frequencies and constant', ...fromCheckpoints(ctx.a, (c) => c.fourier?.non_fourier_energy), colour: OKABE_ITO.reddishPurple, dash: null },
-  ], ['Truong et al.: falls from about 0.1–0.16 to below 0.004 at grokking.']);
+  return timelineFigure(
+    ctx,
+    'non-fourier',
+    title,
+    { scale: 'log', label: 'share of squared mass (log scale)' },
+    [
+      {
+        label: 'W_E mass outside key frequencies and constant',
+        ...fromCheckpoints(ctx.a, (c) => c.fourier?.non_fourier_energy),
+        colour: OKABE_ITO.reddishPurple,
+        dash: null,
+      },
+    ],
+    ['Truong et al.: falls from about 0.1–0.16 to below 0.004 at grokking.'],
+  );
 }
 
 export function distanceFigure(ctx: RunContext): Figure {
   const title = 'Kernel distance and distance from initialisation';
   const hasNtk = passRan(ctx.a, 'ntk');
   const hasNorms = passRan(ctx.a, 'norms');
-  if (!hasNtk && !hasNorms) return { id: `${ctx.idPrefix}distance`, title, note: missingPassNote(ctx.a, ['ntk', 'norms'], ctx.runLabel) };
+  if (!hasNtk && !hasNorms)
+    return { id: `${ctx.idPrefix}distance`, title, note: missingPassNote(ctx.a, ['ntk', 'norms'], ctx.runLabel) };
   const series: LineSeries[] = [];
   if (hasNtk) {
     series.push(
-      { label: 'kernel distance S(K_t, K_0), r·logits', ...fromCheckpoints(ctx.a, (c) => c.ntk?.projection.kernel_distance), colour: OKABE_ITO.blue, dash: null },
-      { label: 'kernel distance, first logit', ...fromCheckpoints(ctx.a, (c) => c.ntk?.first_output.kernel_distance), colour: OKABE_ITO.skyBlue, dash: '2 2' },
+      {
+        label: 'kernel distance S(K_t, K_0), r·logits',
+        ...fromCheckpoints(ctx.a, (c) => c.ntk?.projection.kernel_distance),
+        colour: OKABE_ITO.blue,
+        dash: null,
+      },
+      {
+        label: 'kernel distance, first logit',
+        ...fromCheckpoints(ctx.a, (c) => c.ntk?.first_output.kernel_distance),
+        colour: OKABE_ITO.skyBlue,
+        dash: '2 2',
+      },
     );
   }
-  if (hasNorms) series.push({ label: '‖θ_t − θ_0‖ / ‖θ_0‖', ...fromCheckpoints(ctx.a, (c) => c.norms?.rel_dist_total), colour: OKABE_ITO.vermillion, dash: '6 3' });
-  const caption = ['Kernel distance (Fort et al.) of the empirical NTK on the probe set from its value at initialisation (0 = same kernel up to scale, 1 = orthogonal), and the relative parameter distance from initialisation (Kumar et al.). Both are dimensionless.'];
+  if (hasNorms)
+    series.push({
+      label: '‖θ_t − θ_0‖ / ‖θ_0‖',
+      ...fromCheckpoints(ctx.a, (c) => c.norms?.rel_dist_total),
+      colour: OKABE_ITO.vermillion,
+      dash: '6 3',
+    });
+  const caption = [
+    'Kernel distance (Fort et al.) of the empirical NTK on the probe set from its value at initialisation (0 = same kernel up to scale, 1 = orthogonal), and the relative parameter distance from initialisation (Kumar et al.). Both are dimensionless.',
+  ];
   if (!hasNtk) caption.push(missingPassNote(ctx.a, ['ntk'], ctx.runLabel));
   if (!hasNorms) caption.push(missingPassNote(ctx.a, ['norms'], ctx.runLabel));
-  if (hasNtk && ctx.a.options.probe) caption.push(`Probe: ${ctx.a.options.probe.n} inputs, seed ${ctx.a.options.probe.seed}.`);
-  return timelineFigure(ctx, 'distance', title, { scale: 'linear', label: 'distance (dimensionless)' }, series, caption);
+  if (hasNtk && ctx.a.options.probe)
+    caption.push(`Probe: ${ctx.a.options.probe.n} inputs, seed ${ctx.a.options.probe.seed}.`);
+  return timelineFigure(
+    ctx,
+    'distance',
+    title,
+    { scale: 'linear', label: 'distance (dimensionless)' },
+    series,
+    caption,
+  );
 }
 
 export const stepRange = (a: AnalysisFile): string =>
-  a.checkpoints.length ? `${a.checkpoints.length} checkpoints, steps ${fmtStep(a.checkpoints[0].step)}–${fmtStep(a.checkpoints[a.checkpoints.length - 1].step)}` : 'no checkpoints';
+  a.checkpoints.length
+    ? `${a.checkpoints.length} checkpoints, steps ${fmtStep(a.checkpoints[0].step)}–${fmtStep(a.checkpoints[a.checkpoints.length - 1].step)}`
+    : 'no checkpoints';

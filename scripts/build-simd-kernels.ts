@@ -15,9 +15,19 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(process.env.WABT_FROM ? join(process.env.WABT_FROM, 'x.js') : import.meta.url);
-const wabt = await (require('wabt') as () => Promise<{
-  parseWat(name: string, text: string, features: Record<string, boolean>): { toBinary(o: object): { buffer: Uint8Array }; validate(features: Record<string, boolean>): void; destroy(): void };
-}>)();
+const wabt = await (
+  require('wabt') as () => Promise<{
+    parseWat(
+      name: string,
+      text: string,
+      features: Record<string, boolean>,
+    ): {
+      toBinary(o: object): { buffer: Uint8Array };
+      validate(features: Record<string, boolean>): void;
+      destroy(): void;
+    };
+  }>
+)();
 const source = readFileSync(join(here, '../src/backend/simd-kernels.wat'), 'utf8');
 const compile = (limits: string) => {
   const features = { simd: true, threads: true };
@@ -36,4 +46,6 @@ writeFileSync(
     `export const SIMD_KERNELS_WASM = '${plain}';\n` +
     `export const SIMD_KERNELS_WASM_SHARED = '${shared}';\n`,
 );
-console.log(`simd-kernels: ${Buffer.from(plain, 'base64').length} bytes (plain), ${Buffer.from(shared, 'base64').length} bytes (shared)`);
+console.log(
+  `simd-kernels: ${Buffer.from(plain, 'base64').length} bytes (plain), ${Buffer.from(shared, 'base64').length} bytes (shared)`,
+);

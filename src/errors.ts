@@ -20,7 +20,9 @@ export class ArgumentError extends UserError {
     readonly expected: string,
     readonly note?: string,
   ) {
-    super(`${what}: expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}${note ? ` (${note})` : ''}`);
+    super(
+      `${what}: expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}${note ? ` (${note})` : ''}`,
+    );
   }
 }
 
@@ -77,16 +79,39 @@ const IO_REASONS: Record<string, string> = {
  */
 export function ioError(e: unknown, file: string | undefined, operation?: string): IoError | null {
   const err = e as NodeJS.ErrnoException;
-  if (!(err instanceof Error) || typeof err.code !== 'string' || !/^E[A-Z0-9]+$/.test(err.code) || err instanceof UserError) return null;
+  if (
+    !(err instanceof Error) ||
+    typeof err.code !== 'string' ||
+    !/^E[A-Z0-9]+$/.test(err.code) ||
+    err instanceof UserError
+  )
+    return null;
   const op = operation ?? SYSCALL_OPERATIONS[err.syscall ?? ''] ?? 'use';
-  return new IoError(file ?? err.path ?? '(unknown file)', op, err.code, IO_REASONS[err.code] ?? err.message.replace(/^[A-Z0-9]+: /, '').split(',')[0]);
+  return new IoError(
+    file ?? err.path ?? '(unknown file)',
+    op,
+    err.code,
+    IO_REASONS[err.code] ?? err.message.replace(/^[A-Z0-9]+: /, '').split(',')[0],
+  );
 }
 
 /** What a failing Node fs call was doing, in words, by its syscall. */
 const SYSCALL_OPERATIONS: Record<string, string> = {
-  open: 'open', read: 'read', write: 'write', fsync: 'write', close: 'write', rename: 'rename',
-  mkdir: 'create the directory', rmdir: 'remove', unlink: 'remove', scandir: 'list', stat: 'read', lstat: 'read',
-  copyfile: 'copy', ftruncate: 'write', utime: 'write',
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  fsync: 'write',
+  close: 'write',
+  rename: 'rename',
+  mkdir: 'create the directory',
+  rmdir: 'remove',
+  unlink: 'remove',
+  scandir: 'list',
+  stat: 'read',
+  lstat: 'read',
+  copyfile: 'copy',
+  ftruncate: 'write',
+  utime: 'write',
 };
 
 /** A file on disk is missing, malformed or inconsistent. */

@@ -81,7 +81,12 @@ export interface Line {
  * x values themselves are compared, since the centred sum of squares of equal values can still
  * come out as a tiny positive number once the mean is rounded.
  */
-export function leastSquares(x: ArrayLike<number>, y: ArrayLike<number>, w?: ArrayLike<number>, idx?: ArrayLike<number>): Line | null {
+export function leastSquares(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  w?: ArrayLike<number>,
+  idx?: ArrayLike<number>,
+): Line | null {
   const n = idx ? idx.length : x.length;
   const at = idx ? (i: number) => idx[i] : (i: number) => i;
   if (n < 2) return null;

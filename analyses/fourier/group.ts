@@ -24,7 +24,6 @@ export interface MultiplicativeGroup {
   readonly exp: Int32Array;
 }
 
-
 /** Distinct prime factors of n ≥ 1, ascending. */
 export function primeFactors(n: number): number[] {
   checkSize('number to factor', n);
@@ -81,7 +80,11 @@ export function multiplicativeGroup(p: number): MultiplicativeGroup {
 
 function checkPrime(p: number): void {
   if (!Number.isInteger(p) || p < 2 || p > MAX_GROUP_MODULUS) {
-    throw new FourierInputError('modulus p for the multiplicative group', p, `an integer prime in [2, ${MAX_GROUP_MODULUS}]`);
+    throw new FourierInputError(
+      'modulus p for the multiplicative group',
+      p,
+      `an integer prime in [2, ${MAX_GROUP_MODULUS}]`,
+    );
   }
   if (!isPrime(p)) {
     throw new FourierInputError(

@@ -11,7 +11,14 @@
  * the reason. Everything here is a pure function of the loaded runs: ./load.ts reads the disk.
  */
 import type { RunConfig } from '../../src/config/types.ts';
-import { cOverLrWd, fitNormDecay, logNormRatio, THRESHOLDS, thresholdIndices, transitionTimes } from '../../src/grokking.ts';
+import {
+  cOverLrWd,
+  fitNormDecay,
+  logNormRatio,
+  THRESHOLDS,
+  thresholdIndices,
+  transitionTimes,
+} from '../../src/grokking.ts';
 import { CheckpointSchedule } from '../../src/run/schedule.ts';
 import type { MetricsRow } from '../../src/run/store.ts';
 import { DEFAULT_BOOTSTRAP, fitLine, type BootstrapOptions, type LinearFitReport } from './fit.ts';
@@ -31,7 +38,9 @@ import {
  * `training.eval_every` steps, which include every checkpoint step, so these times are at least
  * as fine as the checkpoint-based ones of `groklens analyze`.
  */
-export function transitions(rows: readonly (MetricsRow | { step: number; train_acc: number; test_acc: number; sq_norm: number })[]): Transitions {
+export function transitions(
+  rows: readonly (MetricsRow | { step: number; train_acc: number; test_acc: number; sq_norm: number })[],
+): Transitions {
   const i = thresholdIndices(rows);
   return {
     ...transitionTimes(rows),
@@ -67,7 +76,17 @@ export function aggregateRun(input: RunInput): RunAggregate {
   const budget = r.config.training.steps;
   const grokked = t.t_grok_95 !== null && t.t_grok_95 <= budget;
   const outcome: RunOutcome =
-    r.state === 'failed' ? 'failed' : r.state === 'diverged' ? 'diverged' : grokked ? 'grokked' : r.state !== 'done' ? 'unfinished' : t.t_mem !== null ? 'memorised' : 'not-memorised';
+    r.state === 'failed'
+      ? 'failed'
+      : r.state === 'diverged'
+        ? 'diverged'
+        : grokked
+          ? 'grokked'
+          : r.state !== 'done'
+            ? 'unfinished'
+            : t.t_mem !== null
+              ? 'memorised'
+              : 'not-memorised';
 
   let c: number | null = null;
   let c_source: RunAggregate['c_source'] = null;
@@ -138,7 +157,12 @@ const FITS: FitSpec[] = [
     name: 'tgrok_vs_inv_wd',
     x_label: '1 / weight decay',
     y_label: `T_grok (steps, test acc ≥ ${THRESHOLDS.grokAcc95})`,
-    point: (r) => (!r.grokked ? whyNoGrok(r) : r.weight_decay <= 0 ? 'weight decay 0: 1/wd undefined' : { x: 1 / r.weight_decay, y: r.t_grok_95! }),
+    point: (r) =>
+      !r.grokked
+        ? whyNoGrok(r)
+        : r.weight_decay <= 0
+          ? 'weight decay 0: 1/wd undefined'
+          : { x: 1 / r.weight_decay, y: r.t_grok_95! },
     heldFixed: (r) => r.lr,
     heldName: 'learning rate',
   },
@@ -176,20 +200,38 @@ export function fitSection(spec: FitSpec, runs: readonly RunAggregate[], bootstr
   let fit: LinearFitReport | null = null;
   let note: string | null = null;
   const distinctX = new Set(points.map((p) => p.x)).size;
-  if (distinctX < 2) note = `no fit: ${points.length} grokked run(s) with ${distinctX} distinct x value(s); a line needs two`;
-  else fit = fitLine(points.map((p) => p.x), points.map((p) => p.y), bootstrap);
+  if (distinctX < 2)
+    note = `no fit: ${points.length} grokked run(s) with ${distinctX} distinct x value(s); a line needs two`;
+  else
+    fit = fitLine(
+      points.map((p) => p.x),
+      points.map((p) => p.y),
+      bootstrap,
+    );
   if (spec.heldFixed && fit) {
     const used = runs.filter((r) => points.some((p) => p.id === r.id));
     const held = new Set(used.map(spec.heldFixed));
-    if (held.size > 1) note = `the ${spec.heldName} varies across these runs (${[...held].join(', ')}): the fit mixes both effects`;
+    if (held.size > 1)
+      note = `the ${spec.heldName} varies across these runs (${[...held].join(', ')}): the fit mixes both effects`;
   }
   return { name: spec.name, x_label: spec.x_label, y_label: spec.y_label, points, excluded, fit, note };
 }
 
-export function aggregateSweep(name: string, inputs: readonly RunInput[], opts: AggregateOptions = DEFAULT_AGGREGATE_OPTIONS): SweepAggregate {
+export function aggregateSweep(
+  name: string,
+  inputs: readonly RunInput[],
+  opts: AggregateOptions = DEFAULT_AGGREGATE_OPTIONS,
+): SweepAggregate {
   const runs = inputs.map(aggregateRun);
   const scheduled = inputs.map((r) => ({ ...r, rows: scheduledRows(r.rows, r.config) }));
-  const counts: Record<RunOutcome, number> = { grokked: 0, memorised: 0, 'not-memorised': 0, diverged: 0, failed: 0, unfinished: 0 };
+  const counts: Record<RunOutcome, number> = {
+    grokked: 0,
+    memorised: 0,
+    'not-memorised': 0,
+    diverged: 0,
+    failed: 0,
+    unfinished: 0,
+  };
   for (const r of runs) counts[r.outcome]++;
   const keyCounts: Record<string, number> = {};
   for (const r of runs) for (const k of r.key_frequencies ?? []) keyCounts[k] = (keyCounts[k] ?? 0) + 1;

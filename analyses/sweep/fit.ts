@@ -39,7 +39,8 @@ export const DEFAULT_BOOTSTRAP: BootstrapOptions = { resamples: 2000, seed: 0, l
 function checkXY(x: readonly number[], y: readonly number[]): void {
   if (x.length !== y.length) throw new RangeError(`fit: x has ${x.length} values but y has ${y.length}`);
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) throw new RangeError(`fit: point ${i} is not finite (x ${x[i]}, y ${y[i]})`);
+    if (!Number.isFinite(x[i]) || !Number.isFinite(y[i]))
+      throw new RangeError(`fit: point ${i} is not finite (x ${x[i]}, y ${y[i]})`);
   }
 }
 
@@ -89,7 +90,11 @@ function olsOn(x: readonly number[], y: readonly number[], idx: ArrayLike<number
 /** Least squares y ≈ intercept + slope·x. Throws if there are fewer than two distinct x values. */
 export function ols(x: readonly number[], y: readonly number[]): LineFit {
   checkXY(x, y);
-  const fit = olsOn(x, y, Array.from(x, (_, i) => i));
+  const fit = olsOn(
+    x,
+    y,
+    Array.from(x, (_, i) => i),
+  );
   if (fit === null) throw new RangeError(`fit: need at least two distinct x values, got ${x.length} point(s)`);
   return fit;
 }
@@ -97,7 +102,11 @@ export function ols(x: readonly number[], y: readonly number[]): LineFit {
 /** Pearson correlation; null when either variable is constant. */
 export function pearson(x: readonly number[], y: readonly number[]): number | null {
   checkXY(x, y);
-  const f = olsOn(x, y, Array.from(x, (_, i) => i));
+  const f = olsOn(
+    x,
+    y,
+    Array.from(x, (_, i) => i),
+  );
   return f?.pearson_r ?? null;
 }
 
@@ -115,10 +124,16 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
  * Rng(seed). Null for fewer than three points, or when fewer than half the resamples have a
  * slope (too few distinct x values).
  */
-export function bootstrapSlope(x: readonly number[], y: readonly number[], opts: BootstrapOptions = DEFAULT_BOOTSTRAP): SlopeInterval | null {
+export function bootstrapSlope(
+  x: readonly number[],
+  y: readonly number[],
+  opts: BootstrapOptions = DEFAULT_BOOTSTRAP,
+): SlopeInterval | null {
   checkXY(x, y);
-  if (!(opts.level > 0 && opts.level < 1)) throw new RangeError(`bootstrap: level must be in (0, 1), got ${opts.level}`);
-  if (!Number.isInteger(opts.resamples) || opts.resamples < 1) throw new RangeError(`bootstrap: resamples must be a positive integer, got ${opts.resamples}`);
+  if (!(opts.level > 0 && opts.level < 1))
+    throw new RangeError(`bootstrap: level must be in (0, 1), got ${opts.level}`);
+  if (!Number.isInteger(opts.resamples) || opts.resamples < 1)
+    throw new RangeError(`bootstrap: resamples must be a positive integer, got ${opts.resamples}`);
   const n = x.length;
   if (n < 3) return null; // two points: half the resamples repeat one of them, the rest give the same slope
   const rng = new Rng(opts.seed);
@@ -134,15 +149,29 @@ export function bootstrapSlope(x: readonly number[], y: readonly number[], opts:
   if (slopes.length < opts.resamples / 2) return null;
   slopes.sort((a, b) => a - b);
   const tail = (1 - opts.level) / 2;
-  return { lo: quantileSorted(slopes, tail), hi: quantileSorted(slopes, 1 - tail), level: opts.level, resamples: opts.resamples, seed: opts.seed, degenerate };
+  return {
+    lo: quantileSorted(slopes, tail),
+    hi: quantileSorted(slopes, 1 - tail),
+    level: opts.level,
+    resamples: opts.resamples,
+    seed: opts.seed,
+    degenerate,
+  };
 }
 
 /** OLS plus the bootstrap interval for its slope. */
-export function fitLine(x: readonly number[], y: readonly number[], opts: BootstrapOptions = DEFAULT_BOOTSTRAP): LinearFitReport {
+export function fitLine(
+  x: readonly number[],
+  y: readonly number[],
+  opts: BootstrapOptions = DEFAULT_BOOTSTRAP,
+): LinearFitReport {
   return { ...ols(x, y), slope_ci: bootstrapSlope(x, y, opts) };
 }
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of an empty list');
-  return quantileSorted([...values].sort((a, b) => a - b), 0.5);
+  return quantileSorted(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }

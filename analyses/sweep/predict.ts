@@ -16,7 +16,11 @@ import { fitNormDecay, logNormRatio } from '../../src/grokking.ts';
 import { median } from './fit.ts';
 import type { PredictionRow, PredictorReport, RunAggregate, RunInput } from './types.ts';
 
-export function predictDelays(runs: readonly RunAggregate[], inputs: readonly RunInput[], horizon: number): PredictorReport {
+export function predictDelays(
+  runs: readonly RunAggregate[],
+  inputs: readonly RunInput[],
+  horizon: number,
+): PredictorReport {
   const logRatio = new Map<string, number>();
   for (const r of runs) {
     const ratio = logNormRatio(r.v_mem, r.v_at_grok);
@@ -27,13 +31,21 @@ export function predictDelays(runs: readonly RunAggregate[], inputs: readonly Ru
   runs.forEach((r, i) => {
     if (!r.grokked) return excluded.push({ id: r.id, reason: 'did not grok: nothing to compare a prediction with' });
     if (r.t_mem === null) return excluded.push({ id: r.id, reason: 'no T_mem' });
-    if (r.t_grok_95! <= r.t_mem) return excluded.push({ id: r.id, reason: `grokked at ${r.t_grok_95}, before memorising (T_mem ${r.t_mem})` });
-    if (r.t_grok_95! <= r.t_mem + horizon) return excluded.push({ id: r.id, reason: `grokked at ${r.t_grok_95}, within the horizon T_mem + ${horizon}` });
+    if (r.t_grok_95! <= r.t_mem)
+      return excluded.push({ id: r.id, reason: `grokked at ${r.t_grok_95}, before memorising (T_mem ${r.t_mem})` });
+    if (r.t_grok_95! <= r.t_mem + horizon)
+      return excluded.push({ id: r.id, reason: `grokked at ${r.t_grok_95}, within the horizon T_mem + ${horizon}` });
     const others = [...logRatio].filter(([id]) => id !== r.id).map(([, v]) => v);
-    if (others.length === 0) return excluded.push({ id: r.id, reason: 'no other grokked run to take the norm ratio from' });
+    if (others.length === 0)
+      return excluded.push({ id: r.id, reason: 'no other grokked run to take the norm ratio from' });
     const f = fitNormDecay(inputs[i].rows, r.t_mem, r.t_mem + horizon);
-    if (f === null) return excluded.push({ id: r.id, reason: `fewer than 3 metrics rows in [T_mem, T_mem + ${horizon}]` });
-    if (!(f.c > 0)) return excluded.push({ id: r.id, reason: `‖θ‖² not shrinking by T_mem + ${horizon} (c = ${f.c.toPrecision(3)})` });
+    if (f === null)
+      return excluded.push({ id: r.id, reason: `fewer than 3 metrics rows in [T_mem, T_mem + ${horizon}]` });
+    if (!(f.c > 0))
+      return excluded.push({
+        id: r.id,
+        reason: `‖θ‖² not shrinking by T_mem + ${horizon} (c = ${f.c.toPrecision(3)})`,
+      });
     const ratio = median(others);
     const predicted = r.t_mem + ratio / f.c;
     const actual = r.t_grok_95!;

@@ -21,7 +21,6 @@ export interface Transitions extends TransitionTimes {
   last_step: number | null;
 }
 
-
 /** What aggregation needs of one run, as loaded from its directory. */
 export interface RunInput {
   id: string;
@@ -99,4 +98,3 @@ export interface PredictorReport {
   excluded: { id: string; reason: string }[];
   mean_abs_pct_error: number | null;
 }
-

@@ -27,20 +27,28 @@ export interface AnalyzeCommandOpts {
 
 function parsePasses(s: string | undefined): PassName[] | undefined {
   if (s === undefined) return undefined;
-  const list = s.split(',').map((x) => x.trim()).filter(Boolean);
-  for (const p of list) if (!ALL_PASSES.includes(p as PassName)) throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
+  const list = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const p of list)
+    if (!ALL_PASSES.includes(p as PassName))
+      throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
   if (list.length === 0) throw new UserError('--passes: expected a comma-separated list of passes');
   return list as PassName[];
 }
 
 export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Promise<void> {
   const passes = parsePasses(opts.passes);
-  if (opts.keyFreqs !== 'final' && opts.keyFreqs !== 'per-checkpoint') throw new UserError(`--key-freqs: expected 'final' or 'per-checkpoint', got '${opts.keyFreqs}'`);
+  if (opts.keyFreqs !== 'final' && opts.keyFreqs !== 'per-checkpoint')
+    throw new UserError(`--key-freqs: expected 'final' or 'per-checkpoint', got '${opts.keyFreqs}'`);
   const probeSize = opts.probeSize === undefined ? undefined : Number(opts.probeSize);
-  if (probeSize !== undefined && !(Number.isInteger(probeSize) && probeSize >= 2)) throw new UserError(`--probe-size: expected an integer ≥ 2, got '${opts.probeSize}'`);
+  if (probeSize !== undefined && !(Number.isInteger(probeSize) && probeSize >= 2))
+    throw new UserError(`--probe-size: expected an integer ≥ 2, got '${opts.probeSize}'`);
   const llc: LlcOverrides | undefined = opts.llc === undefined ? undefined : parseLlcSettings(opts.llc);
   const trajectoryWindow = opts.trajectoryWindow === undefined ? undefined : Number(opts.trajectoryWindow);
-  if (trajectoryWindow !== undefined && !(Number.isInteger(trajectoryWindow) && trajectoryWindow >= 2)) throw new UserError(`--trajectory-window: expected an integer ≥ 2, got '${opts.trajectoryWindow}'`);
+  if (trajectoryWindow !== undefined && !(Number.isInteger(trajectoryWindow) && trajectoryWindow >= 2))
+    throw new UserError(`--trajectory-window: expected an integer ≥ 2, got '${opts.trajectoryWindow}'`);
   const interval = Number(opts.interval);
   if (!(interval > 0)) throw new UserError(`--interval: expected a number of seconds > 0, got '${opts.interval}'`);
   RunStore.open(dir); // a clear error before loading a backend
@@ -50,7 +58,16 @@ export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Pro
   const interrupt = interruptFlag(log);
   try {
     for (;;) {
-      const outcome = await once(dir, { passes, llc, trajectoryWindow, keyFreqs: opts.keyFreqs, probeSize, quiet: opts.quiet, shouldStop: interrupt.requested, log });
+      const outcome = await once(dir, {
+        passes,
+        llc,
+        trajectoryWindow,
+        keyFreqs: opts.keyFreqs,
+        probeSize,
+        quiet: opts.quiet,
+        shouldStop: interrupt.requested,
+        log,
+      });
       if (!opts.watch || outcome.stopped || interrupt.requested()) {
         summarise(dir, outcome);
         if (outcome.stopped) process.exitCode = 130;
@@ -59,7 +76,16 @@ export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Pro
       const state = RunStore.open(dir).status().state;
       if (state !== 'running') {
         // One last pass picks up the final checkpoint written just before the state changed.
-        const last = await once(dir, { passes, llc, trajectoryWindow, keyFreqs: opts.keyFreqs, probeSize, quiet: opts.quiet, shouldStop: interrupt.requested, log });
+        const last = await once(dir, {
+          passes,
+          llc,
+          trajectoryWindow,
+          keyFreqs: opts.keyFreqs,
+          probeSize,
+          quiet: opts.quiet,
+          shouldStop: interrupt.requested,
+          log,
+        });
         summarise(dir, last);
         log(`the run is ${state}; stopped watching`);
         return;
@@ -74,11 +100,27 @@ export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Pro
 
 async function once(
   dir: string,
-  o: { passes?: PassName[]; llc?: LlcOverrides; trajectoryWindow?: number; keyFreqs: string; probeSize?: number; quiet?: boolean; shouldStop: () => boolean; log: (l: string) => void },
+  o: {
+    passes?: PassName[];
+    llc?: LlcOverrides;
+    trajectoryWindow?: number;
+    keyFreqs: string;
+    probeSize?: number;
+    quiet?: boolean;
+    shouldStop: () => boolean;
+    log: (l: string) => void;
+  },
 ): Promise<AnalyzeOutcome> {
   const bar =
     !o.quiet && process.stderr.isTTY
-      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'analyse {bar} {value}/{total} checkpoints | step {step} | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.SingleBar(
+          {
+            stream: process.stderr,
+            format: 'analyse {bar} {value}/{total} checkpoints | step {step} | eta {eta_formatted}',
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
       : null;
   let started = false;
   let nextFrac = 0;
@@ -118,10 +160,16 @@ function summarise(dir: string, r: AnalyzeOutcome): void {
   const lines = [
     `${dir}/analysis.json: ${a.checkpoints.length} checkpoints (${r.analysed} analysed now, ${r.upToDate} already up to date)`,
   ];
-  if (a.key_frequencies.length) lines.push(`key frequencies: ${a.key_frequencies.join(', ')} (neuron rule, step ${a.key_frequencies_step})`);
-  lines.push(`T_mem ${s.t_mem ?? '—'}, T_grok (95 %) ${s.t_grok_95 ?? '—'}, (99 %) ${s.t_grok_99 ?? '—'}, delay ${s.delay_95 ?? '—'}`);
+  if (a.key_frequencies.length)
+    lines.push(`key frequencies: ${a.key_frequencies.join(', ')} (neuron rule, step ${a.key_frequencies_step})`);
+  lines.push(
+    `T_mem ${s.t_mem ?? '—'}, T_grok (95 %) ${s.t_grok_95 ?? '—'}, (99 %) ${s.t_grok_99 ?? '—'}, delay ${s.delay_95 ?? '—'}`,
+  );
   for (const b of s.boundaries) lines.push(`  ${b.from} → ${b.to} at ${b.step}: ${b.reason}`);
-  if (s.contraction) lines.push(`norm contraction: c = ${s.contraction.c.toExponential(3)}, c/(lr·wd) = ${s.contraction.c_over_lr_wd?.toFixed(3) ?? '—'}, V_mem ${s.contraction.v_mem.toFixed(1)}, V_at_grok ${s.contraction.v_at_grok?.toFixed(1) ?? '—'}, V at the fit's end ${s.contraction.v_fit_end.toFixed(1)}`);
+  if (s.contraction)
+    lines.push(
+      `norm contraction: c = ${s.contraction.c.toExponential(3)}, c/(lr·wd) = ${s.contraction.c_over_lr_wd?.toFixed(3) ?? '—'}, V_mem ${s.contraction.v_mem.toFixed(1)}, V_at_grok ${s.contraction.v_at_grok?.toFixed(1) ?? '—'}, V at the fit's end ${s.contraction.v_fit_end.toFixed(1)}`,
+    );
   for (const n of s.notes) lines.push(`note: ${n}`);
   if (a.warnings.length) lines.push(`${a.warnings.length} warning(s): ${a.warnings.map((w) => w.file).join(', ')}`);
   process.stdout.write(lines.join('\n') + '\n');

@@ -23,5 +23,7 @@ export function writeCompareReport(runDirs: string[], output: string): string {
 export async function compareCommand(runDirs: string[], opts: { output?: string }): Promise<void> {
   if (!opts.output) throw new UserError('compare: -o FILE is required (where to write the HTML)');
   const out = writeCompareReport(runDirs, opts.output);
-  process.stdout.write(`wrote ${out}: ${runDirs.length} run${runDirs.length === 1 ? '' : 's'} (${sizeText(readFileSync(out).length)})\n`);
+  process.stdout.write(
+    `wrote ${out}: ${runDirs.length} run${runDirs.length === 1 ? '' : 's'} (${sizeText(readFileSync(out).length)})\n`,
+  );
 }

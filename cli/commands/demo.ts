@@ -12,12 +12,20 @@ import { trainCommand } from './train.ts';
 export async function demoCommand(opts: { runsDir: string; backend: BackendName }): Promise<void> {
   let name = 'demo';
   for (let i = 2; existsSync(join(opts.runsDir, name)); i++) name = `demo-${i}`;
-  const run = await trainCommand(undefined, { preset: 'demo', set: [], name, runsDir: opts.runsDir, backend: opts.backend });
+  const run = await trainCommand(undefined, {
+    preset: 'demo',
+    set: [],
+    name,
+    runsDir: opts.runsDir,
+    backend: opts.backend,
+  });
   if (run.state !== 'finished') return; // interrupted: trainCommand said how to resume
   process.stderr.write(`analysing ${run.dir} …\n`);
   const t0 = performance.now();
   const { analysis } = await analyzeRun(run.dir);
-  process.stderr.write(`analysed ${analysis.checkpoints.length} checkpoints in ${((performance.now() - t0) / 1000).toFixed(1)} s; key frequencies ${analysis.key_frequencies.join(', ')}\n`);
+  process.stderr.write(
+    `analysed ${analysis.checkpoints.length} checkpoints in ${((performance.now() - t0) / 1000).toFixed(1)} s; key frequencies ${analysis.key_frequencies.join(', ')}\n`,
+  );
   const out = writeRunReport(run.dir);
   process.stdout.write(`report: ${out}\n`);
 }

@@ -56,7 +56,11 @@ export function exportRun(runDir: string, opts: ExportOptions): ExportResult {
     const params = store.readCheckpoint(step, model.specs);
     const sd = tlStateDict(cfg, model.dims, params);
     const stem = stepFileStem(step);
-    writeSafetensors(join(dir, `${stem}.safetensors`), sd, { format: 'pt', groklens_run: meta.name, step: String(step) });
+    writeSafetensors(join(dir, `${stem}.safetensors`), sd, {
+      format: 'pt',
+      groklens_run: meta.name,
+      step: String(step),
+    });
     files.push(`${stem}.safetensors`);
     const entry: (typeof stepFiles)[number] = { step, safetensors: `${stem}.safetensors` };
     if (opts.pt) {
@@ -66,30 +70,42 @@ export function exportRun(runDir: string, opts: ExportOptions): ExportResult {
     stepFiles.push(entry);
   }
   write('config.json', JSON.stringify(hookedTransformerConfig(cfg, model.dims, meta.name), null, 2) + '\n');
-  write('groklens.json', JSON.stringify({
-    format: 'groklens-transformer-lens-export',
-    format_version: 1,
-    groklens_version: PACKAGE_VERSION,
-    groklens_run: {
-      name: meta.name,
-      dir: runDir,
-      run_format_version: meta.format_version,
-      groklens_version: meta.groklens_version,
-      task: meta.dataset.description,
-    },
-    attn_bias: cfg.attn_bias,
-    attn_bias_note: cfg.attn_bias
-      ? 'the attention biases were trained'
-      : 'the model has no attention biases: b_Q, b_K, b_V, b_O are zeros (TransformerLens always has them)',
-    buffers: { mask: 'bool [n_ctx, n_ctx], lower-triangular (causal)', IGNORE: String(TL_IGNORE) },
-    steps,
-    files: stepFiles,
-    notes: meta.notes ?? [],
-  }, null, 2) + '\n');
-  opts.log?.(`exported ${steps.length} checkpoint${steps.length === 1 ? '' : 's'} of ${runDir} (steps ${steps[0]}…${steps[steps.length - 1]}) to ${dir}${opts.pt ? ' as .safetensors and .pt' : ''}`);
+  write(
+    'groklens.json',
+    JSON.stringify(
+      {
+        format: 'groklens-transformer-lens-export',
+        format_version: 1,
+        groklens_version: PACKAGE_VERSION,
+        groklens_run: {
+          name: meta.name,
+          dir: runDir,
+          run_format_version: meta.format_version,
+          groklens_version: meta.groklens_version,
+          task: meta.dataset.description,
+        },
+        attn_bias: cfg.attn_bias,
+        attn_bias_note: cfg.attn_bias
+          ? 'the attention biases were trained'
+          : 'the model has no attention biases: b_Q, b_K, b_V, b_O are zeros (TransformerLens always has them)',
+        buffers: { mask: 'bool [n_ctx, n_ctx], lower-triangular (causal)', IGNORE: String(TL_IGNORE) },
+        steps,
+        files: stepFiles,
+        notes: meta.notes ?? [],
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  opts.log?.(
+    `exported ${steps.length} checkpoint${steps.length === 1 ? '' : 's'} of ${runDir} (steps ${steps[0]}…${steps[steps.length - 1]}) to ${dir}${opts.pt ? ' as .safetensors and .pt' : ''}`,
+  );
   return { dir, steps, files };
 }
 
-export async function exportCommand(runDir: string, opts: { format?: string; output?: string; steps?: string; pt?: boolean }): Promise<void> {
+export async function exportCommand(
+  runDir: string,
+  opts: { format?: string; output?: string; steps?: string; pt?: boolean },
+): Promise<void> {
   exportRun(runDir, { ...opts, log: (line) => process.stdout.write(line + '\n') });
 }

@@ -45,7 +45,8 @@ export function parseImportOptions(o: ImportCliOptions): ImportOptions {
   let trainFraction: number | undefined;
   if (o.trainFraction !== undefined) {
     trainFraction = Number(o.trainFraction);
-    if (!(trainFraction > 0 && trainFraction < 1)) throw new UserError(`--train-fraction: expected a number strictly between 0 and 1, got '${o.trainFraction}'`);
+    if (!(trainFraction > 0 && trainFraction < 1))
+      throw new UserError(`--train-fraction: expected a number strictly between 0 and 1, got '${o.trainFraction}'`);
   }
   let trainIndices: number[] | undefined;
   if (o.trainIndices !== undefined) {
@@ -55,7 +56,8 @@ export function parseImportOptions(o: ImportCliOptions): ImportOptions {
     } catch (e) {
       throw new UserError(`${o.trainIndices}: cannot read a JSON list of indices (${(e as Error).message})`);
     }
-    if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0)) throw new UserError(`${o.trainIndices}: expected a JSON list of non-negative integer example indices`);
+    if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0))
+      throw new UserError(`${o.trainIndices}: expected a JSON list of non-negative integer example indices`);
     trainIndices = v as number[];
   }
   return {
@@ -74,7 +76,11 @@ export function parseImportOptions(o: ImportCliOptions): ImportOptions {
   };
 }
 
-export async function importRun(sources: string[], o: ImportCliOptions, log: (line: string) => void = () => {}): Promise<WriteResult> {
+export async function importRun(
+  sources: string[],
+  o: ImportCliOptions,
+  log: (line: string) => void = () => {},
+): Promise<WriteResult> {
   if (!o.name) throw new UserError('--name: give the name of the run directory to create under --runs-dir');
   if (sources.length === 0) throw new UserError('give at least one SOURCE file or directory');
   const options = parseImportOptions(o);
@@ -89,8 +95,16 @@ export async function importRun(sources: string[], o: ImportCliOptions, log: (li
 export async function importCommand(sources: string[], o: ImportCliOptions): Promise<void> {
   const r = await importRun(sources, o);
   const imp = r.meta.imported_from!;
-  const m = r.meta.config.model as { d_model: number; n_heads: number; d_head: number; d_mlp: number; n_layers: number };
-  console.log(`imported ${sources.join(', ')} (layout ${imp.layout}) into ${r.dir}: ${r.meta.dataset.description}, ${m.n_layers}-layer transformer d_model ${m.d_model}, ${m.n_heads} heads × ${m.d_head}, d_mlp ${m.d_mlp}; ${r.steps.length} checkpoints, steps ${r.steps[0]}…${r.steps.at(-1)}; ${r.meta.dataset.n_train} train / ${r.meta.dataset.n_test} test`);
+  const m = r.meta.config.model as {
+    d_model: number;
+    n_heads: number;
+    d_head: number;
+    d_mlp: number;
+    n_layers: number;
+  };
+  console.log(
+    `imported ${sources.join(', ')} (layout ${imp.layout}) into ${r.dir}: ${r.meta.dataset.description}, ${m.n_layers}-layer transformer d_model ${m.d_model}, ${m.n_heads} heads × ${m.d_head}, d_mlp ${m.d_mlp}; ${r.steps.length} checkpoints, steps ${r.steps[0]}…${r.steps.at(-1)}; ${r.meta.dataset.n_train} train / ${r.meta.dataset.n_test} test`,
+  );
   for (const c of imp.conversions) console.log(`  conversion: ${c}`);
   for (const n of imp.notes) console.log(`  note: ${n}`);
   if (!o.quiet) console.log(`next: groklens analyze ${r.dir}`);

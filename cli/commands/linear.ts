@@ -45,7 +45,8 @@ export function parseValues(option: string, text: string): number[] {
       throw new UserError(`${option}: "${text}" should be start:stop:count or start:stop:count:log`);
     }
     const [a, b, n] = parts.slice(0, 3).map((p) => number(option, p));
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`${option}: count must be a positive integer, got ${parts[2]}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(`${option}: count must be a positive integer, got ${parts[2]}`);
     const log = parts.length === 4;
     if (log && !(a > 0 && b > 0)) throw new UserError(`${option}: a log range needs start and stop > 0, got "${text}"`);
     return Array.from({ length: n }, (_, i) => {
@@ -79,7 +80,8 @@ export async function linearCommand(setup: string, opts: LinearOpts): Promise<Li
     throw new UserError(`linear: unknown setup "${setup}" (expected one of ${LINEAR_SETUPS.join(', ')})`);
   }
   const solver = resolveEigensolver((opts.eigensolver ?? 'auto') as EigensolverChoice);
-  if (solver.fallback) process.stderr.write(`groklens linear: using ml-matrix's eigensolver (JavaScript): ${solver.fallback}\n`);
+  if (solver.fallback)
+    process.stderr.write(`groklens linear: using ml-matrix's eigensolver (JavaScript): ${solver.fallback}\n`);
   else if (!opts.quiet) process.stderr.write(`eigensolver: ${solver.description}\n`);
   const started = performance.now();
   const result = await runLinear(
@@ -87,7 +89,10 @@ export async function linearCommand(setup: string, opts: LinearOpts): Promise<Li
       setup: setup as LinearSetup,
       settings: parseSettings(opts.set),
       values: opts.values !== undefined ? parseValues('--values', opts.values) : undefined,
-      seeds: opts.seeds !== undefined ? parseValues('--seeds', opts.seeds).map((s) => optionalInt('--seeds', String(s), 0)!) : undefined,
+      seeds:
+        opts.seeds !== undefined
+          ? parseValues('--seeds', opts.seeds).map((s) => optionalInt('--seeds', String(s), 0)!)
+          : undefined,
       maxSteps: optionalInt('--max-steps', opts.maxSteps, 1),
       points: optionalInt('--points', opts.points, 2),
       nTest: optionalInt('--n-test', opts.nTest, 0),
@@ -121,7 +126,8 @@ function writeReport(file: string, inputs: LinearReportInput[], title?: string):
 
 /** Read and check one saved result; errors name the file. */
 export function readLinearResult(file: string): LinearReportInput {
-  if (!existsSync(file)) throw new UserError(`${file}: not found (write one with groklens linear <setup> --out ${file})`);
+  if (!existsSync(file))
+    throw new UserError(`${file}: not found (write one with groklens linear <setup> --out ${file})`);
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
@@ -140,7 +146,8 @@ export interface LinearReportOpts {
 export async function linearReportCommand(files: string[], opts: LinearReportOpts = {}): Promise<string> {
   if (!files.length) throw new UserError('linear-report: give at least one result file (from groklens linear <setup>)');
   const inputs = files.map(readLinearResult);
-  const out = opts.out ?? (files.length === 1 ? reportPathFor(files[0]) : join(dirname(files[0]), 'linear-report.html'));
+  const out =
+    opts.out ?? (files.length === 1 ? reportPathFor(files[0]) : join(dirname(files[0]), 'linear-report.html'));
   writeReport(out, inputs, opts.title);
   process.stdout.write(`wrote ${out} (${inputs.length} result${inputs.length === 1 ? '' : 's'})\n`);
   return out;
@@ -160,11 +167,16 @@ function progressLine(setup: string): (done: number, total: number) => void {
 }
 
 const show = (v: number | null | undefined, digits = 0): string =>
-  v === null || v === undefined ? '—' : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(digits);
+  v === null || v === undefined
+    ? '—'
+    : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3)
+      ? v.toExponential(3)
+      : v.toFixed(digits);
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -179,9 +191,13 @@ export function formatLinearTable(r: LinearResult): string {
         ['Δt', show(d.simulated.deltaT), show(d.mpIntegral.deltaT), show(d.closedFormDeltaT)],
         ['L_gen(∞)', show(d.simulated.genLimit, 4), show(d.mpIntegral.genLimit, 4), show(d.plateauPredicted, 4)],
       ];
-      rows.forEach((row, i) => row.splice(2, 0, i < 3 ? show([d.initAveraged.tTrain, d.initAveraged.tGen, d.initAveraged.deltaT][i]) : '—'));
-      return `teacher-student  λ = ${d.lambda.toFixed(4)} (dIn ${d.params.dIn}, nTrain ${d.params.nTrain}), η ${d.params.eta}, γ ${d.params.gamma}, ε ${d.params.eps}\n` +
-        table(['', 'simulated', 'init-averaged', 'MP integral', 'closed form'], rows);
+      rows.forEach((row, i) =>
+        row.splice(2, 0, i < 3 ? show([d.initAveraged.tTrain, d.initAveraged.tGen, d.initAveraged.deltaT][i]) : '—'),
+      );
+      return (
+        `teacher-student  λ = ${d.lambda.toFixed(4)} (dIn ${d.params.dIn}, nTrain ${d.params.nTrain}), η ${d.params.eta}, γ ${d.params.gamma}, ε ${d.params.eps}\n` +
+        table(['', 'simulated', 'init-averaged', 'MP integral', 'closed form'], rows)
+      );
     }
     case 'sweep-lambda':
     case 'sweep-gamma': {
@@ -193,9 +209,23 @@ export function formatLinearTable(r: LinearResult): string {
         show(d.initAveraged.deltaT),
         show(d.mpIntegral.deltaT),
         show(d.closedFormDeltaT),
-        d.closedFormDeltaT !== null && d.mpIntegral.deltaT ? (d.closedFormDeltaT / d.mpIntegral.deltaT).toFixed(2) : '—',
+        d.closedFormDeltaT !== null && d.mpIntegral.deltaT
+          ? (d.closedFormDeltaT / d.mpIntegral.deltaT).toFixed(2)
+          : '—',
       ]);
-      return table([r.setup === 'sweep-lambda' ? 'λ' : 'γ', 't_tr sim', 't_gen sim', 'Δt sim', 'Δt init-avg', 'Δt MP', 'Δt closed', 'closed/MP'], rows);
+      return table(
+        [
+          r.setup === 'sweep-lambda' ? 'λ' : 'γ',
+          't_tr sim',
+          't_gen sim',
+          'Δt sim',
+          'Δt init-avg',
+          'Δt MP',
+          'Δt closed',
+          'closed/MP',
+        ],
+        rows,
+      );
     }
     case 'ridge': {
       const d = r.data as RidgeRun;
@@ -223,7 +253,10 @@ export function formatLinearTable(r: LinearResult): string {
         show(d.bound.t2Lower),
         show(d.seeds.reduce((a, s) => a + s.initialPopulation, 0) / d.seeds.length, 4),
       ]);
-      return table([r.setup === 'sweep-ridge-nu2' ? 'ν²' : 'λ', 't₁', 'bound t₁', 't₂', 't₂ − t₁', 'bound t₂', 'L_pop(0)'], rows);
+      return table(
+        [r.setup === 'sweep-ridge-nu2' ? 'ν²' : 'λ', 't₁', 'bound t₁', 't₂', 't₂ − t₁', 'bound t₂', 'L_pop(0)'],
+        rows,
+      );
     }
   }
 }

@@ -7,13 +7,18 @@ import type { Progress } from '../../src/run/train.ts';
 
 const pct = (x: number | undefined) => (x === undefined ? '  -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
 
-export function trainingProgress(opts: { quiet?: boolean }): { update(p: Progress): void; stop(): void; log(line: string): void } {
+export function trainingProgress(opts: { quiet?: boolean }): {
+  update(p: Progress): void;
+  stop(): void;
+  log(line: string): void;
+} {
   if (opts.quiet) return { update() {}, stop() {}, log: (l) => process.stderr.write(l + '\n') };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         stream: process.stderr,
-        format: 'step {value}/{total} {bar} {speed} steps/s | train acc {train} | test acc {test} | eta {eta_formatted}',
+        format:
+          'step {value}/{total} {bar} {speed} steps/s | train acc {train} | test acc {test} | eta {eta_formatted}',
         barsize: 24,
         hideCursor: true,
         etaBuffer: 50,
@@ -39,7 +44,9 @@ export function trainingProgress(opts: { quiet?: boolean }): { update(p: Progres
     update(p) {
       const t = performance.now();
       if (p.step / p.total >= nextFrac || t - lastAt > 60_000) {
-        process.stderr.write(`step ${p.step}/${p.total}  ${p.stepsPerSec.toFixed(1)} steps/s  train acc ${pct(p.last?.train_acc)}  test acc ${pct(p.last?.test_acc)}\n`);
+        process.stderr.write(
+          `step ${p.step}/${p.total}  ${p.stepsPerSec.toFixed(1)} steps/s  train acc ${pct(p.last?.train_acc)}  test acc ${pct(p.last?.test_acc)}\n`,
+        );
         nextFrac = Math.floor((p.step / p.total) * 10 + 1) / 10;
         lastAt = t;
       }
@@ -62,5 +69,8 @@ export function interruptFlag(log: (l: string) => void): { requested: () => bool
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return { requested: () => requested, release: () => (process.off('SIGINT', handler), process.off('SIGTERM', handler)) };
+  return {
+    requested: () => requested,
+    release: () => (process.off('SIGINT', handler), process.off('SIGTERM', handler)),
+  };
 }

@@ -41,7 +41,8 @@ export function writeRunReport(runDir: string, output?: string): string {
   return out;
 }
 
-export const sizeText = (bytes: number): string => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`);
+export const sizeText = (bytes: number): string =>
+  bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
 
 export async function reportCommand(runDir: string, opts: { output?: string }): Promise<void> {
   const out = writeRunReport(runDir, opts.output);

@@ -31,7 +31,9 @@ export async function runProgram(program: Command, argv: string[] = process.argv
       return;
     }
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    process.stderr.write(`groklens: internal error: ${bounded(message.split('\n')[0])} (a bug in groklens; GROKLENS_DEBUG=1 shows where)\n`);
+    process.stderr.write(
+      `groklens: internal error: ${bounded(message.split('\n')[0])} (a bug in groklens; GROKLENS_DEBUG=1 shows where)\n`,
+    );
     process.exitCode = 1;
   }
 }

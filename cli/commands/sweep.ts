@@ -35,7 +35,8 @@ export interface SweepRunOpts {
 }
 
 function positiveInt(text: string, option: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new UserError(`${option}: expected a positive integer, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1)
+    throw new UserError(`${option}: expected a positive integer, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -44,7 +45,10 @@ function positiveInt(text: string, option: string): number {
  * load, and `groklens --help` or `sweep status` should not wait for it.
  */
 async function loadExpanded(file: string): Promise<ExpandedSweep> {
-  const [{ readSweepFile }, { expandSweep }] = await Promise.all([import('../../src/sweep/file.ts'), import('../../src/sweep/expand.ts')]);
+  const [{ readSweepFile }, { expandSweep }] = await Promise.all([
+    import('../../src/sweep/file.ts'),
+    import('../../src/sweep/expand.ts'),
+  ]);
   return expandSweep(readSweepFile(file), file);
 }
 
@@ -54,25 +58,43 @@ export async function sweepRunCommand(file: string, opts: SweepRunOpts): Promise
   const { runSweep } = await import('../sweep/runner.ts');
   const shard: Shard | null = opts.shard !== undefined ? parseShard(opts.shard) : shardFromEnv(process.env);
   const slurmCpus = process.env.SLURM_CPUS_PER_TASK;
-  const jobs = opts.jobs !== undefined ? positiveInt(opts.jobs, '--jobs') : slurmCpus ? positiveInt(slurmCpus, 'SLURM_CPUS_PER_TASK') : availableParallelism();
+  const jobs =
+    opts.jobs !== undefined
+      ? positiveInt(opts.jobs, '--jobs')
+      : slurmCpus
+        ? positiveInt(slurmCpus, 'SLURM_CPUS_PER_TASK')
+        : availableParallelism();
   const sweepDir = join(opts.sweepsDir, expanded.spec.name);
   const label = `sweep ${expanded.spec.name}${shard ? ` [shard ${shard.index}/${shard.count}]` : ''}`;
   const totals = new Map(expanded.runs.map((r) => [r.id, r.config.training.steps]));
   const out = sweepProgress(label, sweepDir, opts.quiet ?? false, totals);
 
-  const exec = runSweep({ sweepDir, expanded, jobs, shard, backend: opts.backend, retryFailed: opts.retryFailed ?? false, bin: GROKLENS_BIN, onEvent: out.event });
+  const exec = runSweep({
+    sweepDir,
+    expanded,
+    jobs,
+    shard,
+    backend: opts.backend,
+    retryFailed: opts.retryFailed ?? false,
+    bin: GROKLENS_BIN,
+    onEvent: out.event,
+  });
   // Workers run in their own process groups; pass a signal on once they have had a moment to
   // receive it directly (Slurm signals every process of a job step), so none gets it twice.
   const delayText = process.env.GROKLENS_SWEEP_FORWARD_DELAY_MS ?? '1500';
   const forwardDelay = Number(delayText);
   if (!Number.isFinite(forwardDelay) || forwardDelay < 0) {
-    throw new UserError(`GROKLENS_SWEEP_FORWARD_DELAY_MS: expected a number of milliseconds ≥ 0, got ${JSON.stringify(delayText)}`);
+    throw new UserError(
+      `GROKLENS_SWEEP_FORWARD_DELAY_MS: expected a number of milliseconds ≥ 0, got ${JSON.stringify(delayText)}`,
+    );
   }
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      out.log(`${label}: ${sig}: asking ${exec.active().length} worker(s) to save a checkpoint and stop (again to stop at once)`);
+      out.log(
+        `${label}: ${sig}: asking ${exec.active().length} worker(s) to save a checkpoint and stop (again to stop at once)`,
+      );
       setTimeout(() => exec.stop('SIGINT'), forwardDelay).unref();
     } else if (signals === 2) exec.stop('SIGINT');
     else process.exit(130);
@@ -82,7 +104,13 @@ export async function sweepRunCommand(file: string, opts: SweepRunOpts): Promise
   try {
     const result = await exec.done;
     out.stop();
-    const parts = [`${result.finished.length} finished`, `${result.diverged.length} diverged`, `${result.failed.length} failed`, `${result.interrupted.length} interrupted`, `${result.skipped.length} skipped`];
+    const parts = [
+      `${result.finished.length} finished`,
+      `${result.diverged.length} diverged`,
+      `${result.failed.length} failed`,
+      `${result.interrupted.length} interrupted`,
+      `${result.skipped.length} skipped`,
+    ];
     process.stdout.write(`${label}: ${parts.join(', ')}\n`);
     for (const f of result.failed) process.stdout.write(`  failed ${f.id}: ${lastLine(f.error)}\n`);
     const failedBefore = result.skipped.filter((s) => s.reason.startsWith('failed'));
@@ -121,19 +149,27 @@ function sweepProgress(label: string, sweepDir: string, quiet: boolean, totals: 
     const c: Record<SweepRunState, number> = { done: 0, running: 0, failed: 0, diverged: 0, pending: 0 };
     for (const s of states.values()) c[s]++;
     const env = localEnvironment();
-    const steps = [...states].filter(([, s]) => s === 'running').map(([id]) => {
-      const r = runState(sweepDir, id, env);
-      return `${id} ${r.step ?? 0}/${totals.get(id)}`;
-    });
-    return `${label}: ${c.done} done · ${c.running} running · ${c.failed} failed · ${c.diverged} diverged · ${c.pending} pending` + (steps.length ? ` | ${steps.join(', ')}` : '');
+    const steps = [...states]
+      .filter(([, s]) => s === 'running')
+      .map(([id]) => {
+        const r = runState(sweepDir, id, env);
+        return `${id} ${r.step ?? 0}/${totals.get(id)}`;
+      });
+    return (
+      `${label}: ${c.done} done · ${c.running} running · ${c.failed} failed · ${c.diverged} diverged · ${c.pending} pending` +
+      (steps.length ? ` | ${steps.join(', ')}` : '')
+    );
   };
-  const timer = setInterval(() => {
-    if (tty) {
-      clear();
-      process.stderr.write(summary().slice(0, (process.stderr.columns ?? 120) - 1));
-      drawn = true;
-    } else if (!quiet) log(summary());
-  }, tty ? 1000 : 60_000);
+  const timer = setInterval(
+    () => {
+      if (tty) {
+        clear();
+        process.stderr.write(summary().slice(0, (process.stderr.columns ?? 120) - 1));
+        drawn = true;
+      } else if (!quiet) log(summary());
+    },
+    tty ? 1000 : 60_000,
+  );
   timer.unref();
   const event = (e: SweepEvent) => {
     if (e.kind === 'plan') {
@@ -143,8 +179,13 @@ function sweepProgress(label: string, sweepDir: string, quiet: boolean, totals: 
       states.set(e.id, 'running');
       log(`${e.action === 'resume' ? 'resume' : 'start '} ${e.id}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
     } else {
-      states.set(e.id, e.outcome === 'finished' ? 'done' : e.outcome === 'failed' || e.outcome === 'diverged' ? e.outcome : 'pending');
-      log(`${e.outcome.padEnd(11)} ${e.id}${e.error ? `: ${lastLine(e.error)}` : ''}   [${summary().split(': ').slice(1).join(': ').split(' | ')[0]}]`);
+      states.set(
+        e.id,
+        e.outcome === 'finished' ? 'done' : e.outcome === 'failed' || e.outcome === 'diverged' ? e.outcome : 'pending',
+      );
+      log(
+        `${e.outcome.padEnd(11)} ${e.id}${e.error ? `: ${lastLine(e.error)}` : ''}   [${summary().split(': ').slice(1).join(': ').split(' | ')[0]}]`,
+      );
     }
   };
   return { event, log, stop: () => (clearInterval(timer), clear()) };
@@ -155,7 +196,9 @@ export async function sweepStatusCommand(sweepDir: string, opts: { json?: boolea
   const { manifest, states, warnings } = loadSweep(sweepDir, localEnvironment());
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ sweep: manifest.name, runs: states.map(({ config: _, ...s }) => s) }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ sweep: manifest.name, runs: states.map(({ config: _, ...s }) => s) }, null, 2) + '\n',
+    );
     return;
   }
   process.stdout.write(`sweep ${manifest.name} (${sweepDir}): ${countsLine(states)}\n\n${statusTable(states)}\n`);
@@ -211,12 +254,25 @@ export interface ReportOpts {
 }
 
 /** What the HTML sweep report is drawn from: the loaded sweep, its aggregate, and which runs have a report.html. */
-export function sweepReportInput(sweepDir: string, manifest: SweepManifest, inputs: readonly RunInput[], agg: SweepAggregate): SweepReportInput {
+export function sweepReportInput(
+  sweepDir: string,
+  manifest: SweepManifest,
+  inputs: readonly RunInput[],
+  agg: SweepAggregate,
+): SweepReportInput {
   return {
     manifest,
     aggregate: agg,
-    runs: inputs.map((r) => ({ id: r.id, rows: r.rows, hasReport: existsSync(join(runDir(sweepDir, r.id), 'report.html')) })),
-    files: { manifest: manifestPath(sweepDir), aggregate: join(sweepDir, 'aggregate.json'), metrics: (id) => join(runDir(sweepDir, id), 'metrics.jsonl') },
+    runs: inputs.map((r) => ({
+      id: r.id,
+      rows: r.rows,
+      hasReport: existsSync(join(runDir(sweepDir, r.id), 'report.html')),
+    })),
+    files: {
+      manifest: manifestPath(sweepDir),
+      aggregate: join(sweepDir, 'aggregate.json'),
+      metrics: (id) => join(runDir(sweepDir, id), 'metrics.jsonl'),
+    },
   };
 }
 
@@ -226,17 +282,30 @@ export async function sweepReportCommand(sweepDir: string, opts: ReportOpts = {}
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const d = DEFAULT_AGGREGATE_OPTIONS;
   const seed = opts.bootstrapSeed !== undefined ? Number(opts.bootstrapSeed) : d.bootstrap.seed;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`--bootstrap-seed: expected an integer in [0, 2^32), got ${JSON.stringify(opts.bootstrapSeed)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new UserError(
+      `--bootstrap-seed: expected an integer in [0, 2^32), got ${JSON.stringify(opts.bootstrapSeed)}`,
+    );
   const agg = aggregateSweep(manifest.name, inputs, {
-    bootstrap: { ...d.bootstrap, seed, resamples: opts.resamples !== undefined ? positiveInt(opts.resamples, '--resamples') : d.bootstrap.resamples },
+    bootstrap: {
+      ...d.bootstrap,
+      seed,
+      resamples: opts.resamples !== undefined ? positiveInt(opts.resamples, '--resamples') : d.bootstrap.resamples,
+    },
     predictHorizon: opts.horizon !== undefined ? positiveInt(opts.horizon, '--horizon') : d.predictHorizon,
   });
   const file = join(sweepDir, 'aggregate.json');
   writeFileAtomic(file, JSON.stringify(agg, null, 2) + '\n');
   // Imported on demand: d3 and jsdom take a while to load, and only this command needs them.
-  const [{ renderSweepReport }, { sizeText }] = await Promise.all([import('../../reports/sweep/report.ts'), import('./report.ts')]);
+  const [{ renderSweepReport }, { sizeText }] = await Promise.all([
+    import('../../reports/sweep/report.ts'),
+    import('./report.ts'),
+  ]);
   const phaseAxes = opts.phaseAxes?.split(',').map((k) => k.trim());
-  if (phaseAxes && phaseAxes.length !== 2) throw new UserError(`--phase-axes: expected two swept keys separated by a comma, got ${JSON.stringify(opts.phaseAxes)}`);
+  if (phaseAxes && phaseAxes.length !== 2)
+    throw new UserError(
+      `--phase-axes: expected two swept keys separated by a comma, got ${JSON.stringify(opts.phaseAxes)}`,
+    );
   const html = renderSweepReport(sweepReportInput(sweepDir, manifest, inputs, agg), { source: sweepDir, phaseAxes });
   const htmlFile = join(sweepDir, 'report.html');
   writeFileAtomic(htmlFile, html);
@@ -249,16 +318,22 @@ export async function sweepReportCommand(sweepDir: string, opts: ReportOpts = {}
 }
 
 const backendOption = () =>
-  new Option('--backend <name>', 'tensor backend of the workers').choices(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).default('auto');
+  new Option('--backend <name>', 'tensor backend of the workers')
+    .choices(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'])
+    .default('auto');
 
 /** The `sweep` command and its subcommands, for cli/main.ts to add with program.addCommand(). */
 export function sweepCli(): Command {
-  const sweep = new Command('sweep').description('run sweeps of training runs and aggregate them (see README: "Sweeps")');
+  const sweep = new Command('sweep').description(
+    'run sweeps of training runs and aggregate them (see README: "Sweeps")',
+  );
   // 'run' is the default subcommand, so `groklens sweep SWEEP.json` works; its options stay its
   // own (a subcommand's options never clash with a parent's).
   sweep
     .command('run', { isDefault: true })
-    .description('run a sweep (or this process\'s shard of it), --jobs runs at a time; re-running skips finished runs and resumes interrupted ones')
+    .description(
+      "run a sweep (or this process's shard of it), --jobs runs at a time; re-running skips finished runs and resumes interrupted ones",
+    )
     .argument('<sweep-file>', 'sweep JSON file: name, base, grid, list, seeds')
     .option('-j, --jobs <n>', 'worker processes (default: SLURM_CPUS_PER_TASK, else the number of cores)')
     .option('--shard <i/n>', 'run only shard i of n (default: from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)')
@@ -292,16 +367,24 @@ export function sweepCli(): Command {
     });
   sweep
     .command('report')
-    .description('aggregate a sweep: per-run transition times, delay-law fits, delay predictor → aggregate.json, report.html and a table')
+    .description(
+      'aggregate a sweep: per-run transition times, delay-law fits, delay predictor → aggregate.json, report.html and a table',
+    )
     .argument('<sweep-dir>', 'e.g. sweeps/NAME')
-    .option('--horizon <k>', 'the delay predictor sees steps up to T_mem + k', String(DEFAULT_AGGREGATE_OPTIONS.predictHorizon))
+    .option(
+      '--horizon <k>',
+      'the delay predictor sees steps up to T_mem + k',
+      String(DEFAULT_AGGREGATE_OPTIONS.predictHorizon),
+    )
     .option('--bootstrap-seed <n>', 'seed of the bootstrap resampling', '0')
     .option('--resamples <n>', 'bootstrap resamples', String(DEFAULT_AGGREGATE_OPTIONS.bootstrap.resamples))
     .option('--json', 'print aggregate.json instead of the table')
-    .option('--phase-axes <keys>', 'two swept keys for the phase diagram, comma-separated (default: the two with the most values)')
+    .option(
+      '--phase-axes <keys>',
+      'two swept keys for the phase diagram, comma-separated (default: the two with the most values)',
+    )
     .action(async (dir, opts) => {
       await sweepReportCommand(dir, opts);
     });
   return sweep;
 }
-

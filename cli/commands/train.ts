@@ -19,13 +19,15 @@ export interface TrainOpts {
   threads?: string; // --threads: BLAS and wasm threads (src/backend/index.ts)
 }
 
-
 export async function trainCommand(file: string | undefined, opts: TrainOpts): Promise<SessionResult> {
   if (opts.resume && (file || opts.preset || opts.set.length || opts.name)) {
-    throw new UserError('--resume takes the run directory only: its config is read from run.json (no config file, --preset, --set or --name)');
+    throw new UserError(
+      '--resume takes the run directory only: its config is read from run.json (no config file, --preset, --set or --name)',
+    );
   }
   const onDivergence = opts.onDivergence ?? 'stop';
-  if (onDivergence !== 'stop' && onDivergence !== 'continue') throw new UserError(`--on-divergence: expected 'stop' or 'continue', got '${onDivergence}'`);
+  if (onDivergence !== 'stop' && onDivergence !== 'continue')
+    throw new UserError(`--on-divergence: expected 'stop' or 'continue', got '${onDivergence}'`);
   // Resolve the config before loading any backend, so a typo fails in milliseconds.
   const resolved = opts.resume ? null : resolveConfig({ preset: opts.preset, file, sets: opts.set });
   if (opts.resume) RunStore.open(opts.resume); // same for a directory that is not a run
@@ -50,7 +52,10 @@ export async function trainCommand(file: string | undefined, opts: TrainOpts): P
     printTimeline(result);
     if (result.divergence) {
       const d = result.divergence;
-      const kept = result.lastFiniteCheckpoint === null ? 'no finite checkpoint' : `last finite checkpoint: step ${result.lastFiniteCheckpoint}`;
+      const kept =
+        result.lastFiniteCheckpoint === null
+          ? 'no finite checkpoint'
+          : `last finite checkpoint: step ${result.lastFiniteCheckpoint}`;
       process.stderr.write(
         onDivergence === 'stop'
           ? `diverged at step ${d.step}: ${d.detail}; stopped (${kept}; status.json state "diverged"). Try a smaller optimizer.lr.\n`

@@ -17,9 +17,26 @@ import { UserError } from '../../src/errors.ts';
 import { EXIT_DIVERGED } from '../../src/run/divergence.ts';
 import type { ExpandedSweep, SweepRun } from '../../src/sweep/expand.ts';
 import { inShard, type Shard } from './shard.ts';
-import { localEnvironment, runState, STALE_AFTER_MS, type Environment, type NextAction, type RunState } from '../../src/sweep/status.ts';
 import {
-  buildManifest, claimRun, clearRunFiles, readAttempt, releaseClaim, runDir, touchClaim, writeAttempt, writeManifest, writeRunConfig, type SweepAttempt,
+  localEnvironment,
+  runState,
+  STALE_AFTER_MS,
+  type Environment,
+  type NextAction,
+  type RunState,
+} from '../../src/sweep/status.ts';
+import {
+  buildManifest,
+  claimRun,
+  clearRunFiles,
+  readAttempt,
+  releaseClaim,
+  runDir,
+  touchClaim,
+  writeAttempt,
+  writeManifest,
+  writeRunConfig,
+  type SweepAttempt,
 } from '../../src/sweep/store.ts';
 
 /** Signals after which a run is interrupted (resumable), not failed. */
@@ -65,14 +82,24 @@ export interface SweepExecution {
 }
 
 /** Plan this share of the sweep: which runs to launch, and how. Throws if a run on disk no longer matches. */
-export function planShare(opts: Pick<RunnerOptions, 'sweepDir' | 'expanded' | 'shard' | 'retryFailed'>, env: Environment) {
+export function planShare(
+  opts: Pick<RunnerOptions, 'sweepDir' | 'expanded' | 'shard' | 'retryFailed'>,
+  env: Environment,
+) {
   const share = opts.expanded.runs.filter((r) => inShard(r.index, opts.shard));
   const states = share.map((r) => runState(opts.sweepDir, r.id, env));
   const conflicts = share.flatMap((r, i) => {
     const onDisk = states[i].config;
     if (onDisk === null) return [];
     const d = configDiff(r.config, onDisk);
-    return d.length ? [`${r.id} (${d.slice(0, 3).map((c) => `${c.key}: sweep ${JSON.stringify(c.from)}, on disk ${JSON.stringify(c.to)}`).join('; ')})`] : [];
+    return d.length
+      ? [
+          `${r.id} (${d
+            .slice(0, 3)
+            .map((c) => `${c.key}: sweep ${JSON.stringify(c.from)}, on disk ${JSON.stringify(c.to)}`)
+            .join('; ')})`,
+        ]
+      : [];
   });
   if (conflicts.length) {
     throw new UserError(
@@ -85,7 +112,14 @@ export function planShare(opts: Pick<RunnerOptions, 'sweepDir' | 'expanded' | 's
   share.forEach((run, i) => {
     const s = states[i];
     if (s.state === 'pending' || (s.state === 'failed' && opts.retryFailed)) todo.push({ run, action: s.action });
-    else skipped.push({ id: run.id, reason: s.state === 'failed' ? `failed before (${s.reason}); --retry-failed runs it again` : `${s.state}: ${s.reason}` });
+    else
+      skipped.push({
+        id: run.id,
+        reason:
+          s.state === 'failed'
+            ? `failed before (${s.reason}); --retry-failed runs it again`
+            : `${s.state}: ${s.reason}`,
+      });
   });
   return { share, states, todo, skipped };
 }
@@ -94,11 +128,22 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
   const env = opts.environment ?? localEnvironment;
   writeManifest(opts.sweepDir, buildManifest(opts.expanded));
   const plan = planShare(opts, env());
-  opts.onEvent?.({ kind: 'plan', share: plan.states, todo: plan.todo.map((t) => ({ id: t.run.id, action: t.action })) });
+  opts.onEvent?.({
+    kind: 'plan',
+    share: plan.states,
+    todo: plan.todo.map((t) => ({ id: t.run.id, action: t.action })),
+  });
 
   const queue = [...plan.todo];
   const active = new Map<string, { child: ChildProcess; attempt: SweepAttempt }>();
-  const outcome: SweepOutcome = { finished: [], diverged: [], interrupted: [], failed: [], skipped: [...plan.skipped], stopped: false };
+  const outcome: SweepOutcome = {
+    finished: [],
+    diverged: [],
+    interrupted: [],
+    failed: [],
+    skipped: [...plan.skipped],
+    stopped: false,
+  };
   const killAll = () => {
     for (const { child } of active.values()) child.kill('SIGTERM');
   };
@@ -144,7 +189,14 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
     const args =
       action === 'resume'
         ? ['train', '--resume', dir]
-        : ['train', writeRunConfig(dir, opts.expanded.preset, run.config), '--runs-dir', join(opts.sweepDir, 'runs'), '--name', run.id];
+        : [
+            'train',
+            writeRunConfig(dir, opts.expanded.preset, run.config),
+            '--runs-dir',
+            join(opts.sweepDir, 'runs'),
+            '--name',
+            run.id,
+          ];
     const child = spawn(process.execPath, [resolve(opts.bin), ...args, '--quiet', '--backend', opts.backend], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,8 +204,17 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
     const prev = readAttempt(dir);
     const started = new Date().toISOString();
     const attempt: SweepAttempt = {
-      attempt: (prev?.attempt ?? 0) + 1, action: action as SweepAttempt['action'], state: 'running', host: env().host, pid: child.pid ?? null,
-      started_at: started, heartbeat_at: started, ended_at: null, exit_code: null, signal: null, error: null,
+      attempt: (prev?.attempt ?? 0) + 1,
+      action: action as SweepAttempt['action'],
+      state: 'running',
+      host: env().host,
+      pid: child.pid ?? null,
+      started_at: started,
+      heartbeat_at: started,
+      ended_at: null,
+      exit_code: null,
+      signal: null,
+      error: null,
     };
     writeAttempt(dir, attempt);
     active.set(run.id, { child, attempt });
@@ -177,7 +238,12 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
       attempt.signal = signal;
       attempt.ended_at = new Date().toISOString();
       attempt.heartbeat_at = attempt.ended_at;
-      const error = state === 'failed' ? (spawnError ? `cannot start the worker: ${spawnError.message}` : tail.trim() || `exit code ${code}`) : null;
+      const error =
+        state === 'failed'
+          ? spawnError
+            ? `cannot start the worker: ${spawnError.message}`
+            : tail.trim() || `exit code ${code}`
+          : null;
       attempt.error = error;
       writeAttempt(dir, attempt);
       releaseClaim(dir);
@@ -196,7 +262,8 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
     while (!outcome.stopped && active.size < opts.jobs && queue.length) launch(queue.shift()!);
     // (a skipped launch leaves the slot free, so the loop goes on to the next run)
     if (active.size === 0 && (queue.length === 0 || outcome.stopped)) {
-      for (const t of queue.splice(0)) outcome.skipped.push({ id: t.run.id, reason: 'not started: the sweep was stopped' });
+      for (const t of queue.splice(0))
+        outcome.skipped.push({ id: t.run.id, reason: 'not started: the sweep was stopped' });
       clearInterval(heartbeat);
       process.off('exit', killAll);
       finish(outcome);
@@ -216,7 +283,12 @@ export function runSweep(opts: RunnerOptions): SweepExecution {
 }
 
 /** How an attempt ended, from the exit and the run's own status. */
-function endState(dir: string, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | null): 'finished' | 'interrupted' | 'failed' | 'diverged' {
+function endState(
+  dir: string,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  spawnError: Error | null,
+): 'finished' | 'interrupted' | 'failed' | 'diverged' {
   if (spawnError) return 'failed';
   if (signal !== null) return INTERRUPT_SIGNALS.has(signal) ? 'interrupted' : 'failed';
   if (code === 130) return 'interrupted';

@@ -13,11 +13,15 @@ export interface Shard {
 /** '--shard 1/4' → { index: 1, count: 4 }. */
 export function parseShard(text: string, source = '--shard'): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new UserError(`${source}: expected i/n such as 0/4 (shard i of n, counting from 0), got ${JSON.stringify(text)}`);
+  if (!m)
+    throw new UserError(
+      `${source}: expected i/n such as 0/4 (shard i of n, counting from 0), got ${JSON.stringify(text)}`,
+    );
   const index = Number(m[1]);
   const count = Number(m[2]);
   if (count < 1) throw new UserError(`${source}: the shard count must be at least 1, got ${JSON.stringify(text)}`);
-  if (index >= count) throw new UserError(`${source}: shard index ${index} is out of range for ${count} shard(s): use 0 to ${count - 1}`);
+  if (index >= count)
+    throw new UserError(`${source}: shard index ${index} is out of range for ${count} shard(s): use 0 to ${count - 1}`);
   return { index, count };
 }
 
@@ -35,7 +39,9 @@ export function shardFromEnv(env: NodeJS.ProcessEnv): Shard | null {
   const min = env.SLURM_ARRAY_TASK_MIN ? Number(env.SLURM_ARRAY_TASK_MIN) : 0;
   const index = Number(id) - min;
   if (!Number.isInteger(index) || !/^\d+$/.test(count)) {
-    throw new UserError(`SLURM_ARRAY_TASK_ID=${id}, SLURM_ARRAY_TASK_MIN=${env.SLURM_ARRAY_TASK_MIN ?? ''}, SLURM_ARRAY_TASK_COUNT=${count}: not a usable shard`);
+    throw new UserError(
+      `SLURM_ARRAY_TASK_ID=${id}, SLURM_ARRAY_TASK_MIN=${env.SLURM_ARRAY_TASK_MIN ?? ''}, SLURM_ARRAY_TASK_COUNT=${count}: not a usable shard`,
+    );
   }
   return parseShard(`${index}/${count}`, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
 }

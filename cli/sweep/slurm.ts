@@ -31,9 +31,14 @@ const shellQuote = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s
 
 export function slurmScript(o: SlurmOptions): string {
   const shards = o.shards ?? o.runCount;
-  if (!Number.isInteger(shards) || shards < 1) throw new UserError(`--shards: expected a positive integer, got ${o.shards}`);
-  if (shards > o.runCount) throw new UserError(`--shards: ${shards} shards for ${o.runCount} runs would leave ${shards - o.runCount} array task(s) with nothing to do`);
-  if (!Number.isInteger(o.cpusPerTask) || o.cpusPerTask < 1) throw new UserError(`--cpus-per-task: expected a positive integer, got ${o.cpusPerTask}`);
+  if (!Number.isInteger(shards) || shards < 1)
+    throw new UserError(`--shards: expected a positive integer, got ${o.shards}`);
+  if (shards > o.runCount)
+    throw new UserError(
+      `--shards: ${shards} shards for ${o.runCount} runs would leave ${shards - o.runCount} array task(s) with nothing to do`,
+    );
+  if (!Number.isInteger(o.cpusPerTask) || o.cpusPerTask < 1)
+    throw new UserError(`--cpus-per-task: expected a positive integer, got ${o.cpusPerTask}`);
   const perShard = Math.ceil(o.runCount / shards);
   const sb = (flag: string, v: string | undefined) => (v === undefined ? [] : [`#SBATCH --${flag}=${v}`]);
   return [

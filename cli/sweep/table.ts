@@ -8,7 +8,11 @@ import { countStates } from '../../src/sweep/status.ts';
 
 export function textTable(header: string[], rows: string[][]): string {
   const width = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (cells: string[]) => cells.map((c, j) => (j === cells.length - 1 ? c : c.padEnd(width[j]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, j) => (j === cells.length - 1 ? c : c.padEnd(width[j])))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(width.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -38,15 +42,30 @@ function fitLine(f: FitSection): string {
   const head = `${f.y_label} vs ${f.x_label}:`;
   const excl = f.excluded.length ? `; ${f.excluded.length} run(s) left out, listed in aggregate.json` : '';
   if (!f.fit) return `${head} ${f.note ?? 'no fit'}${excl}`;
-  const ci = f.fit.slope_ci ? ` [${Math.round(f.fit.slope_ci.level * 100)} % CI ${num(f.fit.slope_ci.lo)}, ${num(f.fit.slope_ci.hi)}]` : '';
-  return `${head} slope ${num(f.fit.slope)}${ci}, intercept ${num(f.fit.intercept)}, R² ${num(f.fit.r2)}, r ${num(f.fit.pearson_r)} (n ${f.fit.n}${excl})` +
-    (f.note ? `\n  note: ${f.note}` : '');
+  const ci = f.fit.slope_ci
+    ? ` [${Math.round(f.fit.slope_ci.level * 100)} % CI ${num(f.fit.slope_ci.lo)}, ${num(f.fit.slope_ci.hi)}]`
+    : '';
+  return (
+    `${head} slope ${num(f.fit.slope)}${ci}, intercept ${num(f.fit.intercept)}, R² ${num(f.fit.r2)}, r ${num(f.fit.pearson_r)} (n ${f.fit.n}${excl})` +
+    (f.note ? `\n  note: ${f.note}` : '')
+  );
 }
 
 export function reportText(a: SweepAggregate): string {
   const table = textTable(
     ['run', 'outcome', 'T_mem', 'T_grok95', 'T_grok99', 'delay', 'V_mem', 'V_at_grok', 'c', 'c/(lr·wd)'],
-    a.runs.map((r) => [r.id, r.outcome, num(r.t_mem), num(r.t_grok_95), num(r.t_grok_99), num(r.delay_95), num(r.v_mem), num(r.v_at_grok), num(r.c), num(r.c_over_lr_wd)]),
+    a.runs.map((r) => [
+      r.id,
+      r.outcome,
+      num(r.t_mem),
+      num(r.t_grok_95),
+      num(r.t_grok_99),
+      num(r.delay_95),
+      num(r.v_mem),
+      num(r.v_at_grok),
+      num(r.c),
+      num(r.c_over_lr_wd),
+    ]),
   );
   const c = a.counts;
   const p = a.predictor;

@@ -40,7 +40,9 @@ export function makeYScale(spec: YAxisSpec, extent: [number, number] | null, hei
     if (!(hi > lo)) hi = lo * 10;
     const d0 = pow10(Math.floor(Math.log10(lo) + 1e-9));
     const d1 = pow10(Math.ceil(Math.log10(hi) - 1e-9));
-    return scaleLog().domain([d0, d1 > d0 ? d1 : d0 * 10]).range([height, 0]);
+    return scaleLog()
+      .domain([d0, d1 > d0 ? d1 : d0 * 10])
+      .range([height, 0]);
   }
   if (spec.domain) return scaleLinear().domain(spec.domain).range([height, 0]);
   let [lo, hi] = extent ?? [0, 1];
@@ -61,19 +63,30 @@ export function yTicks(y: NumScale, spec: YAxisSpec): { values: number[]; format
     return { values, format: (v) => pow10Label(Math.round(Math.log10(v))) };
   }
   const values = y.ticks(5);
-  const format = spec.format ?? (spec.percent ? (v: number) => fmtPct(v).replace('.0 %', ' %') : (v: number) => fmtNum(v, 3));
+  const format =
+    spec.format ?? (spec.percent ? (v: number) => fmtPct(v).replace('.0 %', ' %') : (v: number) => fmtNum(v, 3));
   return { values, format };
 }
 
 /** Bottom axis with a title. `format` defaults to compact step labels. */
-export function drawXAxis(plot: G, x: NumScale, height: number, width: number, label: string, opts: { format?: (v: number) => string; ticks?: number; values?: number[] } = {}): void {
-  const axis = axisBottom(x).tickSizeOuter(0).tickFormat((v) => (opts.format ?? fmtStep)(Number(v)));
+export function drawXAxis(
+  plot: G,
+  x: NumScale,
+  height: number,
+  width: number,
+  label: string,
+  opts: { format?: (v: number) => string; ticks?: number; values?: number[] } = {},
+): void {
+  const axis = axisBottom(x)
+    .tickSizeOuter(0)
+    .tickFormat((v) => (opts.format ?? fmtStep)(Number(v)));
   if (opts.values) axis.tickValues(opts.values);
   else axis.ticks(opts.ticks ?? Math.max(2, Math.floor(width / 80)));
   const g = plot.append('g').attr('class', 'axis axis-x').attr('transform', `translate(0,${height})`).call(axis);
   g.attr('font-family', null).attr('font-size', 10);
   if (!label) return;
-  plot.append('text')
+  plot
+    .append('text')
     .attr('class', 'axis-title')
     .attr('x', width / 2)
     .attr('y', height + 32)
@@ -83,9 +96,17 @@ export function drawXAxis(plot: G, x: NumScale, height: number, width: number, l
 }
 
 /** Left axis with grid lines across the plot and a rotated title. */
-export function drawYAxis(plot: G, y: NumScale, spec: YAxisSpec, width: number, height: number, marginLeft: number): void {
+export function drawYAxis(
+  plot: G,
+  y: NumScale,
+  spec: YAxisSpec,
+  width: number,
+  height: number,
+  marginLeft: number,
+): void {
   const { values, format } = yTicks(y, spec);
-  plot.append('g')
+  plot
+    .append('g')
     .attr('class', 'grid')
     .attr('stroke', '#e4e4e4')
     .selectAll('line')
@@ -95,10 +116,19 @@ export function drawYAxis(plot: G, y: NumScale, spec: YAxisSpec, width: number, 
     .attr('x2', width)
     .attr('y1', (v) => y(v))
     .attr('y2', (v) => y(v));
-  const g = plot.append('g').attr('class', 'axis axis-y').call(axisLeft(y).tickValues(values).tickFormat((v) => format(Number(v))).tickSizeOuter(0));
+  const g = plot
+    .append('g')
+    .attr('class', 'axis axis-y')
+    .call(
+      axisLeft(y)
+        .tickValues(values)
+        .tickFormat((v) => format(Number(v)))
+        .tickSizeOuter(0),
+    );
   g.attr('font-family', null).attr('font-size', 10);
   if (!spec.label) return;
-  plot.append('text')
+  plot
+    .append('text')
     .attr('class', 'axis-title')
     .attr('transform', `translate(${-marginLeft + 12},${height / 2}) rotate(-90)`)
     .attr('text-anchor', 'middle')

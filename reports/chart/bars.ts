@@ -56,7 +56,8 @@ export function renderBarChart(doc: Document, spec: BarSpec): ChartResult<BarsHo
     }
     const y0 = y(base);
     const y1 = y(v);
-    bars.append('rect')
+    bars
+      .append('rect')
       .attr('x', x(c)!)
       .attr('y', Math.min(y0, y1))
       .attr('width', x.bandwidth())
@@ -64,14 +65,32 @@ export function renderBarChart(doc: Document, spec: BarSpec): ChartResult<BarsHo
       .attr('fill', spec.colours[i]);
     const label = spec.above?.[i];
     if (label) {
-      bars.append('text').attr('x', x(c)! + x.bandwidth() / 2).attr('y', Math.min(y0, y1) - 3).attr('text-anchor', 'middle').attr('font-size', 9).attr('fill', spec.colours[i]).text(label);
+      bars
+        .append('text')
+        .attr('x', x(c)! + x.bandwidth() / 2)
+        .attr('y', Math.min(y0, y1) - 3)
+        .attr('text-anchor', 'middle')
+        .attr('font-size', 9)
+        .attr('fill', spec.colours[i])
+        .text(label);
     }
   });
   const every = spec.tickEvery ?? Math.max(1, Math.ceil(spec.categories.length / 30));
   const ticks = spec.categories.filter((_, i) => i % every === 0);
-  const ax = plot.append('g').attr('class', 'axis axis-x').attr('transform', `translate(0,${plotH})`).call(axisBottom(x).tickValues(ticks).tickSizeOuter(0));
+  const ax = plot
+    .append('g')
+    .attr('class', 'axis axis-x')
+    .attr('transform', `translate(0,${plotH})`)
+    .call(axisBottom(x).tickValues(ticks).tickSizeOuter(0));
   ax.attr('font-family', null).attr('font-size', 10);
-  plot.append('text').attr('class', 'axis-title').attr('x', innerW / 2).attr('y', plotH + 32).attr('text-anchor', 'middle').attr('fill', '#333').text(spec.xLabel);
+  plot
+    .append('text')
+    .attr('class', 'axis-title')
+    .attr('x', innerW / 2)
+    .attr('y', plotH + 32)
+    .attr('text-anchor', 'middle')
+    .attr('fill', '#333')
+    .text(spec.xLabel);
   const hover: BarsHover = {
     kind: 'bars',
     plot: [M.left, top, innerW, plotH],

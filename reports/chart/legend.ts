@@ -43,13 +43,37 @@ export function drawLegend(g: G, items: LegendItem[], width: number): void {
     const [x, y] = at[i];
     const item = lg.append('g').attr('transform', `translate(${x},${y})`);
     if (it.kind === 'box') {
-      item.append('rect').attr('x', 2).attr('y', 3).attr('width', SWATCH - 4).attr('height', 10).attr('fill', it.colour);
+      item
+        .append('rect')
+        .attr('x', 2)
+        .attr('y', 3)
+        .attr('width', SWATCH - 4)
+        .attr('height', 10)
+        .attr('fill', it.colour);
     } else if (it.kind === 'point') {
-      item.append('circle').attr('cx', SWATCH / 2).attr('cy', 8).attr('r', 4).attr('fill', it.colour);
+      item
+        .append('circle')
+        .attr('cx', SWATCH / 2)
+        .attr('cy', 8)
+        .attr('r', 4)
+        .attr('fill', it.colour);
     } else {
-      const l = item.append('line').attr('x1', 0).attr('x2', SWATCH).attr('y1', 8).attr('y2', 8).attr('stroke', it.colour).attr('stroke-width', it.width ?? 2);
+      const l = item
+        .append('line')
+        .attr('x1', 0)
+        .attr('x2', SWATCH)
+        .attr('y1', 8)
+        .attr('y2', 8)
+        .attr('stroke', it.colour)
+        .attr('stroke-width', it.width ?? 2);
       if (it.dash) l.attr('stroke-dasharray', it.dash);
     }
-    item.append('text').attr('x', SWATCH + 4).attr('y', 8).attr('dy', '0.35em').attr('fill', '#222').text(it.label);
+    item
+      .append('text')
+      .attr('x', SWATCH + 4)
+      .attr('y', 8)
+      .attr('dy', '0.35em')
+      .attr('fill', '#222')
+      .text(it.label);
   });
 }

@@ -60,7 +60,12 @@ export const MARGIN = { left: 64, right: 36, bottom: 44 };
  * with `perColumn` 1 only the first point of each column (for context lines whose extremes do not
  * matter). Gaps (non-finite y) inside a column are kept so the line still breaks there.
  */
-export function thinIndices(xPx: ArrayLike<number>, y: ArrayLike<number>, columns: number, perColumn: 1 | 4 = 4): number[] {
+export function thinIndices(
+  xPx: ArrayLike<number>,
+  y: ArrayLike<number>,
+  columns: number,
+  perColumn: 1 | 4 = 4,
+): number[] {
   const n = xPx.length;
   if (n <= columns * perColumn) return Array.from({ length: n }, (_, i) => i);
   const keep: number[] = [];
@@ -81,10 +86,11 @@ export function thinIndices(xPx: ArrayLike<number>, y: ArrayLike<number>, column
     if (lo >= 0 && perColumn === 4) set.add(lo);
     if (hi >= 0 && perColumn === 4) set.add(hi);
     // A gap inside the column must survive thinning, so the line breaks there too.
-    for (let k = i; k < j; k++) if (!Number.isFinite(y[k])) {
-      set.add(k);
-      break;
-    }
+    for (let k = i; k < j; k++)
+      if (!Number.isFinite(y[k])) {
+        set.add(k);
+        break;
+      }
     keep.push(...[...set].sort((a, b) => a - b));
     i = j;
   }
@@ -97,7 +103,9 @@ export function renderLineChart(doc: Document, spec: LineChartSpec): ChartResult
   const innerW = width - MARGIN.left - MARGIN.right;
   const log = spec.y.scale === 'log';
   const items: LegendItem[] = [
-    ...spec.series.filter((s) => s.legend !== false).map((s) => ({ label: s.label, colour: s.colour, dash: s.dash, width: s.width })),
+    ...spec.series
+      .filter((s) => s.legend !== false)
+      .map((s) => ({ label: s.label, colour: s.colour, dash: s.dash, width: s.width })),
     ...(spec.legendItems ?? []),
   ];
   const rows = legendRows(items, innerW);
@@ -108,7 +116,10 @@ export function renderLineChart(doc: Document, spec: LineChartSpec): ChartResult
   const plot = svg.append('g').attr('class', 'plot').attr('transform', `translate(${MARGIN.left},${top})`);
 
   const x: NumScale = scaleLinear().domain(spec.x.domain).range([0, innerW]);
-  const extent = extentOf(spec.series.flatMap((s) => Array.from(s.y)), log);
+  const extent = extentOf(
+    spec.series.flatMap((s) => Array.from(s.y)),
+    log,
+  );
   const y = makeYScale(spec.y, extent, plotH);
   if (spec.phases) drawPhaseBands(plot, x, plotH, spec.phases);
   drawYAxis(plot, y, spec.y, innerW, plotH, MARGIN.left);
@@ -117,9 +128,21 @@ export function renderLineChart(doc: Document, spec: LineChartSpec): ChartResult
   (spec.refLines ?? []).forEach((r, i) => {
     if (!(r.y >= y.domain()[0] && r.y <= y.domain()[1])) return;
     const g = plot.append('g').attr('class', 'ref');
-    g.append('line').attr('x1', 0).attr('x2', innerW).attr('y1', y(r.y)).attr('y2', y(r.y)).attr('stroke', '#777').attr('stroke-dasharray', '1 3');
+    g.append('line')
+      .attr('x1', 0)
+      .attr('x2', innerW)
+      .attr('y1', y(r.y))
+      .attr('y2', y(r.y))
+      .attr('stroke', '#777')
+      .attr('stroke-dasharray', '1 3');
     // Staggered along the line so labels of nearby lines do not overlap.
-    g.append('text').attr('x', innerW - 2 - 36 * i).attr('y', y(r.y) - 3).attr('text-anchor', 'end').attr('font-size', 9).attr('fill', '#555').text(r.label);
+    g.append('text')
+      .attr('x', innerW - 2 - 36 * i)
+      .attr('y', y(r.y) - 3)
+      .attr('text-anchor', 'end')
+      .attr('font-size', 9)
+      .attr('fill', '#555')
+      .text(r.label);
   });
 
   const [y0, y1] = y.domain();
@@ -145,13 +168,23 @@ export function renderLineChart(doc: Document, spec: LineChartSpec): ChartResult
       const yv = ok ? Math.min(y1, Math.max(y0, v)) : y0;
       return [px[i], ok ? y(yv) : 0, ok];
     });
-    const path = line<[number, number, boolean]>().defined((d) => d[2]).x((d) => d[0]).y((d) => d[1]).digits(2)(pts);
-    const el = lines.append('path').attr('d', path ?? '').attr('stroke', s.colour).attr('stroke-width', s.width ?? 1.6).attr('stroke-linejoin', 'round');
+    const path = line<[number, number, boolean]>()
+      .defined((d) => d[2])
+      .x((d) => d[0])
+      .y((d) => d[1])
+      .digits(2)(pts);
+    const el = lines
+      .append('path')
+      .attr('d', path ?? '')
+      .attr('stroke', s.colour)
+      .attr('stroke-width', s.width ?? 1.6)
+      .attr('stroke-linejoin', 'round');
     if (s.dash) el.attr('stroke-dasharray', s.dash);
     if (s.opacity !== undefined) el.attr('stroke-opacity', s.opacity);
     // An isolated point between gaps draws nothing as a path: mark it.
     pts.forEach((p, k) => {
-      if (p[2] && (s.points || (!(pts[k - 1]?.[2]) && !(pts[k + 1]?.[2])))) lines.append('circle').attr('cx', p[0]).attr('cy', p[1]).attr('r', 2).attr('fill', s.colour);
+      if (p[2] && (s.points || (!pts[k - 1]?.[2] && !pts[k + 1]?.[2])))
+        lines.append('circle').attr('cx', p[0]).attr('cy', p[1]).attr('r', 2).attr('fill', s.colour);
     });
     if (s.legend !== false) {
       hover.series.push({
@@ -167,8 +200,20 @@ export function renderLineChart(doc: Document, spec: LineChartSpec): ChartResult
     if (m.x < spec.x.domain[0] || m.x > spec.x.domain[1]) continue;
     const g = plot.append('g').attr('class', 'marker');
     g.append('title').text(m.title);
-    g.append('line').attr('x1', x(m.x)).attr('x2', x(m.x)).attr('y1', 0).attr('y2', plotH).attr('stroke', '#000').attr('stroke-width', 0.8).attr('stroke-dasharray', '1 2');
-    g.append('text').attr('x', x(m.x) + 2).attr('y', plotH - 4).attr('font-size', 9).attr('fill', '#000').text(m.label);
+    g.append('line')
+      .attr('x1', x(m.x))
+      .attr('x2', x(m.x))
+      .attr('y1', 0)
+      .attr('y2', plotH)
+      .attr('stroke', '#000')
+      .attr('stroke-width', 0.8)
+      .attr('stroke-dasharray', '1 2');
+    g.append('text')
+      .attr('x', x(m.x) + 2)
+      .attr('y', plotH - 4)
+      .attr('font-size', 9)
+      .attr('fill', '#000')
+      .text(m.label);
   }
   if (spec.phases) drawBoundaries(plot, x, plotH, spec.phases);
   return { svg: svg.node()!, hover, hidden };

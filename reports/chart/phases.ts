@@ -33,7 +33,13 @@ export function boundaryText(b: PhaseBoundary, i: number): string {
 }
 
 /** Bands behind the data: call before drawing series. Clipped to the x domain. */
-export function drawPhaseBands(plot: G, x: NumScale, height: number, overlay: PhaseOverlay, opts: { strip?: boolean } = {}): void {
+export function drawPhaseBands(
+  plot: G,
+  x: NumScale,
+  height: number,
+  overlay: PhaseOverlay,
+  opts: { strip?: boolean } = {},
+): void {
   const [d0, d1] = x.domain();
   const g = plot.append('g').attr('class', 'phases');
   overlay.phases.forEach((ph, i) => {
@@ -45,12 +51,37 @@ export function drawPhaseBands(plot: G, x: NumScale, height: number, overlay: Ph
     const x0 = x(a);
     const w = x(b) - x0;
     const band = g.append('g').attr('class', `phase phase-${ph.name}`).attr('data-phase', i);
-    band.append('title').text(`${style.label}: steps ${fmtStep(ph.start)}–${ph.end === null ? 'end' : fmtStep(ph.end)}`);
-    if (height > 0) band.append('rect').attr('x', x0).attr('y', 0).attr('width', w).attr('height', height).attr('fill', style.fill).attr('fill-opacity', style.opacity);
+    band
+      .append('title')
+      .text(`${style.label}: steps ${fmtStep(ph.start)}–${ph.end === null ? 'end' : fmtStep(ph.end)}`);
+    if (height > 0)
+      band
+        .append('rect')
+        .attr('x', x0)
+        .attr('y', 0)
+        .attr('width', w)
+        .attr('height', height)
+        .attr('fill', style.fill)
+        .attr('fill-opacity', style.opacity);
     if (opts.strip === false) return;
-    band.append('rect').attr('x', x0).attr('y', -STRIP_HEIGHT - 2).attr('width', w).attr('height', STRIP_HEIGHT).attr('fill', style.fill).attr('fill-opacity', Math.min(1, style.opacity * 3));
+    band
+      .append('rect')
+      .attr('x', x0)
+      .attr('y', -STRIP_HEIGHT - 2)
+      .attr('width', w)
+      .attr('height', STRIP_HEIGHT)
+      .attr('fill', style.fill)
+      .attr('fill-opacity', Math.min(1, style.opacity * 3));
     if (textWidth(style.label, 10) + 6 < w) {
-      band.append('text').attr('x', x0 + w / 2).attr('y', -STRIP_HEIGHT / 2 - 2).attr('dy', '0.35em').attr('text-anchor', 'middle').attr('font-size', 10).attr('fill', '#222').text(style.label);
+      band
+        .append('text')
+        .attr('x', x0 + w / 2)
+        .attr('y', -STRIP_HEIGHT / 2 - 2)
+        .attr('dy', '0.35em')
+        .attr('text-anchor', 'middle')
+        .attr('font-size', 10)
+        .attr('fill', '#222')
+        .text(style.label);
     }
   });
 }
@@ -64,7 +95,19 @@ export function drawBoundaries(plot: G, x: NumScale, height: number, overlay: Ph
     const bx = x(b.step);
     const m = g.append('g').attr('class', 'boundary').attr('data-step', b.step);
     m.append('title').text(boundaryText(b, i));
-    m.append('line').attr('x1', bx).attr('x2', bx).attr('y1', -STRIP_HEIGHT - 2).attr('y2', height).attr('stroke', colour).attr('stroke-width', 1).attr('stroke-dasharray', '3 3');
-    m.append('text').attr('x', bx + 2).attr('y', 10).attr('font-size', 11).attr('fill', colour).text(boundaryMark(i));
+    m.append('line')
+      .attr('x1', bx)
+      .attr('x2', bx)
+      .attr('y1', -STRIP_HEIGHT - 2)
+      .attr('y2', height)
+      .attr('stroke', colour)
+      .attr('stroke-width', 1)
+      .attr('stroke-dasharray', '3 3');
+    m.append('text')
+      .attr('x', bx + 2)
+      .attr('y', 10)
+      .attr('font-size', 11)
+      .attr('fill', colour)
+      .text(boundaryMark(i));
   });
 }

@@ -68,13 +68,22 @@ export function drawColourBar(g: G, domain: [number, number], label: string, wid
   for (let i = 0; i < LEVELS; i++) ramp[i] = i;
   g.append('text').attr('x', 0).attr('y', 8).attr('dy', '0.35em').attr('fill', '#222').text(label);
   const bar = g.append('g').attr('transform', 'translate(0,16)');
-  bar.append('image')
+  bar
+    .append('image')
     .attr('width', width)
     .attr('height', 8)
     .attr('preserveAspectRatio', 'none')
     .attr('href', pngDataUrl(encodeIndexedPng(LEVELS, 1, ramp, PALETTE)));
   const s = scaleLinear().domain(domain).range([0, width]);
-  const axis = bar.append('g').attr('transform', 'translate(0,8)').call(axisBottom(s).ticks(4).tickSize(3).tickFormat((v) => fmtNum(Number(v), 2)));
+  const axis = bar
+    .append('g')
+    .attr('transform', 'translate(0,8)')
+    .call(
+      axisBottom(s)
+        .ticks(4)
+        .tickSize(3)
+        .tickFormat((v) => fmtNum(Number(v), 2)),
+    );
   axis.attr('font-family', null).attr('font-size', 9);
   axis.select('.domain').remove();
 }

@@ -39,23 +39,53 @@ export function renderTimeline(doc: Document, spec: TimelineSpec): SVGSVGElement
     if (!(b > a)) continue;
     const g = plot.append('g').attr('class', `phase phase-${ph.name}`);
     g.append('title').text(`${style.label}: steps ${fmtStep(ph.start)}–${ph.end === null ? 'end' : fmtStep(ph.end)}`);
-    g.append('rect').attr('x', x(a)).attr('width', x(b) - x(a)).attr('height', bandH).attr('fill', style.fill).attr('fill-opacity', Math.min(1, style.opacity * 2.5));
+    g.append('rect')
+      .attr('x', x(a))
+      .attr('width', x(b) - x(a))
+      .attr('height', bandH)
+      .attr('fill', style.fill)
+      .attr('fill-opacity', Math.min(1, style.opacity * 2.5));
     const w = x(b) - x(a);
-    if (textWidth(style.label, 11) + 6 < w) g.append('text').attr('x', x(a) + w / 2).attr('y', bandH / 2).attr('dy', '0.35em').attr('text-anchor', 'middle').attr('fill', '#111').text(style.label);
+    if (textWidth(style.label, 11) + 6 < w)
+      g.append('text')
+        .attr('x', x(a) + w / 2)
+        .attr('y', bandH / 2)
+        .attr('dy', '0.35em')
+        .attr('text-anchor', 'middle')
+        .attr('fill', '#111')
+        .text(style.label);
   }
   (spec.phases?.boundaries ?? []).forEach((b, i) => {
     if (b.step < d0 || b.step > d1) return;
     const g = plot.append('g').attr('class', 'boundary').attr('data-step', b.step);
     g.append('title').text(boundaryText(b, i));
-    g.append('line').attr('x1', x(b.step)).attr('x2', x(b.step)).attr('y1', -4).attr('y2', bandH).attr('stroke', '#333').attr('stroke-dasharray', '3 3');
-    g.append('text').attr('x', x(b.step) + 2).attr('y', -5).attr('font-size', 11).attr('fill', '#111').text(`${boundaryMark(i)} ${fmtStep(b.step)}`);
+    g.append('line')
+      .attr('x1', x(b.step))
+      .attr('x2', x(b.step))
+      .attr('y1', -4)
+      .attr('y2', bandH)
+      .attr('stroke', '#333')
+      .attr('stroke-dasharray', '3 3');
+    g.append('text')
+      .attr('x', x(b.step) + 2)
+      .attr('y', -5)
+      .attr('font-size', 11)
+      .attr('fill', '#111')
+      .text(`${boundaryMark(i)} ${fmtStep(b.step)}`);
   });
   for (const m of spec.markers) {
     if (m.x < d0 || m.x > d1) continue;
     const g = plot.append('g').attr('class', 'marker');
     g.append('title').text(m.title);
-    g.append('path').attr('d', `M${x(m.x)},${bandH}l-4,7h8z`).attr('fill', '#000');
-    g.append('text').attr('x', x(m.x) + 5).attr('y', bandH + 8).attr('font-size', 9).attr('fill', '#000').text(m.label);
+    g.append('path')
+      .attr('d', `M${x(m.x)},${bandH}l-4,7h8z`)
+      .attr('fill', '#000');
+    g.append('text')
+      .attr('x', x(m.x) + 5)
+      .attr('y', bandH + 8)
+      .attr('font-size', 9)
+      .attr('fill', '#000')
+      .text(m.label);
   }
   drawXAxis(plot, x, bandH + 10, innerW, spec.xLabel);
   return svg.node()!;

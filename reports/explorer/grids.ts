@@ -44,7 +44,8 @@ const PER_ROW = 4;
 /** One checkpoint's panels (codes stacked top to bottom, p columns) as a base64 PNG, at 255 or 15 colour levels. */
 export function spritePng(codes: Uint8Array, p: number, levels: 255 | 15): string {
   const rows = codes.length / p;
-  if (levels === 255) return Buffer.from(encodeIndexedPng(p, rows, codes, PALETTE_8, 255, { compress: true })).toString('base64');
+  if (levels === 255)
+    return Buffer.from(encodeIndexedPng(p, rows, codes, PALETTE_8, 255, { compress: true })).toString('base64');
   const idx = codes.map((c) => (c === 255 ? 15 : Math.round((c * 14) / 254)));
   return Buffer.from(encodeIndexedPng(p, rows, idx, PALETTE_4, 15, { compress: true, bitDepth: 4 })).toString('base64');
 }
@@ -66,27 +67,69 @@ export function thinToBudget(sizes: readonly number[], budget: number): number[]
   return keep;
 }
 
-function panelsSvg(doc: Document, id: string, title: string, p: number, panels: { label: string; index: number; range: string }[], sprite: string, colourLabel: string, domain: [number, number]): Svg {
+function panelsSvg(
+  doc: Document,
+  id: string,
+  title: string,
+  p: number,
+  panels: { label: string; index: number; range: string }[],
+  sprite: string,
+  colourLabel: string,
+  domain: [number, number],
+): Svg {
   const rows = Math.ceil(panels.length / PER_ROW);
   const top = 50;
   const rowH = PANEL + 52;
   const svg = svgRoot(doc, id, W, top + rows * rowH, title);
   drawColourBar(svg.append('g').attr('transform', `translate(${LEFT},4)`), domain, colourLabel);
   // One image holds every panel (in <defs>, so the page carries it once); each panel shows its part.
-  svg.append('defs').append('image').attr('id', `${id}-sprite`).attr('class', 'explorer-grid').attr('width', p).attr('height', panels.length * p)
-    .attr('preserveAspectRatio', 'none').attr('style', 'image-rendering:pixelated').attr('href', `data:image/png;base64,${sprite}`);
+  svg
+    .append('defs')
+    .append('image')
+    .attr('id', `${id}-sprite`)
+    .attr('class', 'explorer-grid')
+    .attr('width', p)
+    .attr('height', panels.length * p)
+    .attr('preserveAspectRatio', 'none')
+    .attr('style', 'image-rendering:pixelated')
+    .attr('href', `data:image/png;base64,${sprite}`);
   panels.forEach((panel, i) => {
     const x = LEFT + (i % PER_ROW) * (PANEL + PANEL_GAP);
     const y = top + Math.floor(i / PER_ROW) * rowH + 16;
     const g = svg.append('g').attr('class', 'grid-panel').attr('transform', `translate(${x},${y})`);
     g.append('title').text(`${panel.label}: a down (0…${p - 1}), b across (0…${p - 1})`);
-    g.append('text').attr('x', PANEL / 2).attr('y', -5).attr('text-anchor', 'middle').attr('font-weight', 'bold').attr('fill', '#222').text(panel.label);
+    g.append('text')
+      .attr('x', PANEL / 2)
+      .attr('y', -5)
+      .attr('text-anchor', 'middle')
+      .attr('font-weight', 'bold')
+      .attr('fill', '#222')
+      .text(panel.label);
     g.append('rect').attr('width', PANEL).attr('height', PANEL).attr('fill', '#f2f2f2');
     // the checkpoint's one image holds every panel; this window shows panel `index` of it
-    const view = g.append('svg').attr('width', PANEL).attr('height', PANEL).attr('viewBox', `0 ${i * p} ${p} ${p}`).attr('preserveAspectRatio', 'none');
+    const view = g
+      .append('svg')
+      .attr('width', PANEL)
+      .attr('height', PANEL)
+      .attr('viewBox', `0 ${i * p} ${p} ${p}`)
+      .attr('preserveAspectRatio', 'none');
     view.append('use').attr('href', `#${id}-sprite`);
-    if (panel.range) g.append('text').attr('class', 'explorer-grid-range').attr('data-panel', String(panel.index)).attr('x', PANEL / 2).attr('y', PANEL + 13).attr('text-anchor', 'middle').attr('font-size', 10).attr('fill', '#444').text(panel.range);
-    g.append('text').attr('x', 0).attr('y', PANEL + 26).attr('font-size', 9).attr('fill', '#666').text('a ↓ · b →');
+    if (panel.range)
+      g.append('text')
+        .attr('class', 'explorer-grid-range')
+        .attr('data-panel', String(panel.index))
+        .attr('x', PANEL / 2)
+        .attr('y', PANEL + 13)
+        .attr('text-anchor', 'middle')
+        .attr('font-size', 10)
+        .attr('fill', '#444')
+        .text(panel.range);
+    g.append('text')
+      .attr('x', 0)
+      .attr('y', PANEL + 26)
+      .attr('font-size', 9)
+      .attr('fill', '#666')
+      .text('a ↓ · b →');
   });
   return svg;
 }
@@ -94,7 +137,9 @@ function panelsSvg(doc: Document, id: string, title: string, p: number, panels: 
 const rangeText = (lo: number, hi: number) => `${fmtNum(lo)} – ${fmtNum(hi)}`;
 
 function clusterText(c: CheckpointGrids['checkpoints'][number]): string {
-  const parts = [...c.neuron_clusters].sort((x, y) => x.frequency - y.frequency).map((k) => `k ${k.frequency}: ${k.neurons} (${fmtNum((k.mean_explained ?? NaN) * 100, 3)} %)`);
+  const parts = [...c.neuron_clusters]
+    .sort((x, y) => x.frequency - y.frequency)
+    .map((k) => `k ${k.frequency}: ${k.neurons} (${fmtNum((k.mean_explained ?? NaN) * 100, 3)} %)`);
   return `${parts.length ? parts.join(', ') : 'no cluster'} · ${c.unclustered_neurons} unclustered`;
 }
 
@@ -118,7 +163,11 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
     ranges: c.neurons.map((q) => rangeText(q.lo, q.hi)),
   }));
   // 255 colour levels when they fit the budget, else 15 (4-bit images); then thinned if still over.
-  const encode = (levels: 255 | 15) => all.map((x) => ({ neurons: x.neurons.length ? spritePng(x.neurons, p, levels) : '', attention: x.attention.length ? spritePng(x.attention, p, levels) : '' }));
+  const encode = (levels: 255 | 15) =>
+    all.map((x) => ({
+      neurons: x.neurons.length ? spritePng(x.neurons, p, levels) : '',
+      attention: x.attention.length ? spritePng(x.attention, p, levels) : '',
+    }));
   let levels: 255 | 15 = 255;
   let images = encode(255);
   const bytes = () => images.map((x) => x.neurons.length + x.attention.length);
@@ -130,18 +179,30 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
   const kept = keep.map((i) => ({ ...all[i], image: images[i] }));
   const steps = kept.map((x) => x.c.step);
   const cps = ctx.a.checkpoints;
-  const of = nearestIndex(steps, cps.map((c) => c.step));
+  const of = nearestIndex(
+    steps,
+    cps.map((c) => c.step),
+  );
   const last = kept.length - 1;
   const gl = kept[last].c;
   const notes = cps.map((c, i) => {
     const s = steps[of[i]];
-    return s === c.step ? `grids of step ${fmtStep(s)}` : `grids of step ${fmtStep(s)}, the nearest checkpoint with grids to step ${fmtStep(c.step)}`;
+    return s === c.step
+      ? `grids of step ${fmtStep(s)}`
+      : `grids of step ${fmtStep(s)}, the nearest checkpoint with grids to step ${fmtStep(c.step)}`;
   });
   const listed = steps.map((s) => fmtStep(s)).join(', ');
   const nodes: HTMLElement[] = [];
-  const intro = el(doc, 'p', { class: 'sub' },
-    `Grids over the ${p} × ${p} input pairs (a, b) are kept for ${steps.length} of the ${cps.length} checkpoints (${g.selection.replace(/^\d+ of \d+ checkpoints: /, '')}${kept.length < all.length ? `; thinned from ${all.length} to fit the page's size budget` : ''}): steps ${listed}. Each grid is quantised to 255 levels over its own range in analysis.json (error at most 1/508 of that range) and drawn with ${levels} colour levels${levels === 15 ? ' to fit the page\'s size budget' : ''}. The slider snaps the views below to the nearest of these checkpoints and says which.`);
-  nodes.push(intro, el(doc, 'output', { class: 'explorer-grid-note readout', 'aria-live': 'polite' }, notes[cps.length - 1]));
+  const intro = el(
+    doc,
+    'p',
+    { class: 'sub' },
+    `Grids over the ${p} × ${p} input pairs (a, b) are kept for ${steps.length} of the ${cps.length} checkpoints (${g.selection.replace(/^\d+ of \d+ checkpoints: /, '')}${kept.length < all.length ? `; thinned from ${all.length} to fit the page's size budget` : ''}): steps ${listed}. Each grid is quantised to 255 levels over its own range in analysis.json (error at most 1/508 of that range) and drawn with ${levels} colour levels${levels === 15 ? " to fit the page's size budget" : ''}. The slider snaps the views below to the nearest of these checkpoints and says which.`,
+  );
+  nodes.push(
+    intro,
+    el(doc, 'output', { class: 'explorer-grid-note readout', 'aria-live': 'polite' }, notes[cps.length - 1]),
+  );
 
   // Neuron clusters: neurons per frequency k = 1…K at each grid checkpoint.
   let clusters: ExplorerGridData['clusters'] = null;
@@ -151,36 +212,112 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
     let max = 1;
     for (const x of kept) for (const c of x.c.neuron_clusters) max = Math.max(max, c.neurons);
     const y = scaleLinear().domain([0, max]).range([H, 0]).nice(4);
-    const heights = kept.map(({ c }) => Array.from({ length: K }, (_, j) => {
-      const n = c.neuron_clusters.find((q) => q.frequency === j + 1)?.neurons ?? 0;
-      return Math.round(H - y(n));
-    }));
+    const heights = kept.map(({ c }) =>
+      Array.from({ length: K }, (_, j) => {
+        const n = c.neuron_clusters.find((q) => q.frequency === j + 1)?.neurons ?? 0;
+        return Math.round(H - y(n));
+      }),
+    );
     clusters = { top: M.top, height: H, heights, text: kept.map((x) => clusterText(x.c)) };
-    const svg = svgRoot(doc, 'explorer-clusters-svg', W, M.top + H + M.bottom, 'Neuron frequency clusters at the chosen checkpoint');
+    const svg = svgRoot(
+      doc,
+      'explorer-clusters-svg',
+      W,
+      M.top + H + M.bottom,
+      'Neuron frequency clusters at the chosen checkpoint',
+    );
     const plot = svg.append('g').attr('transform', `translate(${M.left},${M.top})`);
     const innerW = W - M.left - M.right;
-    const x = scaleBand<number>().domain(Array.from({ length: K }, (_, j) => j + 1)).range([0, innerW]).padding(0.15);
+    const x = scaleBand<number>()
+      .domain(Array.from({ length: K }, (_, j) => j + 1))
+      .range([0, innerW])
+      .padding(0.15);
     drawYAxis(plot, y, { scale: 'linear', label: 'neurons (count)' }, innerW, H, M.left);
     const keys = new Set(ctx.a.key_frequencies);
-    drawXAxis(plot, scaleLinear().domain([0.5, K + 0.5]).range([0, innerW]), H, innerW, 'frequency k of the cluster', { values: Array.from({ length: K }, (_, j) => j + 1).filter((k) => k === 1 || k % 5 === 0 || keys.has(k)) });
+    drawXAxis(
+      plot,
+      scaleLinear()
+        .domain([0.5, K + 0.5])
+        .range([0, innerW]),
+      H,
+      innerW,
+      'frequency k of the cluster',
+      { values: Array.from({ length: K }, (_, j) => j + 1).filter((k) => k === 1 || k % 5 === 0 || keys.has(k)) },
+    );
     const bars = svg.append('g').attr('class', 'bars');
     heights[last].forEach((h, j) => {
-      bars.append('rect').attr('class', 'explorer-cluster-bar').attr('x', M.left + x(j + 1)!).attr('width', x.bandwidth()).attr('y', M.top + H - h).attr('height', h).attr('fill', keys.has(j + 1) ? KEY_COLOUR : OKABE_ITO.blue)
-        .append('title').text(`k = ${j + 1}${keys.has(j + 1) ? ' (a final key frequency)' : ''}`);
+      bars
+        .append('rect')
+        .attr('class', 'explorer-cluster-bar')
+        .attr('x', M.left + x(j + 1)!)
+        .attr('width', x.bandwidth())
+        .attr('y', M.top + H - h)
+        .attr('height', h)
+        .attr('fill', keys.has(j + 1) ? KEY_COLOUR : OKABE_ITO.blue)
+        .append('title')
+        .text(`k = ${j + 1}${keys.has(j + 1) ? ' (a final key frequency)' : ''}`);
     });
-    const fig = el(doc, 'figure', { id: 'explorer-clusters' }, el(doc, 'h3', {}, 'Neuron frequency clusters at the chosen checkpoint'));
-    fig.append(svg.node()!, el(doc, 'output', { class: 'explorer-cluster-text readout' }, clusters.text[last]),
-      el(doc, 'figcaption', {}, el(doc, 'p', {}, `MLP neurons grouped by the frequency that explains most of their activation's variance at that checkpoint (counted when the fraction is ≥ 85 %); the line above lists each cluster's neurons and mean explained fraction. The final key frequencies are in vermillion.`)));
+    const fig = el(
+      doc,
+      'figure',
+      { id: 'explorer-clusters' },
+      el(doc, 'h3', {}, 'Neuron frequency clusters at the chosen checkpoint'),
+    );
+    fig.append(
+      svg.node()!,
+      el(doc, 'output', { class: 'explorer-cluster-text readout' }, clusters.text[last]),
+      el(
+        doc,
+        'figcaption',
+        {},
+        el(
+          doc,
+          'p',
+          {},
+          `MLP neurons grouped by the frequency that explains most of their activation's variance at that checkpoint (counted when the fraction is ≥ 85 %); the line above lists each cluster's neurons and mean explained fraction. The final key frequencies are in vermillion.`,
+        ),
+      ),
+    );
     nodes.push(fig);
   }
 
   // The followed neurons' activations over (a, b).
   if (g.neurons.length && gl.neurons.length === g.neurons.length) {
-    const panels = g.neurons.map((n, j) => ({ label: `neuron ${n.neuron} (k = ${n.frequency})`, index: j, range: kept[last].ranges[j] }));
-    const svg = panelsSvg(doc, 'explorer-neurons-svg', 'Activations of the strongest neuron of each key frequency', p, panels, kept[last].image.neurons, 'activation, from the panel\'s low to its high (under it)', [0, 1]);
-    const fig = el(doc, 'figure', { id: 'explorer-neurons' }, el(doc, 'h3', {}, 'Neuron activations over (a, b) at the chosen checkpoint'));
-    fig.append(svg.node()!, el(doc, 'figcaption', {}, el(doc, 'p', {},
-      `For each key frequency, the neuron of that frequency with the most variance in it at step ${fmtStep(g.neurons_step)} (the same neurons at every checkpoint): its activation for every input pair, a down and b across. Each panel is coloured over its own range, printed under it. A clean Fourier neuron shows a periodic pattern in a + b.`)));
+    const panels = g.neurons.map((n, j) => ({
+      label: `neuron ${n.neuron} (k = ${n.frequency})`,
+      index: j,
+      range: kept[last].ranges[j],
+    }));
+    const svg = panelsSvg(
+      doc,
+      'explorer-neurons-svg',
+      'Activations of the strongest neuron of each key frequency',
+      p,
+      panels,
+      kept[last].image.neurons,
+      "activation, from the panel's low to its high (under it)",
+      [0, 1],
+    );
+    const fig = el(
+      doc,
+      'figure',
+      { id: 'explorer-neurons' },
+      el(doc, 'h3', {}, 'Neuron activations over (a, b) at the chosen checkpoint'),
+    );
+    fig.append(
+      svg.node()!,
+      el(
+        doc,
+        'figcaption',
+        {},
+        el(
+          doc,
+          'p',
+          {},
+          `For each key frequency, the neuron of that frequency with the most variance in it at step ${fmtStep(g.neurons_step)} (the same neurons at every checkpoint): its activation for every input pair, a down and b across. Each panel is coloured over its own range, printed under it. A clean Fourier neuron shows a periodic pattern in a + b.`,
+        ),
+      ),
+    );
     nodes.push(fig);
   }
 
@@ -190,12 +327,42 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
       { label: `L${h.layer} H${h.head} → a`, index: 2 * j, range: '' },
       { label: `L${h.layer} H${h.head} → b`, index: 2 * j + 1, range: '' },
     ]);
-    const svg = panelsSvg(doc, 'explorer-attention-svg', "Attention from '=' to a and b at the chosen checkpoint", p, panels, kept[last].image.attention, 'attention weight (softmax probability)', [0, 1]);
-    const fig = el(doc, 'figure', { id: 'explorer-attention' }, el(doc, 'h3', {}, "Attention from '=' at the chosen checkpoint"));
-    fig.append(svg.node()!, el(doc, 'figcaption', {}, el(doc, 'p', {}, `Softmax weight of the last position ('=') on position 0 (a) and position 1 (b), per head of the last layer, for every input pair; the Attention section below shows the same at full resolution for step ${fmtStep(ctx.a.attention?.step ?? gl.step)}.`)));
+    const svg = panelsSvg(
+      doc,
+      'explorer-attention-svg',
+      "Attention from '=' to a and b at the chosen checkpoint",
+      p,
+      panels,
+      kept[last].image.attention,
+      'attention weight (softmax probability)',
+      [0, 1],
+    );
+    const fig = el(
+      doc,
+      'figure',
+      { id: 'explorer-attention' },
+      el(doc, 'h3', {}, "Attention from '=' at the chosen checkpoint"),
+    );
+    fig.append(
+      svg.node()!,
+      el(
+        doc,
+        'figcaption',
+        {},
+        el(
+          doc,
+          'p',
+          {},
+          `Softmax weight of the last position ('=') on position 0 (a) and position 1 (b), per head of the last layer, for every input pair; the Attention section below shows the same at full resolution for step ${fmtStep(ctx.a.attention?.step ?? gl.step)}.`,
+        ),
+      ),
+    );
     nodes.push(fig);
   }
-  const lastNull = <T,>(xs: T[]): (T | null)[] => xs.map((x, i) => (i === last ? null : x));
-  const images2 = { neurons: lastNull(kept.map((x) => x.image.neurons)), attention: lastNull(kept.map((x) => x.image.attention)) };
+  const lastNull = <T>(xs: T[]): (T | null)[] => xs.map((x, i) => (i === last ? null : x));
+  const images2 = {
+    neurons: lastNull(kept.map((x) => x.image.neurons)),
+    attention: lastNull(kept.map((x) => x.image.attention)),
+  };
   return { data: { steps, of, images: images2, ranges: kept.map((x) => x.ranges), clusters, notes }, nodes };
 }

@@ -5,7 +5,12 @@
  * than drawing a broken chart. Numbers may be null where the result says a time was not reached.
  */
 import { FormatError } from '../../src/errors.ts';
-import { LINEAR_RESULT_KIND, LINEAR_RESULT_VERSION, LINEAR_SETUPS, type LinearResult } from '../../linear/experiment.ts';
+import {
+  LINEAR_RESULT_KIND,
+  LINEAR_RESULT_VERSION,
+  LINEAR_SETUPS,
+  type LinearResult,
+} from '../../linear/experiment.ts';
 
 export interface LinearReportInput {
   result: LinearResult;
@@ -19,7 +24,10 @@ function fail(file: string, key: string, expected: string, got: unknown): never 
   } catch {
     shown = String(got);
   }
-  throw new FormatError(file, `${key}: expected ${expected}, got ${shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`);
+  throw new FormatError(
+    file,
+    `${key}: expected ${expected}, got ${shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`,
+  );
 }
 
 type Rec = Record<string, unknown>;
@@ -69,8 +77,10 @@ function checkTeacherStudentRun(c: Checker, d: Rec): void {
   const curve = c.obj(d.curve, 'data.curve');
   const n = c.arr(curve.steps, 'data.curve.steps').length;
   c.nums(curve.steps, 'data.curve.steps');
-  for (const k of ['train', 'gen', 'initAveragedTrain', 'initAveragedGen', 'mpTrain', 'mpGen']) c.nums(curve[k], `data.curve.${k}`, n);
-  for (const k of ['trainAccuracy', 'testAccuracy', 'testAccuracyAnalytic']) c.numsOrNull(curve[k], `data.curve.${k}`, n);
+  for (const k of ['train', 'gen', 'initAveragedTrain', 'initAveragedGen', 'mpTrain', 'mpGen'])
+    c.nums(curve[k], `data.curve.${k}`, n);
+  for (const k of ['trainAccuracy', 'testAccuracy', 'testAccuracyAnalytic'])
+    c.numsOrNull(curve[k], `data.curve.${k}`, n);
   const sp = c.obj(d.spectrum, 'data.spectrum');
   const bins = c.arr(sp.empirical, 'data.spectrum.empirical').length;
   c.nums(sp.edges, 'data.spectrum.edges', bins + 1);
@@ -149,9 +159,11 @@ function checkT1Bound(c: Checker, holder: Rec, key: string): void {
 export function checkLinearResult(value: unknown, file: string): LinearResult {
   const c = new Checker(file);
   const r = c.obj(value, '(top level)');
-  if (r.kind !== LINEAR_RESULT_KIND) fail(file, 'kind', `"${LINEAR_RESULT_KIND}" (a result of groklens linear)`, r.kind);
+  if (r.kind !== LINEAR_RESULT_KIND)
+    fail(file, 'kind', `"${LINEAR_RESULT_KIND}" (a result of groklens linear)`, r.kind);
   if (r.version !== LINEAR_RESULT_VERSION) fail(file, 'version', `${LINEAR_RESULT_VERSION}`, r.version);
-  if (!(LINEAR_SETUPS as readonly unknown[]).includes(r.setup)) fail(file, 'setup', `one of ${LINEAR_SETUPS.join(', ')}`, r.setup);
+  if (!(LINEAR_SETUPS as readonly unknown[]).includes(r.setup))
+    fail(file, 'setup', `one of ${LINEAR_SETUPS.join(', ')}`, r.setup);
   if (typeof r.source !== 'string') fail(file, 'source', 'a string', r.source);
   const defs = c.obj(r.definitions, 'definitions');
   for (const [k, v] of Object.entries(defs)) if (typeof v !== 'string') fail(file, `definitions.${k}`, 'a string', v);
@@ -160,7 +172,8 @@ export function checkLinearResult(value: unknown, file: string): LinearResult {
   c.num(r.maxSteps, 'maxSteps');
   if (r.eigensolver !== undefined) {
     const e = c.obj(r.eigensolver, 'eigensolver');
-    if (e.name !== 'lapack' && e.name !== 'ml-matrix') fail(file, 'eigensolver.name', '"lapack" or "ml-matrix"', e.name);
+    if (e.name !== 'lapack' && e.name !== 'ml-matrix')
+      fail(file, 'eigensolver.name', '"lapack" or "ml-matrix"', e.name);
     if (typeof e.description !== 'string') fail(file, 'eigensolver.description', 'a string', e.description);
   }
   if (r.sweep !== null) {
@@ -186,6 +199,7 @@ export function checkLinearResult(value: unknown, file: string): LinearResult {
       checkRidgeRows(c, c.arr(r.data, 'data', swept));
       break;
   }
-  if (r.setup !== 'teacher-student' && r.setup !== 'ridge' && r.sweep === null) fail(file, 'sweep', 'the swept key, values and seeds', null);
+  if (r.setup !== 'teacher-student' && r.setup !== 'ridge' && r.sweep === null)
+    fail(file, 'sweep', 'the swept key, values and seeds', null);
   return r as unknown as LinearResult;
 }

@@ -93,7 +93,9 @@ function xScale(spec: XAxisSpec, values: number[], width: number): NumScale {
     hi += Math.abs(hi) * 0.1 || 0.5;
   }
   const pad = (hi - lo) * 0.04;
-  return scaleLinear().domain([lo - pad, hi + pad]).range([0, width]);
+  return scaleLinear()
+    .domain([lo - pad, hi + pad])
+    .range([0, width]);
 }
 
 /** Marker labels stacked in rows from the top of the plot, so near-equal times stay readable. */
@@ -114,13 +116,15 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
   const innerW = width - MARGIN.left - MARGIN.right;
   const items: LegendItem[] = [
     ...(spec.bars ? [{ label: spec.bars.label, colour: spec.bars.colour, kind: 'box' as const }] : []),
-    ...spec.series.filter((s) => s.legend !== false).map((s) => ({
-      label: s.label,
-      colour: s.colour,
-      dash: s.dash,
-      width: s.width,
-      kind: s.line === false ? ('point' as const) : ('line' as const),
-    })),
+    ...spec.series
+      .filter((s) => s.legend !== false)
+      .map((s) => ({
+        label: s.label,
+        colour: s.colour,
+        dash: s.dash,
+        width: s.width,
+        kind: s.line === false ? ('point' as const) : ('line' as const),
+      })),
   ];
   const top = 8 + legendRows(items, innerW) * LEGEND_ROW + 6;
   const height = top + plotH + MARGIN.bottom;
@@ -132,7 +136,10 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
   const yLog = spec.y.scale === 'log';
   const xs = [...spec.series.flatMap((s) => Array.from(s.x)), ...(spec.bars?.edges ?? [])];
   const x = xScale(spec.x, xs, innerW);
-  const ys = [...spec.series.flatMap((s) => Array.from(s.y, (v) => (finite(v) ? v : NaN))), ...(spec.bars?.values ?? [])];
+  const ys = [
+    ...spec.series.flatMap((s) => Array.from(s.y, (v) => (finite(v) ? v : NaN))),
+    ...(spec.bars?.values ?? []),
+  ];
   const y = makeYScale(spec.y, extentOf(ys, yLog), plotH);
   drawYAxis(plot, y, spec.y, innerW, plotH, MARGIN.left);
   const tickValues = spec.x.ticks ?? (xLog ? yTicks(x, { scale: 'log', label: '' }).values : undefined);
@@ -157,7 +164,13 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
       }
       drawn++;
       const top = y(Math.min(y1, v));
-      const r = g.append('rect').attr('x', x(b.edges[i])).attr('width', Math.max(0, x(b.edges[i + 1]) - x(b.edges[i]))).attr('y', top).attr('height', Math.max(0, y(base) - top)).attr('fill', b.colour);
+      const r = g
+        .append('rect')
+        .attr('x', x(b.edges[i]))
+        .attr('width', Math.max(0, x(b.edges[i + 1]) - x(b.edges[i])))
+        .attr('y', top)
+        .attr('height', Math.max(0, y(base) - top))
+        .attr('fill', b.colour);
       if (b.titles?.[i]) r.append('title').text(b.titles[i]);
     });
   }
@@ -166,8 +179,20 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
     if (!(r.y >= y0 && r.y <= y1)) return;
     const g = plot.append('g').attr('class', 'ref');
     g.append('title').text(r.title ?? r.label);
-    g.append('line').attr('x1', 0).attr('x2', innerW).attr('y1', y(r.y)).attr('y2', y(r.y)).attr('stroke', '#777').attr('stroke-dasharray', '1 3');
-    g.append('text').attr('x', innerW - 2 - 150 * i).attr('y', y(r.y) - 3).attr('text-anchor', 'end').attr('font-size', 9).attr('fill', '#555').text(r.label);
+    g.append('line')
+      .attr('x1', 0)
+      .attr('x2', innerW)
+      .attr('y1', y(r.y))
+      .attr('y2', y(r.y))
+      .attr('stroke', '#777')
+      .attr('stroke-dasharray', '1 3');
+    g.append('text')
+      .attr('x', innerW - 2 - 150 * i)
+      .attr('y', y(r.y) - 3)
+      .attr('text-anchor', 'end')
+      .attr('font-size', 9)
+      .attr('fill', '#555')
+      .text(r.label);
   });
 
   const layer = plot.append('g').attr('class', 'series').attr('fill', 'none');
@@ -184,9 +209,20 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
       const px = Float64Array.from(at, (i) => x(s.x[i]));
       const yv = at.map((i) => (ok(i) ? (s.y[i] as number) : NaN));
       const keep = thinIndices(px, yv, Math.ceil(innerW)).map((k) => at[k]);
-      const pts: [number, number, boolean][] = keep.map((i) => (ok(i) ? [x(s.x[i]), y(Math.min(y1, Math.max(y0, s.y[i] as number))), true] : [0, 0, false]));
-      const d = line<[number, number, boolean]>().defined((p) => p[2]).x((p) => p[0]).y((p) => p[1]).digits(2)(pts);
-      const path = layer.append('path').attr('d', d ?? '').attr('stroke', s.colour).attr('stroke-width', s.width ?? 1.6).attr('stroke-linejoin', 'round');
+      const pts: [number, number, boolean][] = keep.map((i) =>
+        ok(i) ? [x(s.x[i]), y(Math.min(y1, Math.max(y0, s.y[i] as number))), true] : [0, 0, false],
+      );
+      const d = line<[number, number, boolean]>()
+        .defined((p) => p[2])
+        .x((p) => p[0])
+        .y((p) => p[1])
+        .digits(2)(pts);
+      const path = layer
+        .append('path')
+        .attr('d', d ?? '')
+        .attr('stroke', s.colour)
+        .attr('stroke-width', s.width ?? 1.6)
+        .attr('stroke-linejoin', 'round');
       if (s.dash) path.attr('stroke-dasharray', s.dash);
       if (s.opacity !== undefined) path.attr('stroke-opacity', s.opacity);
     }
@@ -195,7 +231,11 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
       if (s.opacity !== undefined) g.attr('fill-opacity', s.opacity);
       for (let i = 0; i < n; i++) {
         if (!ok(i)) continue;
-        const c = g.append('circle').attr('cx', x(s.x[i])).attr('cy', y(Math.min(y1, Math.max(y0, s.y[i] as number)))).attr('r', s.radius ?? 2.5);
+        const c = g
+          .append('circle')
+          .attr('cx', x(s.x[i]))
+          .attr('cy', y(Math.min(y1, Math.max(y0, s.y[i] as number))))
+          .attr('r', s.radius ?? 2.5);
         const t = s.titles?.[i];
         if (t) c.append('title').text(t);
       }
@@ -207,8 +247,20 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
   markers.forEach((m, i) => {
     const g = plot.append('g').attr('class', 'marker');
     g.append('title').text(m.title);
-    g.append('line').attr('x1', x(m.x)).attr('x2', x(m.x)).attr('y1', 0).attr('y2', plotH).attr('stroke', m.colour ?? '#000').attr('stroke-width', 0.9).attr('stroke-dasharray', m.dash ?? '1 2');
-    g.append('text').attr('x', x(m.x) + 2).attr('y', 10 + 11 * rows[i]).attr('font-size', 9).attr('fill', m.colour ?? '#000').text(m.label);
+    g.append('line')
+      .attr('x1', x(m.x))
+      .attr('x2', x(m.x))
+      .attr('y1', 0)
+      .attr('y2', plotH)
+      .attr('stroke', m.colour ?? '#000')
+      .attr('stroke-width', 0.9)
+      .attr('stroke-dasharray', m.dash ?? '1 2');
+    g.append('text')
+      .attr('x', x(m.x) + 2)
+      .attr('y', 10 + 11 * rows[i])
+      .attr('font-size', 9)
+      .attr('fill', m.colour ?? '#000')
+      .text(m.label);
   });
   return { svg: svg.node()!, hidden, drawn };
 }

@@ -70,7 +70,10 @@ export function phaseAxes(axes: SweptAxis[], chosen?: string[]): SweptAxis[] {
   if (chosen?.length) {
     return chosen.slice(0, 2).map((k) => {
       const a = axes.find((x) => x.key === k);
-      if (!a) throw new UserError(`phase diagram axis ${JSON.stringify(k)}: not a swept key; swept: ${axes.map((x) => x.key).join(', ') || 'none'}`);
+      if (!a)
+        throw new UserError(
+          `phase diagram axis ${JSON.stringify(k)}: not a swept key; swept: ${axes.map((x) => x.key).join(', ') || 'none'}`,
+        );
       return a;
     });
   }
@@ -82,4 +85,3 @@ export function phaseAxes(axes: SweptAxis[], chosen?: string[]): SweptAxis[] {
 
 /** Where a value sits on an axis (its index in display order). */
 export const axisIndex = (axis: SweptAxis, v: unknown): number => axis.values.findIndex((u) => same(u, v));
-

@@ -39,18 +39,35 @@ function positions(manifest: SweepManifest, axes: SweptAxis[]): Map<string, numb
   return new Map(manifest.runs.map((m: ManifestRun) => [m.id, axes.map((a) => axisIndex(a, valueOf(m, a.key)))]));
 }
 
-export function phaseFigure(doc: Document, manifest: SweepManifest, agg: SweepAggregate, swept: SweptAxis[], axes: SweptAxis[], chosen = false): Figure {
+export function phaseFigure(
+  doc: Document,
+  manifest: SweepManifest,
+  agg: SweepAggregate,
+  swept: SweptAxis[],
+  axes: SweptAxis[],
+  chosen = false,
+): Figure {
   const id = 'phase-diagram';
-  const title = axes.length === 2 ? `Outcome over ${axes[0].key} and ${axes[1].key}` : axes.length === 1 ? `Outcome over ${axes[0].key}` : 'Outcome';
+  const title =
+    axes.length === 2
+      ? `Outcome over ${axes[0].key} and ${axes[1].key}`
+      : axes.length === 1
+        ? `Outcome over ${axes[0].key}`
+        : 'Outcome';
   if (!axes.length) return { id, title, note: 'Not drawn: no setting varies between the runs of this sweep.' };
   const pos = positions(manifest, axes);
   const spec: PhaseDiagramSpec = {
-    id: `${id}-svg`, title,
+    id: `${id}-svg`,
+    title,
     columns: { label: axes[0].key, values: axes[0].values.map(fmtValue) },
     rows: axes[1] ? { label: axes[1].key, values: axes[1].values.map(fmtValue) } : null,
     cells: agg.runs.map((r) => {
       const [c, row] = pos.get(r.id) ?? [0, 0];
-      return { col: Math.max(0, c), row: Math.max(0, row ?? 0), run: { outcome: r.outcome, delay: r.delay_95, title: runTitle(r) } };
+      return {
+        col: Math.max(0, c),
+        row: Math.max(0, row ?? 0),
+        run: { outcome: r.outcome, delay: r.delay_95, title: runTitle(r) },
+      };
     }),
     delayLabel: 'delay T_grok − T_mem (steps)',
   };
@@ -61,7 +78,10 @@ export function phaseFigure(doc: Document, manifest: SweepManifest, agg: SweepAg
       ? 'Axes: as asked for with --phase-axes.'
       : `Axes: the two swept settings with the most distinct values${axes.some((a) => a.seed) ? ' (the seed only because nothing else varies enough)' : ''}.`,
   ];
-  if (others.length) caption.push(`The runs also differ in ${others.map((a) => `${a.key} (${a.values.map(fmtValue).join(', ')})`).join('; ')}: each cell holds every run with its two values.`);
+  if (others.length)
+    caption.push(
+      `The runs also differ in ${others.map((a) => `${a.key} (${a.values.map(fmtValue).join(', ')})`).join('; ')}: each cell holds every run with its two values.`,
+    );
   return { id, title, svg: renderPhaseDiagram(doc, spec), caption };
 }
 
@@ -73,15 +93,23 @@ export function phaseFigure(doc: Document, manifest: SweepManifest, agg: SweepAg
 export function shortLabels(ids: string[]): { labels: Map<string, string>; common: string[] } {
   const parts = ids.map((id) => id.split('_'));
   const common = ids.length > 1 ? parts[0].filter((p) => parts.every((q) => q.includes(p))) : [];
-  const labels = new Map(ids.map((id, i) => {
-    const rest = parts[i].filter((p) => !common.includes(p)).join('_');
-    return [id, rest || id];
-  }));
+  const labels = new Map(
+    ids.map((id, i) => {
+      const rest = parts[i].filter((p) => !common.includes(p)).join('_');
+      return [id, rest || id];
+    }),
+  );
   return { labels, common };
 }
 
 /** Test accuracy per run, one figure per value of the phase diagram's row axis, at most MAX_PANELS panels each. */
-export function accuracyFigures(doc: Document, manifest: SweepManifest, agg: SweepAggregate, runs: SweepReportRun[], axes: SweptAxis[]): Figure[] {
+export function accuracyFigures(
+  doc: Document,
+  manifest: SweepManifest,
+  agg: SweepAggregate,
+  runs: SweepReportRun[],
+  axes: SweptAxis[],
+): Figure[] {
   const rowsOf = new Map(runs.map((r) => [r.id, r.rows]));
   const pos = positions(manifest, axes);
   const order = agg.runs.map((r, i) => ({ r, i, p: pos.get(r.id) ?? [] }));
@@ -101,24 +129,45 @@ export function accuracyFigures(doc: Document, manifest: SweepManifest, agg: Swe
   const legend = `Colour: outcome (${OUTCOMES.map((o) => `${OUTCOME_STYLE[o].label} ${OUTCOME_STYLE[o].colourName}`).join(', ')}).`;
   return groups.map((g, gi) => {
     const id = `accuracy-${gi}`;
-    const range = groups.length > 1 ? ` (${g.label || `runs ${order.indexOf(g.items[0]) + 1}–${order.indexOf(g.items[g.items.length - 1]) + 1}`})` : '';
+    const range =
+      groups.length > 1
+        ? ` (${g.label || `runs ${order.indexOf(g.items[0]) + 1}–${order.indexOf(g.items[g.items.length - 1]) + 1}`})`
+        : '';
     const title = `Test accuracy per run${range}`;
     const withRows = g.items.filter((o) => (rowsOf.get(o.r.id) ?? []).length > 0);
     const without = g.items.filter((o) => !withRows.includes(o));
-    const caption = without.length ? [`No metrics logged: ${without.map((o) => `${o.r.id} (${OUTCOME_STYLE[o.r.outcome].label})`).join('; ')}.`] : [];
-    if (!withRows.length) return { id, title, note: 'Not drawn: none of these runs has logged a metrics row.', caption };
+    const caption = without.length
+      ? [`No metrics logged: ${without.map((o) => `${o.r.id} (${OUTCOME_STYLE[o.r.outcome].label})`).join('; ')}.`]
+      : [];
+    if (!withRows.length)
+      return { id, title, note: 'Not drawn: none of these runs has logged a metrics row.', caption };
     const { labels, common } = shortLabels(withRows.map((o) => o.r.id));
-    if (common.length) caption.unshift(`Panels are labelled by run id without the parts all of them share (${common.join('_')}).`);
+    if (common.length)
+      caption.unshift(`Panels are labelled by run id without the parts all of them share (${common.join('_')}).`);
     const svg = renderSmallMultiples(doc, {
-      id: `${id}-svg`, title,
+      id: `${id}-svg`,
+      title,
       x: { domain, label: STEP_LABEL },
       y: { scale: 'linear', label: 'test accuracy (%)', domain: [0, 1], percent: true },
       runs: withRows.map((o) => {
         const rows = rowsOf.get(o.r.id)!;
-        return { label: labels.get(o.r.id)!, colour: OUTCOME_STYLE[o.r.outcome].colour, x: rows.map((row) => row.step), y: rows.map((row) => (typeof row.test_acc === 'number' ? row.test_acc : NaN)) };
+        return {
+          label: labels.get(o.r.id)!,
+          colour: OUTCOME_STYLE[o.r.outcome].colour,
+          x: rows.map((row) => row.step),
+          y: rows.map((row) => (typeof row.test_acc === 'number' ? row.test_acc : NaN)),
+        };
       }),
     });
-    return { id, title, svg, caption: [`One panel per run (from its metrics.jsonl), the other runs of this figure in grey. ${legend}`, ...caption] };
+    return {
+      id,
+      title,
+      svg,
+      caption: [
+        `One panel per run (from its metrics.jsonl), the other runs of this figure in grey. ${legend}`,
+        ...caption,
+      ],
+    };
   });
 }
 
@@ -126,17 +175,37 @@ export function accuracyFigures(doc: Document, manifest: SweepManifest, agg: Swe
 export function keyFrequencyFigure(doc: Document, agg: SweepAggregate): Figure {
   const id = 'key-frequencies';
   const title = 'Key frequencies across runs';
-  const entries = Object.entries(agg.key_frequency_counts).map(([k, n]) => [Number(k), n] as const).sort((a, b) => a[0] - b[0]);
+  const entries = Object.entries(agg.key_frequency_counts)
+    .map(([k, n]) => [Number(k), n] as const)
+    .sort((a, b) => a[0] - b[0]);
   const analysed = agg.runs.filter((r) => r.key_frequencies !== null).length;
-  if (!entries.length) return { id, title, note: `Not drawn: no run has key frequencies (${analysed} of ${agg.runs.length} runs have an analysis.json with them). Run \`groklens analyze\` on the runs to fill this chart.` };
+  if (!entries.length)
+    return {
+      id,
+      title,
+      note: `Not drawn: no run has key frequencies (${analysed} of ${agg.runs.length} runs have an analysis.json with them). Run \`groklens analyze\` on the runs to fill this chart.`,
+    };
   const r = renderBarChart(doc, {
-    id: `${id}-svg`, title,
+    id: `${id}-svg`,
+    title,
     categories: entries.map(([k]) => String(k)),
     values: entries.map(([, n]) => n),
     colours: entries.map(() => KEY_COLOUR),
     above: entries.map(([, n]) => String(n)),
     xLabel: 'frequency k',
-    y: { scale: 'linear', label: 'runs with k as a key frequency', format: (v) => (Number.isInteger(v) ? String(v) : '') },
+    y: {
+      scale: 'linear',
+      label: 'runs with k as a key frequency',
+      format: (v) => (Number.isInteger(v) ? String(v) : ''),
+    },
   });
-  return { id, title, svg: r.svg, hover: r.hover, caption: [`Counted over the ${analysed} run${analysed === 1 ? '' : 's'} whose analysis.json lists key frequencies.`] };
+  return {
+    id,
+    title,
+    svg: r.svg,
+    hover: r.hover,
+    caption: [
+      `Counted over the ${analysed} run${analysed === 1 ? '' : 's'} whose analysis.json lists key frequencies.`,
+    ],
+  };
 }

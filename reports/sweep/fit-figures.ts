@@ -10,7 +10,14 @@ import { fmtNum, fmtStep, fmtValue } from '../format.ts';
 import { el, type Figure } from '../page.ts';
 import { OKABE_ITO } from '../palette.ts';
 import { OUTCOME_STYLE } from './outcome.ts';
-import { FIT_COLOUR, INTERVAL_COLOUR, renderScatter, scatterDomain, type CensoredPoint, type ScatterPoint } from './scatter.ts';
+import {
+  FIT_COLOUR,
+  INTERVAL_COLOUR,
+  renderScatter,
+  scatterDomain,
+  type CensoredPoint,
+  type ScatterPoint,
+} from './scatter.ts';
 
 interface FitView {
   title: string;
@@ -52,12 +59,20 @@ export const fitTitle = (name: FitSection['name']): string => VIEWS[name]?.title
 /** "slope 1000 [95 % CI 950, 1050] · intercept 100 · R² 0.99 · r 0.995 · n 8" */
 export function fitStats(f: FitSection): string {
   if (!f.fit) return '';
-  const ci = f.fit.slope_ci ? ` [${Math.round(f.fit.slope_ci.level * 100)} % CI ${fmtNum(f.fit.slope_ci.lo)}, ${fmtNum(f.fit.slope_ci.hi)}]` : ' [no interval]';
+  const ci = f.fit.slope_ci
+    ? ` [${Math.round(f.fit.slope_ci.level * 100)} % CI ${fmtNum(f.fit.slope_ci.lo)}, ${fmtNum(f.fit.slope_ci.hi)}]`
+    : ' [no interval]';
   return `slope ${fmtNum(f.fit.slope)}${ci} · intercept ${fmtNum(f.fit.intercept)} · R² ${fmtNum(f.fit.r2)} · r ${fmtNum(f.fit.pearson_r)} · n ${f.fit.n}`;
 }
 
 /** Colours of point groups: Okabe–Ito without orange and vermillion, which mark the outcomes. */
-const GROUP_COLOURS = [OKABE_ITO.blue, OKABE_ITO.bluishGreen, OKABE_ITO.reddishPurple, OKABE_ITO.skyBlue, OKABE_ITO.black];
+const GROUP_COLOURS = [
+  OKABE_ITO.blue,
+  OKABE_ITO.bluishGreen,
+  OKABE_ITO.reddishPurple,
+  OKABE_ITO.skyBlue,
+  OKABE_ITO.black,
+];
 const groupColour = (i: number): string => GROUP_COLOURS[i % GROUP_COLOURS.length];
 
 /** "What (n): reason: id, id; reason: id." — runs with the same reason listed together. */
@@ -65,7 +80,9 @@ export function leftOut(list: { id: string; reason: string }[], what: string): s
   if (!list.length) return [];
   const byReason = new Map<string, string[]>();
   for (const e of list) byReason.set(e.reason, [...(byReason.get(e.reason) ?? []), e.id]);
-  return [`${what} (${list.length}): ${[...byReason].map(([reason, ids]) => `${reason}: ${ids.join(', ')}`).join('; ')}.`];
+  return [
+    `${what} (${list.length}): ${[...byReason].map(([reason, ids]) => `${reason}: ${ids.join(', ')}`).join('; ')}.`,
+  ];
 }
 
 export function fitFigure(doc: Document, agg: SweepAggregate, f: FitSection): Figure {
@@ -85,7 +102,9 @@ export function fitFigure(doc: Document, agg: SweepAggregate, f: FitSection): Fi
   const coloured = groupValues.length > 1;
   const yFormat = view?.yFormat ?? ((v: number) => fmtNum(v));
   const points: ScatterPoint[] = pts.map(({ p, g }) => ({
-    x: p.x, y: p.y, colour: coloured ? groupColour(g) : OKABE_ITO.blue,
+    x: p.x,
+    y: p.y,
+    colour: coloured ? groupColour(g) : OKABE_ITO.blue,
     title: `${p.id}: x ${fmtNum(p.x, 4)}, y ${yFormat(p.y)}`,
   }));
   const censored: CensoredPoint[] = [];
@@ -99,21 +118,43 @@ export function fitFigure(doc: Document, agg: SweepAggregate, f: FitSection): Fi
   const caption: string[] = [];
   const leftOutText = leftOut(f.excluded, 'Not in the fit');
   if (!points.length && !censored.length) {
-    return { id, title, note: `Not drawn: no run has a point here.${f.note ? ` ${f.note}` : ''}`, caption: leftOutText };
+    return {
+      id,
+      title,
+      note: `Not drawn: no run has a point here.${f.note ? ` ${f.note}` : ''}`,
+      caption: leftOutText,
+    };
   }
   const fit = f.fit;
   const legend: LegendItem[] = coloured
-    ? groupValues.map((v, i) => ({ label: `${group!.name} = ${fmtValue(v)}`, colour: groupColour(i), kind: 'point' as const }))
+    ? groupValues.map((v, i) => ({
+        label: `${group!.name} = ${fmtValue(v)}`,
+        colour: groupColour(i),
+        kind: 'point' as const,
+      }))
     : [{ label: 'run (grokked)', colour: OKABE_ITO.blue, kind: 'point' }];
   if (fit) legend.push({ label: 'least-squares line', colour: FIT_COLOUR, width: 1.5 });
-  if (fit?.slope_ci) legend.push({ label: `slope ${Math.round(fit.slope_ci.level * 100)} % interval`, colour: INTERVAL_COLOUR, kind: 'box' });
+  if (fit?.slope_ci)
+    legend.push({
+      label: `slope ${Math.round(fit.slope_ci.level * 100)} % interval`,
+      colour: INTERVAL_COLOUR,
+      kind: 'box',
+    });
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const svg = renderScatter(doc, {
-    id: `${id}-svg`, title,
+    id: `${id}-svg`,
+    title,
     x: { label: f.x_label },
     y: { label: f.y_label, format: yFormat },
     points,
-    fit: fit ? { slope: fit.slope, intercept: fit.intercept, interval: fit.slope_ci ? [fit.slope_ci.lo, fit.slope_ci.hi] : null, centre: [mean(f.points.map((p) => p.x)), mean(f.points.map((p) => p.y))] } : null,
+    fit: fit
+      ? {
+          slope: fit.slope,
+          intercept: fit.intercept,
+          interval: fit.slope_ci ? [fit.slope_ci.lo, fit.slope_ci.hi] : null,
+          centre: [mean(f.points.map((p) => p.x)), mean(f.points.map((p) => p.y))],
+        }
+      : null,
     stats: fit ? fitStats(f) : `no fit${f.note ? `: ${f.note}` : ''}`,
     censored,
     censoredLabel: 'no T_grok',
@@ -122,10 +163,14 @@ export function fitFigure(doc: Document, agg: SweepAggregate, f: FitSection): Fi
   caption.push(
     fit?.slope_ci
       ? `Each dot a grokked run; the line the least-squares fit; the band the percentile-bootstrap ${Math.round(fit.slope_ci.level * 100)} % interval of its slope (${fit.slope_ci.resamples} resamples, seed ${fit.slope_ci.seed}), drawn as a fan about the mean point, through which the fitted line passes.`
-      : 'Each dot a grokked run' + (fit ? '; the line the least-squares fit (too few points for a bootstrap interval).' : '.'),
+      : 'Each dot a grokked run' +
+          (fit ? '; the line the least-squares fit (too few points for a bootstrap interval).' : '.'),
   );
   if (coloured) caption.push(`Colours: ${group!.name}, which varies across these runs.`);
-  if (censored.length) caption.push(`▲ in the strip above the plot: ${censored.length} run${censored.length === 1 ? '' : 's'} that finished without grokking (T_grok beyond the budget), at their x; orange memorised only, vermillion failed to memorise.`);
+  if (censored.length)
+    caption.push(
+      `▲ in the strip above the plot: ${censored.length} run${censored.length === 1 ? '' : 's'} that finished without grokking (T_grok beyond the budget), at their x; orange memorised only, vermillion failed to memorise.`,
+    );
   if (f.note && fit) caption.push(`Note: ${f.note}.`);
   caption.push(...leftOutText);
   return { id, title, svg, caption };
@@ -136,18 +181,40 @@ export function fitsTable(doc: Document, agg: SweepAggregate): HTMLElement {
   const head = ['fit', 'n', 'slope', 'slope interval', 'intercept', 'R²', 'Pearson r', 'left out', 'Truong et al.'];
   const rows = agg.fits.map((f) => {
     const fit = f.fit;
-    const ci = fit?.slope_ci ? `${fmtNum(fit.slope_ci.lo)} … ${fmtNum(fit.slope_ci.hi)} (${Math.round(fit.slope_ci.level * 100)} %)` : '–';
+    const ci = fit?.slope_ci
+      ? `${fmtNum(fit.slope_ci.lo)} … ${fmtNum(fit.slope_ci.hi)} (${Math.round(fit.slope_ci.level * 100)} %)`
+      : '–';
     const cells = fit
       ? [String(fit.n), fmtNum(fit.slope), ci, fmtNum(fit.intercept), fmtNum(fit.r2), fmtNum(fit.pearson_r)]
       : [String(f.points.length), '–', '–', '–', '–', '–'];
-    return el(doc, 'tr', {},
-      el(doc, 'td', {}, el(doc, 'a', { href: `#fit-${f.name.replace(/_/g, '-')}` }, fitTitle(f.name)), f.note ? el(doc, 'div', { class: 'sub' }, f.note) : null),
+    return el(
+      doc,
+      'tr',
+      {},
+      el(
+        doc,
+        'td',
+        {},
+        el(doc, 'a', { href: `#fit-${f.name.replace(/_/g, '-')}` }, fitTitle(f.name)),
+        f.note ? el(doc, 'div', { class: 'sub' }, f.note) : null,
+      ),
       ...cells.map((c) => el(doc, 'td', { class: 'num' }, c)),
       el(doc, 'td', { class: 'num' }, String(f.excluded.length)),
-      el(doc, 'td', {}, VIEWS[f.name]?.paper ?? '–'));
+      el(doc, 'td', {}, VIEWS[f.name]?.paper ?? '–'),
+    );
   });
-  return el(doc, 'div', { class: 'scroll' }, el(doc, 'table', { class: 'wide fits' },
-    el(doc, 'thead', {}, el(doc, 'tr', {}, ...head.map((h) => el(doc, 'th', {}, h)))), el(doc, 'tbody', {}, ...rows)));
+  return el(
+    doc,
+    'div',
+    { class: 'scroll' },
+    el(
+      doc,
+      'table',
+      { class: 'wide fits' },
+      el(doc, 'thead', {}, el(doc, 'tr', {}, ...head.map((h) => el(doc, 'th', {}, h)))),
+      el(doc, 'tbody', {}, ...rows),
+    ),
+  );
 }
 
 /** Predicted against actual T_grok, with y = x. */
@@ -156,23 +223,35 @@ export function predictorFigure(doc: Document, agg: SweepAggregate): Figure {
   const id = 'predictor-scatter';
   const title = 'Predicted against actual T_grok';
   const excluded = leftOut(p.excluded, 'Not predicted');
-  if (!p.rows.length) return { id, title, note: `Not drawn: no run could be predicted at horizon k = ${p.horizon}.`, caption: excluded };
+  if (!p.rows.length)
+    return { id, title, note: `Not drawn: no run could be predicted at horizon k = ${p.horizon}.`, caption: excluded };
   const d = scatterDomain(p.rows.flatMap((r) => [r.actual_t_grok, r.predicted_t_grok]));
   const svg = renderScatter(doc, {
-    id: `${id}-svg`, title,
+    id: `${id}-svg`,
+    title,
     x: { label: 'actual T_grok (steps, test acc ≥ 0.95)', format: fmtStep, domain: d },
     y: { label: 'predicted T_grok (steps)', format: fmtStep, domain: d },
     identity: true,
     points: p.rows.map((r) => ({
-      x: r.actual_t_grok, y: r.predicted_t_grok, colour: OKABE_ITO.blue,
+      x: r.actual_t_grok,
+      y: r.predicted_t_grok,
+      colour: OKABE_ITO.blue,
       title: `${r.id}: actual ${fmtStep(r.actual_t_grok)}, predicted ${fmtStep(r.predicted_t_grok)} (error ${fmtNum(r.abs_pct_error)} %)`,
     })),
     stats: `mean absolute error ${fmtNum(p.mean_abs_pct_error)} % over ${p.rows.length} run${p.rows.length === 1 ? '' : 's'} (Truong et al.: 34.6 %)`,
-    legend: [{ label: 'run', colour: OKABE_ITO.blue, kind: 'point' }, { label: 'perfect prediction (y = x)', colour: '#777', dash: '4 3', width: 1 }],
+    legend: [
+      { label: 'run', colour: OKABE_ITO.blue, kind: 'point' },
+      { label: 'perfect prediction (y = x)', colour: '#777', dash: '4 3', width: 1 },
+    ],
   });
   return {
-    id, title, svg,
-    caption: [`Each dot a run predicted from its metrics up to T_mem + ${p.horizon} steps. Method: ${p.method}.`, ...excluded],
+    id,
+    title,
+    svg,
+    caption: [
+      `Each dot a run predicted from its metrics up to T_mem + ${p.horizon} steps. Method: ${p.method}.`,
+      ...excluded,
+    ],
   };
 }
 
@@ -180,9 +259,36 @@ export function predictorFigure(doc: Document, agg: SweepAggregate): Figure {
 export function predictorTable(doc: Document, agg: SweepAggregate): HTMLElement {
   const p = agg.predictor;
   const head = ['run', 'T_mem', 'actual T_grok', 'predicted T_grok', 'error', 'early c (per step)', 'log ratio used'];
-  return el(doc, 'div', { class: 'scroll' }, el(doc, 'table', { class: 'wide predictor' },
-    el(doc, 'thead', {}, el(doc, 'tr', {}, ...head.map((h) => el(doc, 'th', {}, h)))),
-    el(doc, 'tbody', {}, ...p.rows.map((r) => el(doc, 'tr', {},
-      el(doc, 'td', {}, r.id),
-      ...[fmtStep(r.t_mem), fmtStep(r.actual_t_grok), fmtStep(r.predicted_t_grok), `${fmtNum(r.abs_pct_error)} %`, fmtNum(r.c_early), fmtNum(r.log_ratio_used)].map((c) => el(doc, 'td', { class: 'num' }, c)))))));
+  return el(
+    doc,
+    'div',
+    { class: 'scroll' },
+    el(
+      doc,
+      'table',
+      { class: 'wide predictor' },
+      el(doc, 'thead', {}, el(doc, 'tr', {}, ...head.map((h) => el(doc, 'th', {}, h)))),
+      el(
+        doc,
+        'tbody',
+        {},
+        ...p.rows.map((r) =>
+          el(
+            doc,
+            'tr',
+            {},
+            el(doc, 'td', {}, r.id),
+            ...[
+              fmtStep(r.t_mem),
+              fmtStep(r.actual_t_grok),
+              fmtStep(r.predicted_t_grok),
+              `${fmtNum(r.abs_pct_error)} %`,
+              fmtNum(r.c_early),
+              fmtNum(r.log_ratio_used),
+            ].map((c) => el(doc, 'td', { class: 'num' }, c)),
+          ),
+        ),
+      ),
+    ),
+  );
 }

@@ -78,10 +78,12 @@ export function checkSweepReportInput(input: SweepReportInput): void {
     if (!Array.isArray(run.rows)) fail(file, '(rows)', 'an array of rows', run.rows);
     let prev = -Infinity;
     run.rows.forEach((row, i) => {
-      if (!row || typeof row.step !== 'number' || !Number.isFinite(row.step)) fail(file, `row ${i + 1}: step`, 'a number', row?.step);
+      if (!row || typeof row.step !== 'number' || !Number.isFinite(row.step))
+        fail(file, `row ${i + 1}: step`, 'a number', row?.step);
       if (row.step < prev) fail(file, `row ${i + 1}: step`, `steps in ascending order (previous ${prev})`, row.step);
       prev = row.step;
-      if (row.test_acc != null && typeof row.test_acc !== 'number') fail(file, `row ${i + 1}: test_acc`, 'a number', row.test_acc);
+      if (row.test_acc != null && typeof row.test_acc !== 'number')
+        fail(file, `row ${i + 1}: test_acc`, 'a number', row.test_acc);
     });
   }
 }

@@ -18,15 +18,70 @@ export interface OutcomeStyle {
   dash: string | null;
 }
 
-export const OUTCOMES: readonly RunOutcome[] = ['grokked', 'memorised', 'not-memorised', 'diverged', 'failed', 'unfinished'];
+export const OUTCOMES: readonly RunOutcome[] = [
+  'grokked',
+  'memorised',
+  'not-memorised',
+  'diverged',
+  'failed',
+  'unfinished',
+];
 
 export const OUTCOME_STYLE: Record<RunOutcome, OutcomeStyle> = {
-  grokked: { label: 'grokked', colour: OKABE_ITO.blue, colourName: 'blue', glyph: '', fill: OKABE_ITO.blue, fillOpacity: 1, dash: null },
-  memorised: { label: 'memorised only', colour: OKABE_ITO.orange, colourName: 'orange', glyph: 'm', fill: OKABE_ITO.orange, fillOpacity: 0.3, dash: null },
-  'not-memorised': { label: 'failed to memorise', colour: OKABE_ITO.vermillion, colourName: 'vermillion', glyph: '×', fill: OKABE_ITO.vermillion, fillOpacity: 0.25, dash: null },
-  diverged: { label: 'diverged (loss not finite)', colour: OKABE_ITO.bluishGreen, colourName: 'bluish green', glyph: '∞', fill: OKABE_ITO.bluishGreen, fillOpacity: 0.25, dash: '4 2' },
-  failed: { label: 'run failed (error)', colour: OKABE_ITO.black, colourName: 'black', glyph: '!', fill: '#ffffff', fillOpacity: 1, dash: '2 2' },
-  unfinished: { label: 'unfinished', colour: OKABE_ITO.reddishPurple, colourName: 'purple', glyph: '…', fill: OKABE_ITO.reddishPurple, fillOpacity: 0.2, dash: '2 2' },
+  grokked: {
+    label: 'grokked',
+    colour: OKABE_ITO.blue,
+    colourName: 'blue',
+    glyph: '',
+    fill: OKABE_ITO.blue,
+    fillOpacity: 1,
+    dash: null,
+  },
+  memorised: {
+    label: 'memorised only',
+    colour: OKABE_ITO.orange,
+    colourName: 'orange',
+    glyph: 'm',
+    fill: OKABE_ITO.orange,
+    fillOpacity: 0.3,
+    dash: null,
+  },
+  'not-memorised': {
+    label: 'failed to memorise',
+    colour: OKABE_ITO.vermillion,
+    colourName: 'vermillion',
+    glyph: '×',
+    fill: OKABE_ITO.vermillion,
+    fillOpacity: 0.25,
+    dash: null,
+  },
+  diverged: {
+    label: 'diverged (loss not finite)',
+    colour: OKABE_ITO.bluishGreen,
+    colourName: 'bluish green',
+    glyph: '∞',
+    fill: OKABE_ITO.bluishGreen,
+    fillOpacity: 0.25,
+    dash: '4 2',
+  },
+  failed: {
+    label: 'run failed (error)',
+    colour: OKABE_ITO.black,
+    colourName: 'black',
+    glyph: '!',
+    fill: '#ffffff',
+    fillOpacity: 1,
+    dash: '2 2',
+  },
+  unfinished: {
+    label: 'unfinished',
+    colour: OKABE_ITO.reddishPurple,
+    colourName: 'purple',
+    glyph: '…',
+    fill: OKABE_ITO.reddishPurple,
+    fillOpacity: 0.2,
+    dash: '2 2',
+  },
 };
 
 const VIRIDIS = viridisPalette(LEVELS);

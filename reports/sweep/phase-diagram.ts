@@ -44,11 +44,15 @@ function label(g: G, text: string, width: number, size: number) {
 }
 
 /** The outcome legend laid out in rows within `width`: each item's text and position, and the height. */
-function glyphLayout(width: number, noDelay: boolean): { items: { outcome: RunOutcome; text: string; x: number; y: number }[]; height: number } {
+function glyphLayout(
+  width: number,
+  noDelay: boolean,
+): { items: { outcome: RunOutcome; text: string; x: number; y: number }[]; height: number } {
   let x = 0;
   let y = 0;
   const items = OUTCOMES.map((o) => {
-    const text = o === 'grokked' ? (noDelay ? 'grokked (no delay)' : 'grokked: colour = delay') : OUTCOME_STYLE[o].label;
+    const text =
+      o === 'grokked' ? (noDelay ? 'grokked (no delay)' : 'grokked: colour = delay') : OUTCOME_STYLE[o].label;
     const w = 18 + textWidth(text, 11) + 14;
     if (x > 0 && x + w > width) {
       x = 0;
@@ -64,21 +68,42 @@ function glyphLayout(width: number, noDelay: boolean): { items: { outcome: RunOu
 function drawGlyphLegend(g: G, layout: ReturnType<typeof glyphLayout>, noDelay: boolean): void {
   for (const it of layout.items) {
     const item = g.append('g').attr('transform', `translate(${it.x},${it.y})`);
-    drawSquare(item, 1, 1, 12, it.outcome, it.outcome === 'grokked' ? (noDelay ? '#bbbbbb' : viridisColour(0.5, 0, 1)) : null);
+    drawSquare(
+      item,
+      1,
+      1,
+      12,
+      it.outcome,
+      it.outcome === 'grokked' ? (noDelay ? '#bbbbbb' : viridisColour(0.5, 0, 1)) : null,
+    );
     item.append('text').attr('x', 18).attr('y', 7).attr('dy', '0.35em').attr('fill', '#222').text(it.text);
   }
 }
 
 function drawSquare(g: G, x: number, y: number, s: number, outcome: RunOutcome, fill: string | null): void {
   const st = OUTCOME_STYLE[outcome];
-  const r = g.append('rect').attr('x', x).attr('y', y).attr('width', s).attr('height', s)
-    .attr('fill', fill ?? st.fill).attr('fill-opacity', fill ? 1 : st.fillOpacity)
-    .attr('stroke', fill ? 'none' : st.colour).attr('stroke-width', 1);
+  const r = g
+    .append('rect')
+    .attr('x', x)
+    .attr('y', y)
+    .attr('width', s)
+    .attr('height', s)
+    .attr('fill', fill ?? st.fill)
+    .attr('fill-opacity', fill ? 1 : st.fillOpacity)
+    .attr('stroke', fill ? 'none' : st.colour)
+    .attr('stroke-width', 1);
   if (st.dash && !fill) r.attr('stroke-dasharray', st.dash);
   const glyph = fill === '#bbbbbb' ? '?' : st.glyph;
   if (glyph) {
-    g.append('text').attr('x', x + s / 2).attr('y', y + s / 2).attr('dy', '0.35em').attr('text-anchor', 'middle')
-      .attr('font-size', Math.min(12, Math.max(7, s - 3))).attr('font-weight', 'bold').attr('fill', '#222').text(glyph);
+    g.append('text')
+      .attr('x', x + s / 2)
+      .attr('y', y + s / 2)
+      .attr('dy', '0.35em')
+      .attr('text-anchor', 'middle')
+      .attr('font-size', Math.min(12, Math.max(7, s - 3)))
+      .attr('font-weight', 'bold')
+      .attr('fill', '#222')
+      .text(glyph);
   }
 }
 
@@ -99,7 +124,9 @@ export function renderPhaseDiagram(doc: Document, spec: PhaseDiagramSpec): SVGSV
   const perRow = Math.max(1, Math.floor((cellW - 6) / (size + GAP)));
   const cellH = Math.max(28, Math.ceil(most / perRow) * (size + GAP) + 6);
 
-  const grokked = spec.cells.filter((c) => c.run.outcome === 'grokked' && c.run.delay !== null).map((c) => c.run.delay!);
+  const grokked = spec.cells
+    .filter((c) => c.run.outcome === 'grokked' && c.run.delay !== null)
+    .map((c) => c.run.delay!);
   let d0 = grokked.length ? Math.min(...grokked) : 0;
   let d1 = grokked.length ? Math.max(...grokked) : 1;
   if (!(d1 > d0)) {
@@ -114,15 +141,29 @@ export function renderPhaseDiagram(doc: Document, spec: PhaseDiagramSpec): SVGSV
   const top = 6 + barH + legend.height + 10;
   const plotH = nRows * cellH;
   const svg = svgRoot(doc, spec.id, width, top + plotH + 46, spec.title);
-  if (grokked.length) drawColourBar(svg.append('g').attr('transform', `translate(${left},4)`), [d0, d1], spec.delayLabel);
-  drawGlyphLegend(svg.append('g').attr('class', 'legend').attr('transform', `translate(${left},${6 + barH})`), legend, noDelay);
+  if (grokked.length)
+    drawColourBar(svg.append('g').attr('transform', `translate(${left},4)`), [d0, d1], spec.delayLabel);
+  drawGlyphLegend(
+    svg
+      .append('g')
+      .attr('class', 'legend')
+      .attr('transform', `translate(${left},${6 + barH})`),
+    legend,
+    noDelay,
+  );
 
   const plot = svg.append('g').attr('class', 'plot').attr('transform', `translate(${left},${top})`);
   const grid = plot.append('g').attr('class', 'cells');
   for (let r = 0; r < nRows; r++) {
     for (let c = 0; c < nCols; c++) {
-      grid.append('rect').attr('x', c * cellW).attr('y', (nRows - 1 - r) * cellH).attr('width', cellW).attr('height', cellH)
-        .attr('fill', 'none').attr('stroke', '#d0d0d0');
+      grid
+        .append('rect')
+        .attr('x', c * cellW)
+        .attr('y', (nRows - 1 - r) * cellH)
+        .attr('width', cellW)
+        .attr('height', cellH)
+        .attr('fill', 'none')
+        .attr('stroke', '#d0d0d0');
     }
   }
   const placed = new Map<string, number>();
@@ -137,21 +178,47 @@ export function renderPhaseDiagram(doc: Document, spec: PhaseDiagramSpec): SVGSV
     const y0 = (nRows - 1 - cell.row) * cellH + (cellH - Math.ceil(inCell / perRow) * (size + GAP) + GAP) / 2;
     const g = runs.append('g').attr('class', `run run-${cell.run.outcome}`);
     g.append('title').text(cell.run.title);
-    const fill = cell.run.outcome === 'grokked' ? (cell.run.delay === null ? '#bbbbbb' : viridisColour(cell.run.delay, d0, d1)) : null;
-    drawSquare(g, x0 + (k % perRow) * (size + GAP), y0 + Math.floor(k / perRow) * (size + GAP), size, cell.run.outcome, fill);
+    const fill =
+      cell.run.outcome === 'grokked'
+        ? cell.run.delay === null
+          ? '#bbbbbb'
+          : viridisColour(cell.run.delay, d0, d1)
+        : null;
+    drawSquare(
+      g,
+      x0 + (k % perRow) * (size + GAP),
+      y0 + Math.floor(k / perRow) * (size + GAP),
+      size,
+      cell.run.outcome,
+      fill,
+    );
   }
 
   const ax = plot.append('g').attr('class', 'axis axis-x').attr('font-size', 10);
   spec.columns.values.forEach((v, c) => {
-    label(ax, v, cellW - 4, 10).attr('x', (c + 0.5) * cellW).attr('y', plotH + 14).attr('text-anchor', 'middle');
+    label(ax, v, cellW - 4, 10)
+      .attr('x', (c + 0.5) * cellW)
+      .attr('y', plotH + 14)
+      .attr('text-anchor', 'middle');
   });
-  label(plot, spec.columns.label, nCols * cellW, 11).attr('class', 'axis-title').attr('x', (nCols * cellW) / 2).attr('y', plotH + 34).attr('text-anchor', 'middle');
+  label(plot, spec.columns.label, nCols * cellW, 11)
+    .attr('class', 'axis-title')
+    .attr('x', (nCols * cellW) / 2)
+    .attr('y', plotH + 34)
+    .attr('text-anchor', 'middle');
   if (spec.rows) {
     const ay = plot.append('g').attr('class', 'axis axis-y');
     spec.rows.values.forEach((v, r) => {
-      label(ay, v, left - 34, 10).attr('x', -6).attr('y', (nRows - 1 - r + 0.5) * cellH).attr('dy', '0.35em').attr('text-anchor', 'end');
+      label(ay, v, left - 34, 10)
+        .attr('x', -6)
+        .attr('y', (nRows - 1 - r + 0.5) * cellH)
+        .attr('dy', '0.35em')
+        .attr('text-anchor', 'end');
     });
-    label(plot, spec.rows.label, plotH + 40, 11).attr('class', 'axis-title').attr('transform', `translate(${-left + 12},${plotH / 2}) rotate(-90)`).attr('text-anchor', 'middle');
+    label(plot, spec.rows.label, plotH + 40, 11)
+      .attr('class', 'axis-title')
+      .attr('transform', `translate(${-left + 12},${plotH / 2}) rotate(-90)`)
+      .attr('text-anchor', 'middle');
   }
   return svg.node()!;
 }

@@ -58,7 +58,10 @@ export function scatterDomain(values: number[]): [number, number] {
   let hi = Math.max(...fin);
   if (lo > 0 && lo < hi * 0.5) lo = 0;
   const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(hi) * 0.1 || 1;
-  const d = scaleLinear().domain([lo === 0 ? 0 : lo - pad, hi + pad]).nice(5).domain();
+  const d = scaleLinear()
+    .domain([lo === 0 ? 0 : lo - pad, hi + pad])
+    .nice(5)
+    .domain();
   return [d[0], d[1]];
 }
 
@@ -86,7 +89,13 @@ export function renderScatter(doc: Document, spec: ScatterSpec): SVGSVGElement {
   const svg = svgRoot(doc, spec.id, width, top + plotH + MARGIN.bottom, spec.title);
   drawLegend(svg.append('g').attr('transform', `translate(${MARGIN.left},6)`), items, innerW);
   if (spec.stats) {
-    svg.append('text').attr('class', 'stats').attr('x', MARGIN.left).attr('y', top - stripH - 8).attr('fill', '#222').text(spec.stats);
+    svg
+      .append('text')
+      .attr('class', 'stats')
+      .attr('x', MARGIN.left)
+      .attr('y', top - stripH - 8)
+      .attr('fill', '#222')
+      .text(spec.stats);
   }
   const plot = svg.append('g').attr('class', 'plot').attr('transform', `translate(${MARGIN.left},${top})`);
 
@@ -107,8 +116,16 @@ export function renderScatter(doc: Document, spec: ScatterSpec): SVGSVGElement {
     const lo = Math.max(x0, y0);
     const hi = Math.min(x1, y1);
     if (hi > lo) {
-      lines.append('line').attr('class', 'identity').attr('x1', x(lo)).attr('y1', y(lo)).attr('x2', x(hi)).attr('y2', y(hi))
-        .attr('stroke', '#777').attr('stroke-dasharray', '4 3').attr('stroke-width', 1);
+      lines
+        .append('line')
+        .attr('class', 'identity')
+        .attr('x1', x(lo))
+        .attr('y1', y(lo))
+        .attr('x2', x(hi))
+        .attr('y2', y(hi))
+        .attr('stroke', '#777')
+        .attr('stroke-dasharray', '4 3')
+        .attr('stroke-width', 1);
     }
   }
   const f = spec.fit;
@@ -116,31 +133,72 @@ export function renderScatter(doc: Document, spec: ScatterSpec): SVGSVGElement {
     const at = (slope: number, xv: number) => f.centre[1] + slope * (xv - f.centre[0]);
     if (f.interval) {
       const [lo, hi] = f.interval;
-      const pts = [[x0, at(lo, x0)], [x1, at(lo, x1)], [x1, at(hi, x1)], [x0, at(hi, x0)]].map(([a, b]) => `${x(a)},${y(b)}`).join(' ');
-      lines.append('polygon').attr('class', 'interval').attr('points', pts).attr('fill', INTERVAL_COLOUR).attr('fill-opacity', 0.25);
+      const pts = [
+        [x0, at(lo, x0)],
+        [x1, at(lo, x1)],
+        [x1, at(hi, x1)],
+        [x0, at(hi, x0)],
+      ]
+        .map(([a, b]) => `${x(a)},${y(b)}`)
+        .join(' ');
+      lines
+        .append('polygon')
+        .attr('class', 'interval')
+        .attr('points', pts)
+        .attr('fill', INTERVAL_COLOUR)
+        .attr('fill-opacity', 0.25);
     }
-    lines.append('line').attr('class', 'fit-line').attr('x1', x(x0)).attr('y1', y(f.intercept + f.slope * x0)).attr('x2', x(x1)).attr('y2', y(f.intercept + f.slope * x1))
-      .attr('stroke', FIT_COLOUR).attr('stroke-width', 1.5);
+    lines
+      .append('line')
+      .attr('class', 'fit-line')
+      .attr('x1', x(x0))
+      .attr('y1', y(f.intercept + f.slope * x0))
+      .attr('x2', x(x1))
+      .attr('y2', y(f.intercept + f.slope * x1))
+      .attr('stroke', FIT_COLOUR)
+      .attr('stroke-width', 1.5);
   }
 
   const dots = plot.append('g').attr('class', 'points');
   for (const p of spec.points) {
     const g = dots.append('g').attr('class', 'point');
     g.append('title').text(p.title);
-    g.append('circle').attr('cx', x(p.x)).attr('cy', y(p.y)).attr('r', R).attr('fill', p.colour).attr('stroke', '#fff').attr('stroke-width', 0.8);
+    g.append('circle')
+      .attr('cx', x(p.x))
+      .attr('cy', y(p.y))
+      .attr('r', R)
+      .attr('fill', p.colour)
+      .attr('stroke', '#fff')
+      .attr('stroke-width', 0.8);
   }
 
   if (censored.length) {
-    const strip = plot.append('g').attr('class', 'censored').attr('transform', `translate(0,${-STRIP - 6})`);
+    const strip = plot
+      .append('g')
+      .attr('class', 'censored')
+      .attr('transform', `translate(0,${-STRIP - 6})`);
     strip.append('rect').attr('width', innerW).attr('height', STRIP).attr('fill', '#f2f2f2');
-    strip.append('text').attr('x', -6).attr('y', STRIP / 2).attr('dy', '0.35em').attr('text-anchor', 'end').attr('font-size', 10).attr('fill', '#333').text(spec.censoredLabel ?? 'no y');
-    const px = spread(censored.map((c) => x(c.x)), 9);
+    strip
+      .append('text')
+      .attr('x', -6)
+      .attr('y', STRIP / 2)
+      .attr('dy', '0.35em')
+      .attr('text-anchor', 'end')
+      .attr('font-size', 10)
+      .attr('fill', '#333')
+      .text(spec.censoredLabel ?? 'no y');
+    const px = spread(
+      censored.map((c) => x(c.x)),
+      9,
+    );
     censored.forEach((c, i) => {
       const g = strip.append('g').attr('class', 'point');
       g.append('title').text(c.title);
       const cx = px[i];
       const cy = STRIP / 2;
-      g.append('path').attr('d', `M${cx},${cy - 5}L${cx + 5},${cy + 4}L${cx - 5},${cy + 4}Z`).attr('fill', c.colour);
+      g.append('path')
+        .attr('d', `M${cx},${cy - 5}L${cx + 5},${cy + 4}L${cx - 5},${cy + 4}Z`)
+        .attr('fill', c.colour);
     });
   }
   return svg.node()!;

@@ -38,11 +38,38 @@ export const adamUpdate: KernelFunc = (args) => {
   const outM = backend.makeOutput(param.shape, 'float32');
   const outV = backend.makeOutput(param.shape, 'float32');
   const f = Math.fround;
-  const [decay, wd, omb1, b2, omb2, sq, eps, neg] = [a.decay, a.wd, a.oneMinusB1, a.b2, a.oneMinusB2, a.sqrtBc2, a.eps, a.negStep].map(f);
+  const [decay, wd, omb1, b2, omb2, sq, eps, neg] = [
+    a.decay,
+    a.wd,
+    a.oneMinusB1,
+    a.b2,
+    a.oneMinusB2,
+    a.sqrtBc2,
+    a.eps,
+    a.negStep,
+  ].map(f);
   const simd = simdFor(backend);
   if (simd) {
     const o = (t: TensorInfo) => offsetOf(backend, t);
-    simd.adam(o(param), o(grad), o(m), o(v), o(outP), o(outM), o(outV), size, a.mode, decay, wd, omb1, b2, omb2, sq, eps, neg);
+    simd.adam(
+      o(param),
+      o(grad),
+      o(m),
+      o(v),
+      o(outP),
+      o(outM),
+      o(outV),
+      size,
+      a.mode,
+      decay,
+      wd,
+      omb1,
+      b2,
+      omb2,
+      sq,
+      eps,
+      neg,
+    );
     return [outP, outM, outV];
   }
   const h = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;

@@ -44,7 +44,16 @@ export function useBlasFor(d: MatMulDims, transposeA: boolean): boolean {
  * out ← op(a)·op(b) (+ out when accumulate), out already allocated with shape [...outBatch, m, n].
  * Views are taken here, after every allocation (an allocation may grow the heap and replace its buffer).
  */
-export function sgemmInto(backend: HeapBackend, sgemm: Sgemm, a: TensorInfo, b: TensorInfo, out: TensorInfo, tA: boolean, tB: boolean, accumulate: boolean): void {
+export function sgemmInto(
+  backend: HeapBackend,
+  sgemm: Sgemm,
+  a: TensorInfo,
+  b: TensorInfo,
+  out: TensorInfo,
+  tA: boolean,
+  tB: boolean,
+  accumulate: boolean,
+): void {
   const d = matMulDims(a.shape, b.shape, tA, tB);
   const { m, k, n } = d;
   const C = backend.typedArrayFromHeap(out);
@@ -85,16 +94,32 @@ export function sgemmInto(backend: HeapBackend, sgemm: Sgemm, a: TensorInfo, b: 
       strideB *= pb[i];
     }
     sgemm(
-      tA, tB, m, n, k, 1,
-      A.subarray(ia * sizeA, (ia + 1) * sizeA), lda,
-      B.subarray(ib * sizeB, (ib + 1) * sizeB), ldb,
-      beta, C.subarray(t * sizeC, (t + 1) * sizeC), n,
+      tA,
+      tB,
+      m,
+      n,
+      k,
+      1,
+      A.subarray(ia * sizeA, (ia + 1) * sizeA),
+      lda,
+      B.subarray(ib * sizeB, (ib + 1) * sizeB),
+      ldb,
+      beta,
+      C.subarray(t * sizeC, (t + 1) * sizeC),
+      n,
     );
   }
 }
 
 /** BatchMatMul on BLAS: a new [...outBatch, m, n] tensor. */
-export function blasBatchMatMul(backend: HeapBackend, sgemm: Sgemm, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): TensorInfo {
+export function blasBatchMatMul(
+  backend: HeapBackend,
+  sgemm: Sgemm,
+  a: TensorInfo,
+  b: TensorInfo,
+  tA: boolean,
+  tB: boolean,
+): TensorInfo {
   const d = matMulDims(a.shape, b.shape, tA, tB);
   const out = backend.makeOutput([...d.outBatch, d.m, d.n], 'float32');
   sgemmInto(backend, sgemm, a, b, out, tA, tB, false);
@@ -130,7 +155,8 @@ export function blasFusedMatMul(
   const d = matMulDims(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
   const outShape = [...d.outBatch, d.m, d.n];
   const activation = attrs.activation ?? 'linear';
-  if (activation !== 'linear' && !(activation in ACTIVATION_KERNELS)) throw new Error(`_FusedMatMul: unknown activation '${activation}'`);
+  if (activation !== 'linear' && !(activation in ACTIVATION_KERNELS))
+    throw new Error(`_FusedMatMul: unknown activation '${activation}'`);
   const temps: TensorInfo[] = []; // every tensor made here but the one returned
   let out = backend.makeOutput(outShape, 'float32');
   try {
@@ -142,7 +168,8 @@ export function blasFusedMatMul(
       else if (C.length > 0) {
         C.set(row);
         // Doubling copies: log2(rows) calls instead of one per row.
-        for (let filled = d.n; filled < C.length; filled *= 2) C.copyWithin(filled, 0, Math.min(filled, C.length - filled));
+        for (let filled = d.n; filled < C.length; filled *= 2)
+          C.copyWithin(filled, 0, Math.min(filled, C.length - filled));
       }
     }
     sgemmInto(backend, sgemm, a, b, out, attrs.transposeA, attrs.transposeB, rowBias);

@@ -18,14 +18,22 @@
  * and a resume on another one is warned about (tests/backend/blas.test.ts).
  */
 import { UserError } from '../errors.ts';
-import { BLAS_CANDIDATES, findLibrary, loadedPath, NATIVE_INSTALL_HINT, openblasConfig, openblasThreads, setOpenblasThreads, type NativeLib } from './native-library.ts';
+import {
+  BLAS_CANDIDATES,
+  findLibrary,
+  loadedPath,
+  NATIVE_INSTALL_HINT,
+  openblasConfig,
+  openblasThreads,
+  setOpenblasThreads,
+  type NativeLib,
+} from './native-library.ts';
 
 export const BLAS_ENV = 'GROKLENS_BLAS';
 
 /** run.json's `backend.blas`: which library computes the products, or why none does. */
 export type BlasRecord =
-  | { library: string; path: string | null; version: string; threads: number | null }
-  | { library: null; reason: string };
+  { library: string; path: string | null; version: string; threads: number | null } | { library: null; reason: string };
 
 /** C ← alpha·op(A)·op(B) + beta·C, row-major (CblasRowMajor), transposes as flags. */
 export type Sgemm = (
@@ -80,7 +88,10 @@ export function openBlas(req: BlasRequest = {}): BlasRecord {
   const found = findLibrary({
     envVar: BLAS_ENV,
     envValue: env,
-    candidates: req.candidates ?? [...(process.env.GROKLENS_LAPACK ? [process.env.GROKLENS_LAPACK] : []), ...BLAS_CANDIDATES],
+    candidates: req.candidates ?? [
+      ...(process.env.GROKLENS_LAPACK ? [process.env.GROKLENS_LAPACK] : []),
+      ...BLAS_CANDIDATES,
+    ],
     lacks: 'no cblas_sgemm',
     bind: (lib) =>
       lib.func(
@@ -89,15 +100,34 @@ export function openBlas(req: BlasRequest = {}): BlasRecord {
   });
   if (!found.ok) {
     if (found.named !== null) {
-      throw new UserError(`${BLAS_ENV}=${found.named}: ${found.koffiMissing ?? found.tried[0].replace(`${found.named}: `, '')}; unset it to search (${BLAS_CANDIDATES.join(', ')}) or set ${BLAS_ENV}=none`);
+      throw new UserError(
+        `${BLAS_ENV}=${found.named}: ${found.koffiMissing ?? found.tried[0].replace(`${found.named}: `, '')}; unset it to search (${BLAS_CANDIDATES.join(', ')}) or set ${BLAS_ENV}=none`,
+      );
     }
-    const reason = found.koffiMissing ?? `no BLAS found (tried ${found.tried.map((t) => t.split(':')[0]).join(', ')}; ${NATIVE_INSTALL_HINT})`;
+    const reason =
+      found.koffiMissing ??
+      `no BLAS found (tried ${found.tried.map((t) => t.split(':')[0]).join(', ')}; ${NATIVE_INSTALL_HINT})`;
     active = { record: { library: null, reason }, sgemm: null, lib: null };
     return active.record;
   }
   const raw = found.bindings;
   const sgemm: Sgemm = (tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
-    raw(CBLAS_ROW_MAJOR, tA ? CBLAS_TRANS : CBLAS_NO_TRANS, tB ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    raw(
+      CBLAS_ROW_MAJOR,
+      tA ? CBLAS_TRANS : CBLAS_NO_TRANS,
+      tB ? CBLAS_TRANS : CBLAS_NO_TRANS,
+      m,
+      n,
+      k,
+      alpha,
+      a,
+      lda,
+      b,
+      ldb,
+      beta,
+      c,
+      ldc,
+    );
   const isOpenblas = setOpenblasThreads(found.lib, threads);
   active = {
     record: {
@@ -141,10 +171,15 @@ export function describeBlas(r: BlasRecord): string {
  */
 export function blasChange(then: BlasRecord | undefined, now: BlasRecord | undefined): string | null {
   if (then === undefined || now === undefined) return null;
-  const say = (r: BlasRecord) => (r.library === null ? 'XNNPACK (no BLAS)' : `${r.library} (${r.version.split(' ').slice(0, 2).join(' ')}, ${r.threads ?? '?'} thread${r.threads === 1 ? '' : 's'})`);
-  const samePath = (a: BlasRecord, b: BlasRecord) => a.library === null || b.library === null || a.path == null || b.path == null || a.path === b.path;
+  const say = (r: BlasRecord) =>
+    r.library === null
+      ? 'XNNPACK (no BLAS)'
+      : `${r.library} (${r.version.split(' ').slice(0, 2).join(' ')}, ${r.threads ?? '?'} thread${r.threads === 1 ? '' : 's'})`;
+  const samePath = (a: BlasRecord, b: BlasRecord) =>
+    a.library === null || b.library === null || a.path == null || b.path == null || a.path === b.path;
   const same =
     then.library === now.library &&
-    (then.library === null || (now.library !== null && then.version === now.version && then.threads === now.threads && samePath(then, now)));
+    (then.library === null ||
+      (now.library !== null && then.version === now.version && then.threads === now.threads && samePath(then, now)));
   return same ? null : `matrix products were computed on ${say(then)}, now on ${say(now)}`;
 }

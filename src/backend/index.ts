@@ -71,7 +71,8 @@ export async function useBackend(requested: BackendName = 'auto', options: Backe
   if (current && (current.requested === requested || current.name === requested)) {
     if (current.name !== 'wasm') return current;
     if (current.threads === wasmThreads()) {
-      if (current.blas?.library == null || current.blas.threads === null || current.blas.threads === blasThreads) return current;
+      if (current.blas?.library == null || current.blas.threads === null || current.blas.threads === blasThreads)
+        return current;
       current = { ...current, blas: openBlas({ threads: blasThreads }) };
       return current;
     }
@@ -145,7 +146,8 @@ async function initWasm(threads: number): Promise<void> {
   const emitter = process as NodeJS.EventEmitter;
   for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
     const known = before[ev] as Set<unknown>;
-    for (const l of emitter.listeners(ev)) if (!known.has(l)) emitter.removeListener(ev, l as (...a: unknown[]) => void);
+    for (const l of emitter.listeners(ev))
+      if (!known.has(l)) emitter.removeListener(ev, l as (...a: unknown[]) => void);
   }
   installWasmKernelWrappers();
 }

@@ -44,7 +44,12 @@ export interface MatMulDims {
  */
 export type MatMulRoute = 'native' | 'direct' | 'swapped' | 'per-batch' | 'broadcast';
 
-export function matMulDims(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): MatMulDims {
+export function matMulDims(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): MatMulDims {
   if (aShape.length < 2 || bShape.length < 2) {
     throw new Error(`matMul needs operands of rank >= 2, got shapes [${aShape}] and [${bShape}]`);
   }
@@ -74,7 +79,12 @@ export function matMulDims(aShape: readonly number[], bShape: readonly number[],
   };
 }
 
-export function planMatMul(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): MatMulRoute {
+export function planMatMul(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): MatMulRoute {
   const d = matMulDims(aShape, bShape, transposeA, transposeB);
   const { sizeA, sizeB, m, k, n } = d;
   // Correctness before speed: tfjs assumes that when both batches exceed 1 they are equal.
@@ -103,12 +113,24 @@ export function planMatMul(aShape: readonly number[], bShape: readonly number[],
 export const PACK_COST_PER_ELEMENT = 3;
 
 /** Cost of the 'direct' form: flagged operands transposed, op(B) [k, n] packed. */
-function directCost(aShape: readonly number[], bShape: readonly number[], tA: boolean, tB: boolean, d: MatMulDims): number {
+function directCost(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  tA: boolean,
+  tB: boolean,
+  d: MatMulDims,
+): number {
   return (tA ? transposeCost(aShape) : 0) + (tB ? transposeCost(bShape) : 0) + PACK_COST_PER_ELEMENT * d.k * d.n;
 }
 
 /** Cost of the 'swapped' form: unflagged operands transposed, op(A)ᵀ [k, m] packed, C transposed. */
-function swappedCost(aShape: readonly number[], bShape: readonly number[], tA: boolean, tB: boolean, d: MatMulDims): number {
+function swappedCost(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  tA: boolean,
+  tB: boolean,
+  d: MatMulDims,
+): number {
   return (
     (tA ? 0 : transposeCost(aShape)) +
     (tB ? 0 : transposeCost(bShape)) +
@@ -146,7 +168,13 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 }
 
 function sameIgnoringLeadingOnes(a: readonly number[], b: readonly number[]): boolean {
-  const strip = (s: readonly number[]) => s.slice(Math.max(0, s.findIndex((v) => v !== 1)));
+  const strip = (s: readonly number[]) =>
+    s.slice(
+      Math.max(
+        0,
+        s.findIndex((v) => v !== 1),
+      ),
+    );
   const x = a.every((v) => v === 1) ? [] : strip(a);
   const y = b.every((v) => v === 1) ? [] : strip(b);
   return x.length === y.length && x.every((v, i) => v === y[i]);

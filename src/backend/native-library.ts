@@ -18,7 +18,10 @@ type Koffi = typeof import('koffi');
 export type NativeLib = ReturnType<Koffi['load']>;
 
 /** Homebrew's openblas (Apple silicon, then Intel), which is keg-only: not on the default search path. */
-const HOMEBREW_OPENBLAS = ['/opt/homebrew/opt/openblas/lib/libopenblas.dylib', '/usr/local/opt/openblas/lib/libopenblas.dylib'];
+const HOMEBREW_OPENBLAS = [
+  '/opt/homebrew/opt/openblas/lib/libopenblas.dylib',
+  '/usr/local/opt/openblas/lib/libopenblas.dylib',
+];
 
 /**
  * BLAS for the products: optimised libraries only. Debian's libblas.so.3 may be the reference

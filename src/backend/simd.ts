@@ -24,8 +24,23 @@ export interface SimdExports {
   xent_fwd(x: number, m: number, p: number, n: number, c: number, rows: number, scratch: number): void;
   xent_grad(p: number, m: number, g: number, n: number, c: number, scale: number): void;
   adam(
-    p: number, g: number, m: number, v: number, outP: number, outM: number, outV: number, size: number, mode: number,
-    decay: number, wd: number, oneMinusB1: number, b2: number, oneMinusB2: number, sqrtBc2: number, eps: number, negStep: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    outP: number,
+    outM: number,
+    outV: number,
+    size: number,
+    mode: number,
+    decay: number,
+    wd: number,
+    oneMinusB1: number,
+    b2: number,
+    oneMinusB2: number,
+    sqrtBc2: number,
+    eps: number,
+    negStep: number,
   ): void;
   segment_sum(x: number, ids: number, out: number, nIds: number, inner: number, segments: number): void;
   gather_rows(x: number, ids: number, out: number, nIds: number, slice: number): void;
@@ -51,7 +66,8 @@ export function simdFor(backend: HeapBackend): SimdExports | null {
     try {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
       const bytes = Buffer.from(shared ? SIMD_KERNELS_WASM_SHARED : SIMD_KERNELS_WASM, 'base64');
-      inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as SimdExports;
+      inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+        .exports as unknown as SimdExports;
     } catch {
       inst = null; // e.g. an engine without wasm SIMD
     }

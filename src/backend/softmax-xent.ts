@@ -70,8 +70,15 @@ function heapF32(backend: HeapBackend, info: TensorInfo): Float32Array {
 export const softmaxXentForward: KernelFunc = (args) => {
   const { logits, mask } = args.inputs as { logits: TensorInfo; mask: TensorInfo };
   const backend = args.backend as unknown as HeapBackend;
-  if (logits.shape.length !== 2 || mask.shape.join() !== logits.shape.join() || logits.dtype !== 'float32' || mask.dtype !== 'float32') {
-    throw new Error(`${SOFTMAX_XENT}: needs float32 logits [n, C] and a float32 mask of the same shape, got [${logits.shape}] ${logits.dtype} and [${mask.shape}] ${mask.dtype}`);
+  if (
+    logits.shape.length !== 2 ||
+    mask.shape.join() !== logits.shape.join() ||
+    logits.dtype !== 'float32' ||
+    mask.dtype !== 'float32'
+  ) {
+    throw new Error(
+      `${SOFTMAX_XENT}: needs float32 logits [n, C] and a float32 mask of the same shape, got [${logits.shape}] ${logits.dtype} and [${mask.shape}] ${mask.dtype}`,
+    );
   }
   const [n, c] = logits.shape;
   const value = backend.makeOutput([], 'float32');
@@ -83,9 +90,24 @@ export const softmaxXentForward: KernelFunc = (args) => {
     const at = (s.byteOffset + 7) & ~7; // 8-byte aligned
     const simd = simdFor(backend);
     if (simd) {
-      simd.xent_fwd(offsetOf(backend, logits), offsetOf(backend, mask), offsetOf(backend, probs), n, c, at, at + 24 * n);
+      simd.xent_fwd(
+        offsetOf(backend, logits),
+        offsetOf(backend, mask),
+        offsetOf(backend, probs),
+        n,
+        c,
+        at,
+        at + 24 * n,
+      );
     } else {
-      jsForward(heapF32(backend, logits), heapF32(backend, mask), heapF32(backend, probs), n, c, new Float64Array(s.buffer, at, 3 * n + c));
+      jsForward(
+        heapF32(backend, logits),
+        heapF32(backend, mask),
+        heapF32(backend, probs),
+        n,
+        c,
+        new Float64Array(s.buffer, at, 3 * n + c),
+      );
     }
     const rows = new Float64Array(backend.typedArrayFromHeap(scratch).buffer, at, 3 * n);
     let total = 0;
@@ -111,17 +133,39 @@ function jsForward(x: Float32Array, m: Float32Array, p: Float32Array, n: number,
       else if (v !== v) nan = true;
     }
     if (nan) max = NaN;
-    let s0 = 0, s1 = 0, d0 = 0, d1 = 0, m0 = 0, m1 = 0;
+    let s0 = 0,
+      s1 = 0,
+      d0 = 0,
+      d1 = 0,
+      m0 = 0,
+      m1 = 0;
     for (let j = 0; j < c4; j += 4) {
-      const z0 = x[o + j] - max, z1 = x[o + j + 1] - max, z2 = x[o + j + 2] - max, z3 = x[o + j + 3] - max;
-      const e0 = expd(z0), e1 = expd(z1), e2 = expd(z2), e3 = expd(z3);
-      e[j] = e0; e[j + 1] = e1; e[j + 2] = e2; e[j + 3] = e3;
-      const k0 = m[o + j], k1 = m[o + j + 1], k2 = m[o + j + 2], k3 = m[o + j + 3];
-      s0 = s0 + e0 + e2; s1 = s1 + e1 + e3;
-      d0 = d0 + k0 * z0 + k2 * z2; d1 = d1 + k1 * z1 + k3 * z3;
-      m0 = m0 + k0 + k2; m1 = m1 + k1 + k3;
+      const z0 = x[o + j] - max,
+        z1 = x[o + j + 1] - max,
+        z2 = x[o + j + 2] - max,
+        z3 = x[o + j + 3] - max;
+      const e0 = expd(z0),
+        e1 = expd(z1),
+        e2 = expd(z2),
+        e3 = expd(z3);
+      e[j] = e0;
+      e[j + 1] = e1;
+      e[j + 2] = e2;
+      e[j + 3] = e3;
+      const k0 = m[o + j],
+        k1 = m[o + j + 1],
+        k2 = m[o + j + 2],
+        k3 = m[o + j + 3];
+      s0 = s0 + e0 + e2;
+      s1 = s1 + e1 + e3;
+      d0 = d0 + k0 * z0 + k2 * z2;
+      d1 = d1 + k1 * z1 + k3 * z3;
+      m0 = m0 + k0 + k2;
+      m1 = m1 + k1 + k3;
     }
-    let sum = s0 + s1, dot = d0 + d1, ms = m0 + m1;
+    let sum = s0 + s1,
+      dot = d0 + d1,
+      ms = m0 + m1;
     for (let j = c4; j < c; j++) {
       const z = x[o + j] - max;
       const ez = expd(z);
@@ -156,9 +200,13 @@ export const softmaxXentGrad: KernelFunc = (args) => {
   const c4 = c & ~3;
   for (let i = 0; i < n; i++) {
     const o = i * c;
-    let a0 = 0, a1 = 0;
+    let a0 = 0,
+      a1 = 0;
     for (let j = 0; j < c4; j += 4) {
-      const p0 = p[o + j], p1 = p[o + j + 1], p2 = p[o + j + 2], p3 = p[o + j + 3];
+      const p0 = p[o + j],
+        p1 = p[o + j + 1],
+        p2 = p[o + j + 2],
+        p3 = p[o + j + 3];
       a0 = a0 + (p0 - p0 * m[o + j]) + (p2 - p2 * m[o + j + 2]);
       a1 = a1 + (p1 - p1 * m[o + j + 1]) + (p3 - p3 * m[o + j + 3]);
     }

@@ -103,12 +103,7 @@ const gatherV2: JsKernel = (original) => (args) => {
   if (x.dtype === 'string') return original!.kernelFunc(args);
   const backend = args.backend as HeapBackend;
   const parsedAxis = util.parseAxisParam(axis, x.shape)[0];
-  const info = backend_util.segment_util.collectGatherOpShapeInfo(
-    x as never,
-    indices as never,
-    parsedAxis,
-    batchDims,
-  );
+  const info = backend_util.segment_util.collectGatherOpShapeInfo(x as never, indices as never, parsedAxis, batchDims);
   const { batchSize, outerSize, dimSize, sliceSize, outputShape } = info;
   const idx = backend.typedArrayFromHeap(indices);
   const perBatch = idx.length / batchSize;
@@ -118,10 +113,19 @@ const gatherV2: JsKernel = (original) => (args) => {
   }
   const out = backend.makeOutput(outputShape, x.dtype);
   if (util.sizeFromShape(outputShape) === 0) return out;
-  const simd = batchSize === 1 && outerSize === 1 && (x.dtype === 'float32' || x.dtype === 'int32') && indices.dtype === 'int32' ? simdFor(backend as never) : null;
+  const simd =
+    batchSize === 1 && outerSize === 1 && (x.dtype === 'float32' || x.dtype === 'int32') && indices.dtype === 'int32'
+      ? simdFor(backend as never)
+      : null;
   if (simd) {
     // Row copies with memory.copy in wasm (./simd-kernels.wat); the same bytes.
-    simd.gather_rows(offsetOf(backend as never, x), offsetOf(backend as never, indices), offsetOf(backend as never, out), idx.length, sliceSize);
+    simd.gather_rows(
+      offsetOf(backend as never, x),
+      offsetOf(backend as never, indices),
+      offsetOf(backend as never, out),
+      idx.length,
+      sliceSize,
+    );
     return out;
   }
   const src = backend.typedArrayFromHeap(x);
@@ -157,7 +161,14 @@ const unsortedSegmentSum: JsKernel = () => (args) => {
   const simd = x.dtype === 'float32' && segmentIds.dtype === 'int32' ? simdFor(backend as never) : null;
   if (simd) {
     // The same loop in wasm SIMD (./simd-kernels.wat): the same float32 sums in the same order.
-    simd.segment_sum(offsetOf(backend as never, x), offsetOf(backend as never, segmentIds), offsetOf(backend as never, out), nIds, inner, numSegments);
+    simd.segment_sum(
+      offsetOf(backend as never, x),
+      offsetOf(backend as never, segmentIds),
+      offsetOf(backend as never, out),
+      nIds,
+      inner,
+      numSegments,
+    );
     return out;
   }
   const dst = backend.typedArrayFromHeap(out);
@@ -193,7 +204,9 @@ function leadingReduction(kind: 'sum' | 'mean' | 'max'): JsKernel {
     // Max names its axes reductionIndices; Sum and Mean call them axis.
     const attrs = args.attrs as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean };
     const keepDims = attrs.keepDims;
-    const axes = util.parseAxisParam((kind === 'max' ? attrs.reductionIndices : attrs.axis) as number | number[], x.shape).sort((a, b) => a - b);
+    const axes = util
+      .parseAxisParam((kind === 'max' ? attrs.reductionIndices : attrs.axis) as number | number[], x.shape)
+      .sort((a, b) => a - b);
     const rank = x.shape.length;
     const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
     if (!leading || x.dtype !== 'float32') return original!.kernelFunc(args);
@@ -274,14 +287,24 @@ const gatherAddRows: JsKernel = () => (args) => {
   const backend = args.backend as HeapBackend;
   const [V, W] = table.shape;
   const R = a.shape[0];
-  if (table.dtype !== 'float32' || a.dtype !== 'int32' || b.dtype !== 'int32' || b.shape[0] !== R) throw new Error(`${GATHER_ADD_ROWS}: bad inputs`);
+  if (table.dtype !== 'float32' || a.dtype !== 'int32' || b.dtype !== 'int32' || b.shape[0] !== R)
+    throw new Error(`${GATHER_ADD_ROWS}: bad inputs`);
   for (const ids of [backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b)]) {
-    for (let i = 0; i < R; i++) if (!(ids[i] >= 0 && ids[i] < V)) throw new Error(`${GATHER_ADD_ROWS}: the index value ${ids[i]} is not in [0, ${V - 1}]`);
+    for (let i = 0; i < R; i++)
+      if (!(ids[i] >= 0 && ids[i] < V))
+        throw new Error(`${GATHER_ADD_ROWS}: the index value ${ids[i]} is not in [0, ${V - 1}]`);
   }
   const out = backend.makeOutput([R, W], 'float32');
   const simd = simdFor(backend as never);
   if (simd) {
-    simd.gather_add_rows(offsetOf(backend as never, table), offsetOf(backend as never, a), offsetOf(backend as never, b), offsetOf(backend as never, out), R, W);
+    simd.gather_add_rows(
+      offsetOf(backend as never, table),
+      offsetOf(backend as never, a),
+      offsetOf(backend as never, b),
+      offsetOf(backend as never, out),
+      R,
+      W,
+    );
     return out;
   }
   const t = backend.typedArrayFromHeap(table) as Float32Array;
@@ -289,7 +312,9 @@ const gatherAddRows: JsKernel = () => (args) => {
   const ib = backend.typedArrayFromHeap(b);
   const o = backend.typedArrayFromHeap(out) as Float32Array;
   for (let r = 0; r < R; r++) {
-    const pa = ia[r] * W, pb = ib[r] * W, po = r * W;
+    const pa = ia[r] * W,
+      pb = ib[r] * W,
+      po = r * W;
     for (let j = 0; j < W; j++) o[po + j] = t[pa + j] + t[pb + j];
   }
   return out;

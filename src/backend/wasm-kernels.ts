@@ -59,7 +59,11 @@ export function installWasmKernelWrappers(): string[] {
   for (const [name, make] of Object.entries(WRAPPERS)) {
     const current = tf.getKernel(name, BACKEND) as OurConfig | undefined;
     if (current != null && REPLACED in current) continue;
-    const ours: OurConfig = { ...(current ?? { kernelName: name, backendName: BACKEND }), kernelFunc: make(current), [REPLACED]: current ?? null };
+    const ours: OurConfig = {
+      ...(current ?? { kernelName: name, backendName: BACKEND }),
+      kernelFunc: make(current),
+      [REPLACED]: current ?? null,
+    };
     if (current != null) tf.unregisterKernel(name, BACKEND);
     tf.registerKernel(ours);
     installed.push(name);
@@ -184,7 +188,8 @@ function wrapBatchMatMul(original: KernelConfig): KernelFunc {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
     const d = matMulDims(a.shape, b.shape, transposeA, transposeB);
     const sgemm = activeSgemm();
-    if (sgemm && useBlasFor(d, transposeA)) return blasBatchMatMul(args.backend as WasmBackendLike, sgemm, a, b, transposeA, transposeB);
+    if (sgemm && useBlasFor(d, transposeA))
+      return blasBatchMatMul(args.backend as WasmBackendLike, sgemm, a, b, transposeA, transposeB);
     const route = planMatMul(a.shape, b.shape, transposeA, transposeB);
     const outShape = [...d.outBatch, d.m, d.n];
     const s = new KernelScope(args.backend as WasmBackendLike);
@@ -241,7 +246,12 @@ function wrapBatchMatMul(original: KernelConfig): KernelFunc {
 function wrapFusedMatMul(original: KernelConfig): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+    const attrs = args.attrs as {
+      transposeA: boolean;
+      transposeB: boolean;
+      activation?: string;
+      leakyreluAlpha?: number;
+    };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
     const d = matMulDims(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
     const sgemm = activeSgemm();
@@ -260,11 +270,13 @@ function wrapFusedMatMul(original: KernelConfig): KernelFunc {
     try {
       const opA = s.reshape(attrs.transposeA ? s.transposeLast2(a) : a, [1, d.sizeA * d.m, d.k]);
       const opB = s.xnnSafe(s.reshape(attrs.transposeB ? s.transposeLast2(b) : b, [1, d.k, d.n]), d.k, d.n);
-      const out = s.track(original.kernelFunc({
-        ...args,
-        inputs: { ...args.inputs, a: opA, b: opB },
-        attrs: { ...args.attrs, transposeA: false, transposeB: false },
-      }) as TensorInfo);
+      const out = s.track(
+        original.kernelFunc({
+          ...args,
+          inputs: { ...args.inputs, a: opA, b: opB },
+          attrs: { ...args.attrs, transposeA: false, transposeB: false },
+        }) as TensorInfo,
+      );
       return s.keep(s.reshape(out, [...d.outBatch, d.m, d.n]));
     } finally {
       s.release();

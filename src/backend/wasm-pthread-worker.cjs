@@ -4,5 +4,7 @@
 // Direct eval, so the worker code sees this module's `require` and `__filename`. tfjs's
 // string holds raw newlines inside string literals; escape them back first, as tfjs itself does.
 'use strict';
-const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
+const {
+  wasmWorkerContents,
+} = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
 eval(wasmWorkerContents.replace(/\n/g, '\\n'));

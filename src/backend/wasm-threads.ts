@@ -73,7 +73,9 @@ export function registerThreadedWasm(threads: number): void {
           receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
         ) => {
           imports.env.emscripten_num_logical_cores = () => 2 * threads;
-          WebAssembly.instantiate(readFileSync(wasmPath), imports).then(({ instance, module }) => receive(instance, module));
+          WebAssembly.instantiate(readFileSync(wasmPath), imports).then(({ instance, module }) =>
+            receive(instance, module),
+          );
           return {};
         },
       });

@@ -34,14 +34,23 @@ export function keyDocs(): KeyDoc[] {
   for (const section of Object.keys(RunConfigSchema.shape)) {
     const variants = unionDefaults[section];
     if (variants === undefined) {
-      for (const key of flattenKeys(RunConfigSchema, DEFAULTS).filter((k) => k.startsWith(`${section}.`))) rows.push(doc(key, DEFAULTS, null));
+      for (const key of flattenKeys(RunConfigSchema, DEFAULTS).filter((k) => k.startsWith(`${section}.`)))
+        rows.push(doc(key, DEFAULTS, null));
       continue;
     }
     const kindKey = `${section}.kind`;
-    rows.push({ key: kindKey, when: null, expected: `one of ${unionInfo(RunConfigSchema.shape[section as 'task' | 'model']).kinds.join(', ')}`, default: leafValue(DEFAULTS, kindKey) });
+    rows.push({
+      key: kindKey,
+      when: null,
+      expected: `one of ${unionInfo(RunConfigSchema.shape[section as 'task' | 'model']).kinds.join(', ')}`,
+      default: leafValue(DEFAULTS, kindKey),
+    });
     for (const config of variants) {
       const when = `${kindKey} = ${leafValue(config, kindKey)}`;
-      for (const key of flattenKeys(RunConfigSchema, config).filter((k) => k.startsWith(`${section}.`) && k !== kindKey)) rows.push(doc(key, config, when));
+      for (const key of flattenKeys(RunConfigSchema, config).filter(
+        (k) => k.startsWith(`${section}.`) && k !== kindKey,
+      ))
+        rows.push(doc(key, config, when));
     }
   }
   return rows;

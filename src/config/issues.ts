@@ -34,7 +34,8 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 function childrenOf(section: readonly string[], config: unknown): string[] {
   const prefix = section.length ? `${section.join('.')}.` : '';
   const out = new Set<string>();
-  for (const k of flattenKeys(RunConfigSchema, config)) if (k.startsWith(prefix)) out.add(k.slice(prefix.length).split('.')[0]);
+  for (const k of flattenKeys(RunConfigSchema, config))
+    if (k.startsWith(prefix)) out.add(k.slice(prefix.length).split('.')[0]);
   return [...out];
 }
 
@@ -66,7 +67,11 @@ export function unknownKeyError(source: string, path: readonly string[], value: 
       const at = path.slice(0, n);
       if (isUnion(schemaAt(at, config))) {
         const kind = valueAt(config, [...at, 'kind']);
-        return new ConfigError(source, full, `unknown key for ${at.join('.')}.kind ${formatValue(kind)} (its keys: ${childrenOf(at, config).join(', ')})`);
+        return new ConfigError(
+          source,
+          full,
+          `unknown key for ${at.join('.')}.kind ${formatValue(kind)} (its keys: ${childrenOf(at, config).join(', ')})`,
+        );
       }
     }
   }
@@ -80,7 +85,11 @@ export function unknownKeyError(source: string, path: readonly string[], value: 
   const near = nearestKeys(full, [...sections, ...leaves]);
   if (near.length) return new ConfigError(source, full, `unknown key (did you mean ${near.join(' or ')}?)`);
   const takes = childrenOf(section, config).join(', ');
-  return new ConfigError(source, full, section.length ? `unknown key; ${section.join('.')} takes ${takes}` : `unknown key; the sections are ${takes}`);
+  return new ConfigError(
+    source,
+    full,
+    section.length ? `unknown key; ${section.join('.')} takes ${takes}` : `unknown key; the sections are ${takes}`,
+  );
 }
 
 /** Where each dotted key's value came from, and how late that source was applied. */

@@ -152,7 +152,8 @@ export function locateJsonError(text: string): { pos: number; reason: string } |
     const m = NUMBER.exec(text);
     if (m === null) fail('invalid number');
     i += m![0].length;
-    if (i < text.length && /[0-9.eE]/.test(text[i])) fail('invalid number (JSON allows no leading zeros, and needs digits after "." and "e")');
+    if (i < text.length && /[0-9.eE]/.test(text[i]))
+      fail('invalid number (JSON allows no leading zeros, and needs digits after "." and "e")');
   };
 
   try {
@@ -163,7 +164,8 @@ export function locateJsonError(text: string): { pos: number; reason: string } |
   } catch (e) {
     if (e instanceof Stop) return { pos: e.pos, reason: e.reason };
     // the scanner recurses per bracket: a document nested deeper than the stack is its own answer
-    if (e instanceof RangeError) return { pos: i, reason: 'nested too deeply (brackets within brackets beyond what can be read)' };
+    if (e instanceof RangeError)
+      return { pos: i, reason: 'nested too deeply (brackets within brackets beyond what can be read)' };
     throw e;
   }
 }

@@ -11,7 +11,8 @@ type Section = z.ZodObject | z.ZodDiscriminatedUnion;
 /** Strip nullable / optional / default wrappers. */
 function unwrap(node: z.ZodType): z.ZodType {
   let s: z.ZodType = node;
-  while (s instanceof z.ZodNullable || s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+  while (s instanceof z.ZodNullable || s instanceof z.ZodOptional || s instanceof z.ZodDefault)
+    s = s.unwrap() as z.ZodType;
   return s;
 }
 
@@ -40,7 +41,8 @@ export function unionInfo(node: z.ZodType): { key: string; kinds: string[] } {
 function branchFor(u: z.ZodDiscriminatedUnion, value: unknown): z.ZodObject | undefined {
   if (!isPlainObject(value)) return undefined;
   const key = u.def.discriminator;
-  return u.options.find((o) => ((o as z.ZodObject).shape[key] as z.ZodLiteral).value === value[key]) as z.ZodObject | undefined;
+  return u.options.find((o) => ((o as z.ZodObject).shape[key] as z.ZodLiteral).value === value[key]) as
+    z.ZodObject | undefined;
 }
 
 /** The schema of `key` inside `node`, where `value` is the current value of `node` (picks union branches). */
@@ -51,7 +53,11 @@ export function childSchema(node: z.ZodType, key: string, value: unknown): z.Zod
 }
 
 /** Schema node at a dotted path of the config `value` (undefined if the path is not a key). */
-export function schemaAt(path: readonly string[], value: unknown, root: z.ZodType = RunConfigSchema): z.ZodType | undefined {
+export function schemaAt(
+  path: readonly string[],
+  value: unknown,
+  root: z.ZodType = RunConfigSchema,
+): z.ZodType | undefined {
   let node: z.ZodType | undefined = root;
   let v: unknown = value;
   for (const key of path) {
@@ -107,12 +113,15 @@ export function expectedText(node: z.ZodType | undefined): string {
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[rows - 1][cols - 1];
@@ -134,5 +143,8 @@ export function nearestKeys(key: string, candidates: readonly string[]): string[
   const best = Math.min(...scored.map((s) => s.score));
   const limit = Math.max(2, Math.floor(leaf.length / 3));
   if (!Number.isFinite(best) || best > limit) return [];
-  return scored.filter((s) => s.score === best).map((s) => s.c).slice(0, 3);
+  return scored
+    .filter((s) => s.score === best)
+    .map((s) => s.c)
+    .slice(0, 3);
 }

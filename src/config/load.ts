@@ -69,10 +69,15 @@ export function parseSet(arg: string): { path: string[]; value: unknown } {
   const shown = key.length > 80 ? `${key.slice(0, 77)}...` : key;
   // Config keys are two levels deep (section.key); a longer path is refused before any lookup.
   if (key.length > 200 || key.split('.').length > MAX_KEY_DEPTH) {
-    throw new ConfigError('--set', shown, `not a config key: keys are section.key, e.g. optimizer.lr (at most ${MAX_KEY_DEPTH} parts, 200 characters)`);
+    throw new ConfigError(
+      '--set',
+      shown,
+      `not a config key: keys are section.key, e.g. optimizer.lr (at most ${MAX_KEY_DEPTH} parts, 200 characters)`,
+    );
   }
   const path = key.split('.');
-  if (path.some((s) => s === '')) throw new ConfigError('--set', arg, 'expected a dotted key before "=", e.g. optimizer.lr');
+  if (path.some((s) => s === ''))
+    throw new ConfigError('--set', arg, 'expected a dotted key before "=", e.g. optimizer.lr');
   return { path, value: parseSetValue(arg.slice(eq + 1)) };
 }
 
@@ -99,7 +104,11 @@ export function readConfigFile(file: string): Obj {
   }
   if (!isPlainObject(parsed.value)) {
     const got = Array.isArray(parsed.value) ? 'a list' : formatValue(parsed.value);
-    throw new ConfigError(file, '(top level)', `expected a JSON object such as {"optimizer": {"lr": 0.001}}, got ${got}`);
+    throw new ConfigError(
+      file,
+      '(top level)',
+      `expected a JSON object such as {"optimizer": {"lr": 0.001}}, got ${got}`,
+    );
   }
   return parsed.value;
 }
@@ -163,7 +172,11 @@ class Merge {
     if (!Object.hasOwn(value, disc)) return;
     const kind = value[disc];
     if (typeof kind !== 'string' || !kinds.includes(kind)) {
-      throw new ConfigError(source, [...path, disc].join('.'), `${formatValue(kind)} is not allowed; expected one of ${kinds.join(', ')}`);
+      throw new ConfigError(
+        source,
+        [...path, disc].join('.'),
+        `${formatValue(kind)} is not allowed; expected one of ${kinds.join(', ')}`,
+      );
     }
     const current = target[key];
     if (isPlainObject(current) && current[disc] === kind) return;
@@ -201,11 +214,19 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
       const named = fileLayer.preset;
       delete fileLayer.preset;
       if (typeof named !== 'string') {
-        throw new ConfigError(opts.file, 'preset', `${formatValue(named)} is not allowed; expected a preset name: ${PRESET_NAMES.join(', ')}`);
+        throw new ConfigError(
+          opts.file,
+          'preset',
+          `${formatValue(named)} is not allowed; expected a preset name: ${PRESET_NAMES.join(', ')}`,
+        );
       }
       getPreset(named, opts.file);
       if (presetName !== null && presetName !== named) {
-        throw new ConfigError(opts.file, 'preset', `"${named}" conflicts with --preset ${presetName}; use one or the other`);
+        throw new ConfigError(
+          opts.file,
+          'preset',
+          `"${named}" conflicts with --preset ${presetName}; use one or the other`,
+        );
       }
       presetName = named;
       presetSource = opts.file;
@@ -231,7 +252,8 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
   }
   order.push('--set');
   for (const { path, value } of sets) {
-    if (path.length === 1 && path[0] === 'preset') throw new ConfigError('--set', 'preset', 'choose a preset with --preset NAME, not --set');
+    if (path.length === 1 && path[0] === 'preset')
+      throw new ConfigError('--set', 'preset', 'choose a preset with --preset NAME, not --set');
     merge.apply(nest(path, value), '--set');
   }
 
@@ -272,7 +294,9 @@ export function configDiff(a: RunConfig, b: RunConfig): ConfigChange[] {
     if (at >= 0) after = at;
     else keys.splice(++after, 0, k);
   }
-  return keys.filter((k) => !sameValue(left.get(k), right.get(k))).map((k) => ({ key: k, from: left.get(k), to: right.get(k) }));
+  return keys
+    .filter((k) => !sameValue(left.get(k), right.get(k)))
+    .map((k) => ({ key: k, from: left.get(k), to: right.get(k) }));
 }
 
 export { flattenKeys } from './keys.ts';

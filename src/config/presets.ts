@@ -33,7 +33,14 @@ const nanda2023: RunConfig = {
     linf_penalty: 0,
     warmup_steps: 10,
   },
-  training: { steps: 40000, batch_size: null, loss: 'cross-entropy', early_stop_after_grok: null, eval_every: 100, seed: 0 },
+  training: {
+    steps: 40000,
+    batch_size: null,
+    loss: 'cross-entropy',
+    early_stop_after_grok: null,
+    eval_every: 100,
+    seed: 0,
+  },
   checkpoints: { every: 100, log_spaced: 20 },
 };
 
@@ -55,7 +62,14 @@ const power2022: RunConfig = {
   split: { train_fraction: 0.5, seed: 0, mode: 'shuffle' },
   model: { ...clone(MODEL_DEFAULTS.transformer), n_layers: 2, layer_norm: true },
   optimizer: { ...clone(nanda2023.optimizer) }, // AdamW 1e-3, wd 1, (0.9, 0.98), warm-up 10: same as Nanda
-  training: { steps: 100000, batch_size: 512, loss: 'cross-entropy', early_stop_after_grok: null, eval_every: 100, seed: 0 },
+  training: {
+    steps: 100000,
+    batch_size: 512,
+    loss: 'cross-entropy',
+    early_stop_after_grok: null,
+    eval_every: 100,
+    seed: 0,
+  },
   checkpoints: { every: 100, log_spaced: 20 },
 };
 
@@ -70,7 +84,14 @@ const truong2026: RunConfig = {
   split: { train_fraction: 0.5, seed: 0, mode: 'shuffle' },
   model: clone(MODEL_DEFAULTS.transformer),
   optimizer: { ...clone(nanda2023.optimizer) },
-  training: { steps: 20000, batch_size: 512, loss: 'cross-entropy', early_stop_after_grok: null, eval_every: 100, seed: 0 },
+  training: {
+    steps: 20000,
+    batch_size: 512,
+    loss: 'cross-entropy',
+    early_stop_after_grok: null,
+    eval_every: 100,
+    seed: 0,
+  },
   checkpoints: { every: 100, log_spaced: 20 },
 };
 
@@ -78,17 +99,52 @@ const truong2026: RunConfig = {
 const demo: RunConfig = {
   task: { kind: 'modular', op: 'add', p: 53 },
   split: { train_fraction: 0.4, seed: 0, mode: 'python-random' },
-  model: { kind: 'transformer', n_layers: 1, d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 },
+  model: {
+    kind: 'transformer',
+    n_layers: 1,
+    d_model: 64,
+    n_heads: 4,
+    d_head: 16,
+    d_mlp: 256,
+    act: 'relu',
+    layer_norm: false,
+    attn_bias: false,
+    init_scale: 1,
+  },
   optimizer: { ...clone(nanda2023.optimizer) },
-  training: { steps: 6000, batch_size: null, loss: 'cross-entropy', early_stop_after_grok: 500, eval_every: 100, seed: 0 },
+  training: {
+    steps: 6000,
+    batch_size: null,
+    loss: 'cross-entropy',
+    early_stop_after_grok: 500,
+    eval_every: 100,
+    seed: 0,
+  },
   checkpoints: { every: 100, log_spaced: 20 },
 };
 
 const PRESETS: readonly Preset[] = [
-  { name: 'nanda-2023', description: 'Nanda et al. 2023: a+b mod 113, 30 % train, 1-layer transformer, AdamW wd 1, full batch, 40k steps', config: nanda2023 },
-  { name: 'power-2022', description: 'Power et al. 2022: x/y mod 97, 50 % train, 2-layer transformer, AdamW wd 1, batch 512, 1e5 steps', config: power2022 },
-  { name: 'truong-2026', description: 'Truong et al. 2026: a+b mod 97, 50 % train, 1-layer transformer, AdamW wd 1, batch 512, 20k steps', config: truong2026 },
-  { name: 'demo', description: 'quick demo: a+b mod 53, 40 % train, small 1-layer transformer, full batch, stops 500 steps after grokking', config: demo },
+  {
+    name: 'nanda-2023',
+    description: 'Nanda et al. 2023: a+b mod 113, 30 % train, 1-layer transformer, AdamW wd 1, full batch, 40k steps',
+    config: nanda2023,
+  },
+  {
+    name: 'power-2022',
+    description: 'Power et al. 2022: x/y mod 97, 50 % train, 2-layer transformer, AdamW wd 1, batch 512, 1e5 steps',
+    config: power2022,
+  },
+  {
+    name: 'truong-2026',
+    description: 'Truong et al. 2026: a+b mod 97, 50 % train, 1-layer transformer, AdamW wd 1, batch 512, 20k steps',
+    config: truong2026,
+  },
+  {
+    name: 'demo',
+    description:
+      'quick demo: a+b mod 53, 40 % train, small 1-layer transformer, full batch, stops 500 steps after grokking',
+    config: demo,
+  },
 ];
 
 export const PRESET_NAMES: readonly string[] = PRESETS.map((p) => p.name);
@@ -107,8 +163,11 @@ export function getPreset(name: string, source = '--preset'): RunConfig {
   if (preset === undefined) {
     const near = nearestKeys(name, PRESET_NAMES);
     const hint = near.length ? ` (did you mean ${near.join(' or ')}?)` : '';
-    throw new ConfigError(source, 'preset', `${JSON.stringify(name)} is not a preset${hint}; valid presets: ${PRESET_NAMES.join(', ')}`);
+    throw new ConfigError(
+      source,
+      'preset',
+      `${JSON.stringify(name)} is not a preset${hint}; valid presets: ${PRESET_NAMES.join(', ')}`,
+    );
   }
   return clone(preset.config);
 }
-

@@ -23,8 +23,17 @@ const unitInterval = (what: string) => z.number().min(0).lt(1).describe(what);
 
 // ---- task ----
 
-export const MODULAR_OPS = ['add', 'sub', 'mul', 'div', 'x2+y2', 'x2+xy+y2', 'x2+xy+y2+x', 'x3+xy', 'x3+xy2+y'] as const;
-
+export const MODULAR_OPS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'x2+y2',
+  'x2+xy+y2',
+  'x2+xy+y2+x',
+  'x3+xy',
+  'x3+xy2+y',
+] as const;
 
 const ModularTaskSchema = z
   .strictObject({

@@ -5,9 +5,7 @@
  * The zod schema in ./schema.ts is the validating twin of these types.
  */
 
-export type ModularOp =
-  | 'add' | 'sub' | 'mul' | 'div'
-  | 'x2+y2' | 'x2+xy+y2' | 'x2+xy+y2+x' | 'x3+xy' | 'x3+xy2+y';
+export type ModularOp = 'add' | 'sub' | 'mul' | 'div' | 'x2+y2' | 'x2+xy+y2' | 'x2+xy+y2+x' | 'x3+xy' | 'x3+xy2+y';
 
 export type TaskConfig =
   | { kind: 'modular'; op: ModularOp; p: number }

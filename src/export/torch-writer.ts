@@ -115,8 +115,10 @@ export function stateDictPickle(tensors: readonly [string, TorchTensorInput][]):
 
 function storageBytes(name: string, t: TorchTensorInput): Uint8Array {
   const numel = t.shape.reduce((a, b) => a * b, 1);
-  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`torch-writer: '${name}': bad shape [${t.shape}]`);
-  if (t.data.length !== numel) throw new Error(`torch-writer: '${name}': shape [${t.shape}] needs ${numel} elements, data has ${t.data.length}`);
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw new Error(`torch-writer: '${name}': bad shape [${t.shape}]`);
+  if (t.data.length !== numel)
+    throw new Error(`torch-writer: '${name}': shape [${t.shape}] needs ${numel} elements, data has ${t.data.length}`);
   if (t.dtype === 'F32') {
     if (!(t.data instanceof Float32Array)) throw new Error(`torch-writer: '${name}': F32 data must be a Float32Array`);
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -125,7 +127,8 @@ function storageBytes(name: string, t: TorchTensorInput): Uint8Array {
     for (let i = 0; i < copy.length; i += 4) copy.subarray(i, i + 4).reverse();
     return copy;
   }
-  if (!(t.data instanceof Uint8Array) || t.data.some((v) => v > 1)) throw new Error(`torch-writer: '${name}': BOOL data must be a Uint8Array of 0/1`);
+  if (!(t.data instanceof Uint8Array) || t.data.some((v) => v > 1))
+    throw new Error(`torch-writer: '${name}': BOOL data must be a Uint8Array of 0/1`);
   return t.data;
 }
 

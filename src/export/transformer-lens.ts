@@ -94,7 +94,10 @@ export function selectSteps(spec: string | undefined, available: readonly number
   const chosen = new Set<number>();
   for (const part of s.split(',')) {
     const t = part.trim();
-    if (!/^\d+$/.test(t)) throw new UserError(`--steps: ${JSON.stringify(t)} is not a step (expected all, last or a list such as 0,1000,2000)`);
+    if (!/^\d+$/.test(t))
+      throw new UserError(
+        `--steps: ${JSON.stringify(t)} is not a step (expected all, last or a list such as 0,1000,2000)`,
+      );
     const step = Number(t);
     if (!have.has(step)) {
       throw new UserError(`--steps: ${runDir} has no checkpoint at step ${step} (it has ${describeSteps(available)})`);
@@ -110,7 +113,11 @@ function describeSteps(steps: readonly number[]): string {
 }
 
 /** The HookedTransformerConfig reproducing `cfg` on a task of these sizes. */
-export function hookedTransformerConfig(cfg: TransformerConfig, dims: ModelDims, runName: string): HookedTransformerConfigJson {
+export function hookedTransformerConfig(
+  cfg: TransformerConfig,
+  dims: ModelDims,
+  runName: string,
+): HookedTransformerConfigJson {
   return {
     model_name: `groklens-${runName}`,
     n_layers: cfg.n_layers,
@@ -146,7 +153,11 @@ export function causalMask(n: number): Uint8Array {
  * A checkpoint's tensors plus TransformerLens' buffers, in our order with each layer's mask and
  * IGNORE right after its attention biases. The float32 data are the checkpoint's own arrays.
  */
-export function tlStateDict(cfg: TransformerConfig, dims: ModelDims, params: NamedTensors): Record<string, TensorInput> {
+export function tlStateDict(
+  cfg: TransformerConfig,
+  dims: ModelDims,
+  params: NamedTensors,
+): Record<string, TensorInput> {
   const out: Record<string, TensorInput> = {};
   const mask = causalMask(dims.n_ctx); // [n_ctx, n_ctx], shared by every layer (written, never mutated)
   for (const { name, shape } of transformerSpecs(cfg, dims)) {

@@ -47,7 +47,8 @@ export function zipStored(entries: readonly ZipEntry[], align = 64): Uint8Array 
     lv.setUint16(28, extra.length, true);
     local.set(name, 30);
     local.set(extra, 30 + name.length);
-    if (offset > LIMIT || e.data.length >= LIMIT) throw new Error(`zipStored: entry '${e.name}' is past 4 GiB; zip64 is not supported`);
+    if (offset > LIMIT || e.data.length >= LIMIT)
+      throw new Error(`zipStored: entry '${e.name}' is past 4 GiB; zip64 is not supported`);
     const cd = new Uint8Array(46 + name.length);
     const cv = new DataView(cd.buffer);
     cv.setUint32(0, 0x02014b50, true);

@@ -27,7 +27,8 @@ export async function numberList(lazy: LazyTorchFile, v: PyValue | undefined, ke
   for (const [i, x] of items.entries()) {
     if (typeof x === 'number') out.push(x);
     else if (typeof x === 'bigint') out.push(Number(x));
-    else if (x instanceof TensorRef && x.size.length === 0) out.push(Number((await lazy.load(x, `${key}/${i}`)).data[0])); // loss.item() forgotten
+    else if (x instanceof TensorRef && x.size.length === 0)
+      out.push(Number((await lazy.load(x, `${key}/${i}`)).data[0])); // loss.item() forgotten
     else throw new UserError(`${lazy.file}: ${key}[${i}]: expected a number, found a ${describe(x)}`);
   }
   return out;
@@ -41,28 +42,53 @@ function describe(v: PyValue): string {
 }
 
 /** The modular op: the source's own record, else --task; a conflict is an error. */
-export function resolveOp(file: string, recorded: ModularOp | undefined, recordedText: string, opts: ImportOptions): ModularOp {
-  if (recorded && opts.op && recorded !== opts.op) throw new UserError(`${file}: the source records the task ${recordedText}, but --task says ${opts.op}`);
+export function resolveOp(
+  file: string,
+  recorded: ModularOp | undefined,
+  recordedText: string,
+  opts: ImportOptions,
+): ModularOp {
+  if (recorded && opts.op && recorded !== opts.op)
+    throw new UserError(`${file}: the source records the task ${recordedText}, but --task says ${opts.op}`);
   const op = recorded ?? opts.op;
-  if (!op) throw new UserError(`${file}: the source does not record which operation it was trained on: give --task (add, sub, mul, div, …)`);
+  if (!op)
+    throw new UserError(
+      `${file}: the source does not record which operation it was trained on: give --task (add, sub, mul, div, …)`,
+    );
   return op;
 }
 
 /** A value the source records, checked against the option that could also give it. */
-export function agree<T>(file: string, what: string, recorded: T | undefined, option: T | undefined, optionName: string): T | undefined {
+export function agree<T>(
+  file: string,
+  what: string,
+  recorded: T | undefined,
+  option: T | undefined,
+  optionName: string,
+): T | undefined {
   if (recorded !== undefined && option !== undefined && recorded !== option) {
-    throw new UserError(`${file}: the source records ${what} = ${String(recorded)}, but ${optionName} says ${String(option)}`);
+    throw new UserError(
+      `${file}: the source records ${what} = ${String(recorded)}, but ${optionName} says ${String(option)}`,
+    );
   }
   return recorded ?? option;
 }
 
 /** The split from the options alone (for sources that do not record one). */
 export function splitFromOptions(file: string, opts: ImportOptions): ImportedSplit {
-  if (opts.trainIndices) return { kind: 'indices', train: opts.trainIndices, test: null, source: `--train-indices ${opts.trainIndicesFile}` };
+  if (opts.trainIndices)
+    return {
+      kind: 'indices',
+      train: opts.trainIndices,
+      test: null,
+      source: `--train-indices ${opts.trainIndicesFile}`,
+    };
   if (opts.trainFraction === undefined || opts.splitSeed === undefined) {
     const missing = opts.trainFraction === undefined ? '--train-fraction' : '--split-seed';
-    throw new UserError(`${file}: the source does not record its train/test split: give --train-indices FILE (a JSON list of example indices), ` +
-      `or --train-fraction F and --split-seed S (with --split-mode python-random|shuffle); ${missing} is missing`);
+    throw new UserError(
+      `${file}: the source does not record its train/test split: give --train-indices FILE (a JSON list of example indices), ` +
+        `or --train-fraction F and --split-seed S (with --split-mode python-random|shuffle); ${missing} is missing`,
+    );
   }
   return {
     kind: 'rule',

@@ -28,17 +28,23 @@ export function detectLayout(root: PyValue): LayoutName | null {
     return null;
   }
   if (!(root instanceof PyDict)) return null;
-  if (root.get('config') instanceof HookedConfigData || (root.has('checkpoints') && root.has('checkpoint_epochs'))) return 'tl-demo';
-  if (root.has('state_dicts') || (root.get('config') instanceof PyDict && isStateDict(root.get('model')))) return 'nanda';
+  if (root.get('config') instanceof HookedConfigData || (root.has('checkpoints') && root.has('checkpoint_epochs')))
+    return 'tl-demo';
+  if (root.has('state_dicts') || (root.get('config') instanceof PyDict && isStateDict(root.get('model'))))
+    return 'nanda';
   return null;
 }
 
 /** Open the sources and plan their import. */
 export async function planImport(sources: string[], opts: ImportOptions): Promise<ImportPlan> {
-  if (opts.layout && !LAYOUTS.includes(opts.layout)) throw new UserError(`--layout: '${opts.layout}' is not a layout; ${LAYOUT_HELP}`);
+  if (opts.layout && !LAYOUTS.includes(opts.layout))
+    throw new UserError(`--layout: '${opts.layout}' is not a layout; ${LAYOUT_HELP}`);
   const many = sources.length > 1 || sources.some((s) => s.endsWith('.safetensors') || isDirectory(s));
   if (many || opts.layout === 'transformer-lens') {
-    if (opts.layout && opts.layout !== 'transformer-lens') throw new UserError(`--layout ${opts.layout} reads one torch file; several files or a directory are the transformer-lens layout`);
+    if (opts.layout && opts.layout !== 'transformer-lens')
+      throw new UserError(
+        `--layout ${opts.layout} reads one torch file; several files or a directory are the transformer-lens layout`,
+      );
     return planTransformerLens(sources, opts);
   }
   const lazy = await openTorchLazy(sources[0]);
@@ -47,7 +53,9 @@ export async function planImport(sources: string[], opts: ImportOptions): Promis
     if (layout === 'transformer-lens') return await planTransformerLens(sources, opts, lazy);
     if (layout === 'nanda') return await planNanda(lazy, opts);
     if (layout === 'tl-demo') return await planTlDemo(lazy, opts);
-    throw new UserError(`${sources[0]}: not a layout groklens recognises; it holds ${listing(lazy.root)}; ${LAYOUT_HELP}`);
+    throw new UserError(
+      `${sources[0]}: not a layout groklens recognises; it holds ${listing(lazy.root)}; ${LAYOUT_HELP}`,
+    );
   } catch (err) {
     lazy.close();
     throw err;

@@ -48,7 +48,10 @@ export async function openTorchLazy(path: string): Promise<LazyTorchFile> {
     parsed = parseLegacy(readWhole(path, size), path);
   } else {
     const hex = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new FormatError(path, `not a PyTorch checkpoint: neither a zip archive nor a pickle, it starts with bytes ${hex}`);
+    throw new FormatError(
+      path,
+      `not a PyTorch checkpoint: neither a zip archive nor a pickle, it starts with bytes ${hex}`,
+    );
   }
   // One storage cached: the tensors of a state dict saved together often share one (views, ties).
   let cached: { key: string; bytes: Uint8Array } | null = null;
@@ -65,13 +68,17 @@ export async function openTorchLazy(path: string): Promise<LazyTorchFile> {
       const key = ref.storage.key; // the root storage (a legacy view names its part in .view)
       const declared = parsed.storages.get(key)!;
       const nbytes = declared.numel * declared.dtype.itemSize;
-      if (!Number.isSafeInteger(nbytes) || nbytes > size) fail(`its storage declares ${declared.numel} × ${declared.dtype.name} elements, more than the file holds`);
+      if (!Number.isSafeInteger(nbytes) || nbytes > size)
+        fail(`its storage declares ${declared.numel} × ${declared.dtype.name} elements, more than the file holds`);
       if (cached?.key !== key) cached = { key, bytes: await parsed.loadStorage(key, nbytes) };
       let window = cached.bytes;
       const view = ref.storage.view;
       if (view) {
         const item = ref.storage.dtype.itemSize;
-        if ((view.offset + view.numel) * item > window.length) fail(`its storage view covers elements ${view.offset}..${view.offset + view.numel} of a storage of ${window.length / item}`);
+        if ((view.offset + view.numel) * item > window.length)
+          fail(
+            `its storage view covers elements ${view.offset}..${view.offset + view.numel} of a storage of ${window.length / item}`,
+          );
         window = window.subarray(view.offset * item, (view.offset + view.numel) * item);
       }
       return materialise(ref, window, parsed.bigEndian, MAX_TENSOR_BYTES, fail);
@@ -107,12 +114,16 @@ export function listItems(v: PyValue | undefined): readonly PyValue[] | null {
 }
 
 function readHead(path: string): { head: Uint8Array; size: number } {
-  return withRegularFile(path, (fd, size) => {
-    if (size === 0) throw new FormatError(path, 'the file is empty');
-    const head = new Uint8Array(Math.min(16, size));
-    readExactly(fd, head, 0, path);
-    return { head, size };
-  }, { directoryHint: 'a directory of safetensors files is read with --layout transformer-lens' });
+  return withRegularFile(
+    path,
+    (fd, size) => {
+      if (size === 0) throw new FormatError(path, 'the file is empty');
+      const head = new Uint8Array(Math.min(16, size));
+      readExactly(fd, head, 0, path);
+      return { head, size };
+    },
+    { directoryHint: 'a directory of safetensors files is read with --layout transformer-lens' },
+  );
 }
 
 function readWhole(path: string, size: number): Uint8Array {
@@ -122,4 +133,3 @@ function readWhole(path: string, size: number): Uint8Array {
     return bytes;
   });
 }
-

@@ -19,7 +19,12 @@ export interface SourceStateDict {
 
 const FLOAT_NAMES: Record<string, string> = { F32: 'float32', F64: 'float64', F16: 'float16', BF16: 'bfloat16' };
 
-function toFloat32(data: unknown, dtype: string, fail: (problem: string) => never, conversions: Set<string>): Float32Array {
+function toFloat32(
+  data: unknown,
+  dtype: string,
+  fail: (problem: string) => never,
+  conversions: Set<string>,
+): Float32Array {
   const name = FLOAT_NAMES[dtype];
   if (!name) fail(`has dtype ${dtype}; a weight must be a floating-point tensor`);
   if (name === 'float64') conversions.add('float64 → float32 (rounded to nearest)');
@@ -62,9 +67,14 @@ export function safetensorsStateDict(file: string): { sd: SourceStateDict; metad
       async load(name, conversions) {
         const t = tensors[name];
         if (!t) throw new FormatError(file, `no tensor '${name}'`);
-        return toFloat32(t.data as ArrayLike<number>, t.dtype, (problem) => {
-          throw new FormatError(file, `tensor '${name}': ${problem}`);
-        }, conversions);
+        return toFloat32(
+          t.data as ArrayLike<number>,
+          t.dtype,
+          (problem) => {
+            throw new FormatError(file, `tensor '${name}': ${problem}`);
+          },
+          conversions,
+        );
       },
     },
   };

@@ -45,11 +45,14 @@ function stepOf(file: string): number | null {
     const meta = readSafetensorsHeader(file).metadata;
     if (meta.step !== undefined) {
       const n = Number(meta.step);
-      if (!Number.isSafeInteger(n) || n < 0) throw new UserError(`${file}: metadata step is ${JSON.stringify(meta.step)}, not a step number`);
+      if (!Number.isSafeInteger(n) || n < 0)
+        throw new UserError(`${file}: metadata step is ${JSON.stringify(meta.step)}, not a step number`);
       return n;
     }
   }
-  const digits = basename(file).replace(/\.(safetensors|pt|pth)$/, '').match(/\d+/g);
+  const digits = basename(file)
+    .replace(/\.(safetensors|pt|pth)$/, '')
+    .match(/\d+/g);
   return digits ? Number(digits.at(-1)) : null;
 }
 
@@ -59,12 +62,18 @@ async function openStateDict(file: string): Promise<{ sd: SourceStateDict; close
   const lazy: LazyTorchFile = await openTorchLazy(file);
   if (!isStateDict(lazy.root)) {
     lazy.close();
-    throw new UserError(`${file}: not a state dict (a dict of names → tensors); for a run file give --layout nanda or --layout tl-demo`);
+    throw new UserError(
+      `${file}: not a state dict (a dict of names → tensors); for a run file give --layout nanda or --layout tl-demo`,
+    );
   }
   return { sd: torchStateDict(lazy, lazy.root, ''), close: () => lazy.close() };
 }
 
-export async function planTransformerLens(sources: string[], opts: ImportOptions, first?: LazyTorchFile): Promise<ImportPlan> {
+export async function planTransformerLens(
+  sources: string[],
+  opts: ImportOptions,
+  first?: LazyTorchFile,
+): Promise<ImportPlan> {
   const files = expandSources(sources);
   const notes: string[] = [];
   const conversions = new Set<string>();
@@ -74,12 +83,18 @@ export async function planTransformerLens(sources: string[], opts: ImportOptions
   else {
     steps = files.map((f) => {
       const s = stepOf(f);
-      if (s === null) throw new UserError(`${f}: no step in its metadata or file name: give --step N (one file) or --steps-from index`);
+      if (s === null)
+        throw new UserError(
+          `${f}: no step in its metadata or file name: give --step N (one file) or --steps-from index`,
+        );
       return s;
     });
   }
   const order = files.map((f, i) => ({ f, step: steps[i] })).sort((a, b) => a.step - b.step);
-  assertIncreasing(files[0], order.map((o) => o.step));
+  assertIncreasing(
+    files[0],
+    order.map((o) => o.step),
+  );
 
   first?.close();
   const opened = await openStateDict(order[0].f);
@@ -92,11 +107,23 @@ export async function planTransformerLens(sources: string[], opts: ImportOptions
   const op = resolveOp(files[0], undefined, '', opts);
   const split = splitFromOptions(files[0], opts);
   if (!opts.act) notes.push('the activation cannot be read from the weights: relu assumed (give --act gelu otherwise)');
-  if (!order.some((o) => o.step === 0)) notes.push('no initial checkpoint (step 0): analyze skips the norms and ntk passes');
+  if (!order.some((o) => o.step === 0))
+    notes.push('no initial checkpoint (step 0): analyze skips the norms and ntk passes');
   return {
     layout: 'transformer-lens',
     task: { op, p: g.p },
-    model: { kind: 'transformer', n_layers: g.n_layers, d_model: g.d_model, n_heads: g.n_heads, d_head: g.d_head, d_mlp: g.d_mlp, act: opts.act ?? 'relu', layer_norm: g.layer_norm, attn_bias: false, init_scale: 1 },
+    model: {
+      kind: 'transformer',
+      n_layers: g.n_layers,
+      d_model: g.d_model,
+      n_heads: g.n_heads,
+      d_head: g.d_head,
+      d_mlp: g.d_mlp,
+      act: opts.act ?? 'relu',
+      layer_norm: g.layer_norm,
+      attn_bias: false,
+      init_scale: 1,
+    },
     split,
     steps: order.map((o) => o.step),
     async *checkpoints() {

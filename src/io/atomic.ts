@@ -170,9 +170,16 @@ export function readJsonlTolerant(path: string): JsonlContents {
     }
     if (k === lines.length - 1) {
       const text = new TextDecoder().decode(chunk);
-      return { rows, lines: rowLines, dropped: { line, text: text.length > 200 ? text.slice(0, 200) + '…' : text, reason: parsed.reason } };
+      return {
+        rows,
+        lines: rowLines,
+        dropped: { line, text: text.length > 200 ? text.slice(0, 200) + '…' : text, reason: parsed.reason },
+      };
     }
-    throw new FormatError(path, `line ${line}: ${parsed.reason} (only a torn last line is tolerated; this one is followed by ${lines.length - 1 - k} more)`);
+    throw new FormatError(
+      path,
+      `line ${line}: ${parsed.reason} (only a torn last line is tolerated; this one is followed by ${lines.length - 1 - k} more)`,
+    );
   }
   return { rows, lines: rowLines, dropped: null };
 }
@@ -185,7 +192,9 @@ function parseLine(chunk: Uint8Array): { ok: true; value: unknown } | { ok: fals
     return { ok: false, reason: 'not valid UTF-8' };
   }
   const parsed = parseJson(text);
-  return parsed.ok ? parsed : { ok: false, reason: `not valid JSON at column ${parsed.error.column}: ${parsed.error.reason}` };
+  return parsed.ok
+    ? parsed
+    : { ok: false, reason: `not valid JSON at column ${parsed.error.column}: ${parsed.error.reason}` };
 }
 
 function isBlank(chunk: Uint8Array): boolean {

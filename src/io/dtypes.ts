@@ -33,20 +33,24 @@ export type DType =
 export type WritableDType = 'F32' | 'F64' | 'I32' | 'I64' | 'U8' | 'BOOL';
 
 export type TensorData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array;
+  Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
 
 const SIZES: ReadonlyMap<DType, number> = new Map<DType, number>([
-  ['BOOL', 1], ['U8', 1], ['I8', 1], ['F8_E5M2', 1], ['F8_E4M3', 1],
-  ['I16', 2], ['U16', 2], ['F16', 2], ['BF16', 2],
-  ['I32', 4], ['U32', 4], ['F32', 4],
-  ['I64', 8], ['U64', 8], ['F64', 8],
+  ['BOOL', 1],
+  ['U8', 1],
+  ['I8', 1],
+  ['F8_E5M2', 1],
+  ['F8_E4M3', 1],
+  ['I16', 2],
+  ['U16', 2],
+  ['F16', 2],
+  ['BF16', 2],
+  ['I32', 4],
+  ['U32', 4],
+  ['F32', 4],
+  ['I64', 8],
+  ['U64', 8],
+  ['F64', 8],
 ]);
 
 export const DTYPES: readonly DType[] = [...SIZES.keys()];
@@ -63,7 +67,10 @@ export function dtypeSize(dtype: DType): number {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-type NativeCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData; BYTES_PER_ELEMENT: number };
+type NativeCtor = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData;
+  BYTES_PER_ELEMENT: number;
+};
 
 /**
  * Little-endian bytes → typed array of `ctor`. A view when the bytes are aligned and the platform
@@ -97,14 +104,22 @@ export function swapBytes(bytes: Uint8Array, size: number): void {
  */
 export function decodeTensorData(bytes: Uint8Array, dtype: DType, fail: (problem: string) => never): TensorData {
   switch (dtype) {
-    case 'F32': return viewOrCopy(bytes, Float32Array);
-    case 'F64': return viewOrCopy(bytes, Float64Array);
-    case 'I8': return viewOrCopy(bytes, Int8Array);
-    case 'I16': return viewOrCopy(bytes, Int16Array);
-    case 'I32': return viewOrCopy(bytes, Int32Array);
-    case 'U8': return viewOrCopy(bytes, Uint8Array);
-    case 'U16': return viewOrCopy(bytes, Uint16Array);
-    case 'U32': return viewOrCopy(bytes, Uint32Array);
+    case 'F32':
+      return viewOrCopy(bytes, Float32Array);
+    case 'F64':
+      return viewOrCopy(bytes, Float64Array);
+    case 'I8':
+      return viewOrCopy(bytes, Int8Array);
+    case 'I16':
+      return viewOrCopy(bytes, Int16Array);
+    case 'I32':
+      return viewOrCopy(bytes, Int32Array);
+    case 'U8':
+      return viewOrCopy(bytes, Uint8Array);
+    case 'U16':
+      return viewOrCopy(bytes, Uint16Array);
+    case 'U32':
+      return viewOrCopy(bytes, Uint32Array);
     case 'BOOL': {
       const out = viewOrCopy<Uint8Array>(bytes, Uint8Array);
       const i = out.findIndex((v) => v > 1);
@@ -139,7 +154,8 @@ export function decodeTensorData(bytes: Uint8Array, dtype: DType, fail: (problem
       const out = new Float64Array(wide.length);
       for (let i = 0; i < wide.length; i++) {
         const v = wide[i];
-        if (v > MAX_SAFE || v < -MAX_SAFE) fail(`${dtype} element ${i} is ${v}, beyond ±(2^53 − 1), which groklens cannot hold exactly`);
+        if (v > MAX_SAFE || v < -MAX_SAFE)
+          fail(`${dtype} element ${i} is ${v}, beyond ±(2^53 − 1), which groklens cannot hold exactly`);
         out[i] = Number(v);
       }
       return out;
@@ -149,7 +165,10 @@ export function decodeTensorData(bytes: Uint8Array, dtype: DType, fail: (problem
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-function viewOrCopy64(bytes: Uint8Array, ctor: typeof BigInt64Array | typeof BigUint64Array): BigInt64Array | BigUint64Array {
+function viewOrCopy64(
+  bytes: Uint8Array,
+  ctor: typeof BigInt64Array | typeof BigUint64Array,
+): BigInt64Array | BigUint64Array {
   return viewOrCopy(bytes, ctor as unknown as NativeCtor) as unknown as BigInt64Array | BigUint64Array;
 }
 
@@ -208,12 +227,17 @@ export function wrongArrayType(dtype: WritableDType, data: unknown): string | nu
  * view of `data` where possible. An I64 Float64Array must hold safe integers; `fail` reports one
  * that does not and must throw.
  */
-export function encodeTensorData(dtype: WritableDType, data: WritableData[WritableDType], fail: (problem: string) => never): Uint8Array {
+export function encodeTensorData(
+  dtype: WritableDType,
+  data: WritableData[WritableDType],
+  fail: (problem: string) => never,
+): Uint8Array {
   let source: TensorData | BigInt64Array = data;
   if (dtype === 'I64' && data instanceof Float64Array) {
     const wide = new BigInt64Array(data.length);
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isSafeInteger(data[i])) fail(`I64 element ${i} is ${data[i]}, expected an integer within ±(2^53 − 1)`);
+      if (!Number.isSafeInteger(data[i]))
+        fail(`I64 element ${i} is ${data[i]}, expected an integer within ±(2^53 − 1)`);
       wide[i] = BigInt(data[i]);
     }
     source = wide;

@@ -9,7 +9,13 @@ import type { SafetensorsHeader } from './safetensors-header.ts';
 export function formatInspect(header: SafetensorsHeader, file: string): string {
   const rows = header.entries.map((e) => {
     const params = e.shape.reduce((a, b) => a * b, 1);
-    return { name: e.name, dtype: e.dtype, shape: `[${e.shape.join(', ')}]`, params, bytes: params * dtypeSize(e.dtype) };
+    return {
+      name: e.name,
+      dtype: e.dtype,
+      shape: `[${e.shape.join(', ')}]`,
+      params,
+      bytes: params * dtypeSize(e.dtype),
+    };
   });
   const totalParams = rows.reduce((a, r) => a + r.params, 0);
   const totalBytes = rows.reduce((a, r) => a + r.bytes, 0);

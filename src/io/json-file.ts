@@ -24,7 +24,8 @@ export const MAX_JSON_BYTES = 256 * 1024 * 1024;
  */
 export function readRegularFile(file: string, maxBytes = MAX_JSON_BYTES): Buffer {
   return withRegularFile(file, (fd, size) => {
-    if (size > maxBytes) throw new FormatError(file, `${size} bytes, more than the ${maxBytes}-byte limit for this file`);
+    if (size > maxBytes)
+      throw new FormatError(file, `${size} bytes, more than the ${maxBytes}-byte limit for this file`);
     const out = Buffer.allocUnsafe(size);
     let done = 0;
     try {
@@ -72,11 +73,21 @@ export function checkJson<S extends z.ZodType>(schema: S, value: unknown, file: 
  * One zod issue as a FormatError, in the style of src/config/issues.ts. `label` says where in the
  * file the value is when that is not a key (e.g. "line 7" of a JSONL file).
  */
-export function issueError(issue: z.core.$ZodIssue, schema: z.ZodType, value: unknown, file: string, label?: string): FormatError {
+export function issueError(
+  issue: z.core.$ZodIssue,
+  schema: z.ZodType,
+  value: unknown,
+  file: string,
+  label?: string,
+): FormatError {
   const path = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
-  const where = (p: (string | number)[]) => [label, p.length > 0 || label === undefined ? keyText(p) : undefined].filter((x) => x !== undefined).join(': ');
+  const where = (p: (string | number)[]) =>
+    [label, p.length > 0 || label === undefined ? keyText(p) : undefined].filter((x) => x !== undefined).join(': ');
   if (issue.code === 'unrecognized_keys') {
-    return new FormatError(file, `${where([...path, issue.keys[0]])}: unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : ''}`);
+    return new FormatError(
+      file,
+      `${where([...path, issue.keys[0]])}: unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : ''}`,
+    );
   }
   const got = valueAt(value, path);
   const expected = describeAt(schema, path) ?? fallbackExpected(issue);
@@ -147,7 +158,10 @@ export function preview(v: unknown, max = 80): string {
 
 /** JSON's quoting, plus escapes for the characters a terminal may take as a line break or a command (C1, U+2028/9). */
 function quote(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(s).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** A name from a file (a tensor name, a key) fit to quote in a message: escaped, at most `max` characters. */
@@ -181,9 +195,14 @@ function unwrapOnce(s: Node): Node | undefined {
 
 function child(node: Node, seg: string | number): Node | undefined {
   let s: Node | undefined = node;
-  while (s && !(s instanceof z.ZodObject || s instanceof z.ZodArray || s instanceof z.ZodRecord || s instanceof z.ZodUnion)) s = unwrapOnce(s);
+  while (
+    s &&
+    !(s instanceof z.ZodObject || s instanceof z.ZodArray || s instanceof z.ZodRecord || s instanceof z.ZodUnion)
+  )
+    s = unwrapOnce(s);
   if (!s) return undefined;
-  if (s instanceof z.ZodObject) return typeof seg === 'string' && Object.hasOwn(s.shape, seg) ? (s.shape[seg] as Node) : undefined;
+  if (s instanceof z.ZodObject)
+    return typeof seg === 'string' && Object.hasOwn(s.shape, seg) ? (s.shape[seg] as Node) : undefined;
   if (s instanceof z.ZodArray) return typeof seg === 'number' ? (s.element as Node) : undefined;
   if (s instanceof z.ZodRecord) return s.valueType as Node;
   for (const o of (s as z.ZodUnion).options as Node[]) {
@@ -207,7 +226,18 @@ function describeAt(root: Node, path: readonly (string | number)[]): string | un
 function fallbackExpected(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return ({ object: 'an object', array: 'a list', number: 'a number', int: 'an integer', string: 'a string', boolean: 'true or false' } as Record<string, string>)[issue.expected] ?? issue.expected;
+      return (
+        (
+          {
+            object: 'an object',
+            array: 'a list',
+            number: 'a number',
+            int: 'an integer',
+            string: 'a string',
+            boolean: 'true or false',
+          } as Record<string, string>
+        )[issue.expected] ?? issue.expected
+      );
     case 'invalid_value':
       return `${issue.values.length > 1 ? 'one of ' : ''}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':

@@ -5,7 +5,17 @@
  * (torch's names: torch-globals.ts.)
  */
 import { FormatError } from '../errors.ts';
-import { PickleDataError, PyComplex, PyDict, PySet, PyTuple, typeName, type DictType, type PyObject, type PyValue } from './pickle-values.ts';
+import {
+  PickleDataError,
+  PyComplex,
+  PyDict,
+  PySet,
+  PyTuple,
+  typeName,
+  type DictType,
+  type PyObject,
+  type PyValue,
+} from './pickle-values.ts';
 
 /** A global the allowlist admits: what calling it (REDUCE, INST, OBJ) or NEWOBJ builds, as data. */
 export class PyCallable implements PyObject {
@@ -59,7 +69,6 @@ export const PY2_MODULES: ReadonlyMap<string, string> = new Map([
   ['copy_reg', 'copyreg'],
 ]);
 
-
 /** An allowlist from a table of module.name → value. */
 export function allowlist(...tables: ReadonlyMap<string, PyValue>[]): PickleGlobals {
   return {
@@ -106,7 +115,8 @@ function dictFactory(qualname: DictType): PyCallable {
     }
     for (const pair of iterableItems(qualname, src)) {
       const kv = Array.isArray(pair) ? pair : pair instanceof PyTuple ? pair.items : null;
-      if (!kv || kv.length !== 2) throw new PickleDataError(`${qualname} expects (key, value) pairs, got ${typeName(pair)}`);
+      if (!kv || kv.length !== 2)
+        throw new PickleDataError(`${qualname} expects (key, value) pairs, got ${typeName(pair)}`);
       d.set(kv[0], kv[1]);
     }
     return d;
@@ -140,7 +150,9 @@ function encodeText(qualname: string, text: PyValue, encoding: PyValue): Uint8Ar
     return out;
   }
   if (enc === 'utf-8' || enc === 'utf8') return new TextEncoder().encode(text);
-  throw new PickleDataError(`${qualname}: encoding ${typeof enc === 'string' ? `'${enc}'` : typeName(enc)} is not supported`);
+  throw new PickleDataError(
+    `${qualname}: encoding ${typeof enc === 'string' ? `'${enc}'` : typeName(enc)} is not supported`,
+  );
 }
 
 /** Python's own containers and scalars, as pickled by CPython's pickler and by torch.save. */
@@ -152,7 +164,8 @@ export const PYTHON_GLOBALS: ReadonlyMap<string, PyValue> = table(
   new PyCallable('builtins.complex', (args) => {
     argCount('builtins.complex', args, 0, 2);
     const [re = 0, im = 0] = args;
-    if (typeof re !== 'number' || typeof im !== 'number') throw new PickleDataError('builtins.complex expects two floats');
+    if (typeof re !== 'number' || typeof im !== 'number')
+      throw new PickleDataError('builtins.complex expects two floats');
     return new PyComplex(re, im);
   }),
   new PyCallable('builtins.bytearray', (args) => {

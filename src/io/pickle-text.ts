@@ -12,7 +12,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function parseDecimal(line: Uint8Array, what: string): number | bigint {
   let s = latin1.decode(line);
   if (s.endsWith('L')) s = s.slice(0, -1);
-  if (s.length > 2 * MAX_LONG_BYTES) throw new PickleDataError(`${what}: a ${s.length}-digit integer is longer than we decode`);
+  if (s.length > 2 * MAX_LONG_BYTES)
+    throw new PickleDataError(`${what}: a ${s.length}-digit integer is longer than we decode`);
   if (!/^[+-]?\d+$/.test(s)) throw new PickleDataError(`${what}: expected a decimal integer, got '${clip(s)}'`);
   const big = BigInt(s);
   return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
@@ -26,7 +27,8 @@ export function parseFloatText(line: Uint8Array): number {
   if (s === 'nan' || s === '-nan') return NaN;
   if (s === 'inf' || s === '+inf') return Infinity;
   if (s === '-inf') return -Infinity;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(s)) throw new PickleDataError(`FLOAT: expected a decimal number, got '${clip(s)}'`);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(s))
+    throw new PickleDataError(`FLOAT: expected a decimal number, got '${clip(s)}'`);
   return Number(s);
 }
 
@@ -52,7 +54,8 @@ export function decodeRawUnicodeEscape(bytes: Uint8Array): string {
       if (run % 2 === 0) {
         const n = bytes[i + 1] === 0x75 ? 4 : 8;
         const hex = latin1.decode(bytes.subarray(i + 2, i + 2 + n));
-        if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) throw new PickleDataError(`UNICODE: truncated \\${n === 4 ? 'u' : 'U'} escape`);
+        if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex))
+          throw new PickleDataError(`UNICODE: truncated \\${n === 4 ? 'u' : 'U'} escape`);
         const cp = parseInt(hex, 16);
         if (cp > 0x10ffff) throw new PickleDataError(`UNICODE: \\U${hex} is beyond U+10FFFF`);
         out += String.fromCodePoint(cp);
@@ -65,7 +68,18 @@ export function decodeRawUnicodeEscape(bytes: Uint8Array): string {
   return out;
 }
 
-const SIMPLE_ESCAPES: Record<string, number> = { '\\': 0x5c, "'": 0x27, '"': 0x22, n: 0x0a, t: 0x09, r: 0x0d, a: 0x07, b: 0x08, f: 0x0c, v: 0x0b };
+const SIMPLE_ESCAPES: Record<string, number> = {
+  '\\': 0x5c,
+  "'": 0x27,
+  '"': 0x22,
+  n: 0x0a,
+  t: 0x09,
+  r: 0x0d,
+  a: 0x07,
+  b: 0x08,
+  f: 0x0c,
+  v: 0x0b,
+};
 
 /**
  * STRING's argument: a Python 2 str literal in quotes, with backslash escapes, as bytes. torch.load
@@ -74,7 +88,8 @@ const SIMPLE_ESCAPES: Record<string, number> = { '\\': 0x5c, "'": 0x27, '"': 0x2
 export function decodeQuotedString(line: Uint8Array): Uint8Array {
   const s = latin1.decode(line);
   const q = s[0];
-  if (s.length < 2 || (q !== "'" && q !== '"') || s[s.length - 1] !== q) throw new PickleDataError('STRING: the argument is not quoted');
+  if (s.length < 2 || (q !== "'" && q !== '"') || s[s.length - 1] !== q)
+    throw new PickleDataError('STRING: the argument is not quoted');
   const body = s.slice(1, -1);
   const out: number[] = [];
   for (let i = 0; i < body.length; i++) {
@@ -86,7 +101,8 @@ export function decodeQuotedString(line: Uint8Array): Uint8Array {
     const e = body[++i];
     if (e === undefined) throw new PickleDataError('STRING: ends with a lone backslash');
     if (e in SIMPLE_ESCAPES) out.push(SIMPLE_ESCAPES[e]);
-    else if (e === '\n') continue; // line continuation
+    else if (e === '\n')
+      continue; // line continuation
     else if (e === 'x') {
       const hex = body.slice(i + 1, i + 3);
       if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new PickleDataError('STRING: bad \\x escape');
@@ -116,7 +132,8 @@ export const MAX_LONG_BYTES = 4096;
 /** Two's-complement little-endian bytes (LONG1/LONG4) → number or bigint. */
 export function decodeLong(bytes: Uint8Array): number | bigint {
   if (bytes.length === 0) return 0;
-  if (bytes.length > MAX_LONG_BYTES) throw new PickleDataError(`an integer of ${bytes.length} bytes is longer than the ${MAX_LONG_BYTES} we decode`);
+  if (bytes.length > MAX_LONG_BYTES)
+    throw new PickleDataError(`an integer of ${bytes.length} bytes is longer than the ${MAX_LONG_BYTES} we decode`);
   let hex = '';
   for (let i = bytes.length - 1; i >= 0; i--) hex += bytes[i].toString(16).padStart(2, '0');
   let v = BigInt(`0x${hex}`);

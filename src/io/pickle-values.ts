@@ -75,7 +75,8 @@ export class PyDict implements PyObject, Iterable<[PyValue, PyValue]> {
   set(key: PyValue, value: PyValue): void {
     const h = hashKey(key);
     const old = this.byKey.get(h);
-    if (old) old[1] = value; // Python keeps the first key object and its position
+    if (old)
+      old[1] = value; // Python keeps the first key object and its position
     else this.byKey.set(h, [key, value]);
   }
   get(key: PyValue): PyValue | undefined {
@@ -108,7 +109,8 @@ const MAX_KEY_DEPTH = 100;
  * unhashable key (list, dict, set, bytearray-like objects we cannot tell from bytes are allowed).
  */
 export function hashKey(v: PyValue, depth = 0): string {
-  if (depth > MAX_KEY_DEPTH) throw new PickleDataError(`a dict key or set item is nested more than ${MAX_KEY_DEPTH} tuples deep`);
+  if (depth > MAX_KEY_DEPTH)
+    throw new PickleDataError(`a dict key or set item is nested more than ${MAX_KEY_DEPTH} tuples deep`);
   if (v === null) return 'None';
   switch (typeof v) {
     case 'string':
@@ -125,7 +127,10 @@ export function hashKey(v: PyValue, depth = 0): string {
   if (v instanceof PyTuple) return `t(${v.items.map((x) => hashKey(x, depth + 1)).join(',')})`;
   if (v instanceof PyComplex) return v.im === 0 ? hashKey(v.re) : `c${v.re},${v.im}`;
   if (v instanceof PySet && v.pyType === 'frozenset') {
-    return `f{${[...v.values()].map((x) => hashKey(x, depth + 1)).sort().join(',')}}`;
+    return `f{${[...v.values()]
+      .map((x) => hashKey(x, depth + 1))
+      .sort()
+      .join(',')}}`;
   }
   if (!Array.isArray(v) && 'hashKey' in v && typeof (v as { hashKey: unknown }).hashKey === 'function') {
     return `o${(v as { hashKey(): string }).hashKey()}`;
@@ -159,7 +164,8 @@ export function formatValue(v: PyValue, quoteStrings = true, budget = 60): strin
   else if (typeof v === 'boolean') s = v ? 'True' : 'False';
   else if (typeof v === 'number' || typeof v === 'bigint') s = String(v);
   else if (typeof v === 'string') s = quoteStrings ? `'${v}'` : v;
-  else if (v instanceof PyTuple) s = `(${v.items.map((x) => formatValue(x, true, budget)).join(', ')}${v.length === 1 ? ',' : ''})`;
+  else if (v instanceof PyTuple)
+    s = `(${v.items.map((x) => formatValue(x, true, budget)).join(', ')}${v.length === 1 ? ',' : ''})`;
   else s = `<${typeName(v)}>`;
   return s.length > budget ? `${s.slice(0, budget - 1)}…` : s;
 }

@@ -8,7 +8,11 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError } from '../errors.ts';
 
 /** Run `body` on an open descriptor of the regular file `file` and its size; always closes it. */
-export function withRegularFile<T>(file: string, body: (fd: number, size: number) => T, opts: { directoryHint?: string } = {}): T {
+export function withRegularFile<T>(
+  file: string,
+  body: (fd: number, size: number) => T,
+  opts: { directoryHint?: string } = {},
+): T {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -16,12 +20,14 @@ export function withRegularFile<T>(file: string, body: (fd: number, size: number
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new FormatError(file, 'file does not exist');
     if (code === 'EACCES' || code === 'EPERM') throw new FormatError(file, 'permission denied');
-    if (code === 'EISDIR') throw new FormatError(file, `is a directory${opts.directoryHint ? ` (${opts.directoryHint})` : ''}`);
+    if (code === 'EISDIR')
+      throw new FormatError(file, `is a directory${opts.directoryHint ? ` (${opts.directoryHint})` : ''}`);
     throw new FormatError(file, `cannot open (${code ?? (err as Error).message})`);
   }
   try {
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new FormatError(file, `is a directory${opts.directoryHint ? ` (${opts.directoryHint})` : ''}`);
+    if (stat.isDirectory())
+      throw new FormatError(file, `is a directory${opts.directoryHint ? ` (${opts.directoryHint})` : ''}`);
     if (!stat.isFile()) throw new FormatError(file, 'not a regular file');
     return body(fd, stat.size);
   } finally {
@@ -32,9 +38,13 @@ export function withRegularFile<T>(file: string, body: (fd: number, size: number
 /** Fill `into` from `position`; the file ending early (truncated meanwhile) is a FormatError. */
 export function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
   const CHUNK = 1 << 30; // readSync takes at most 2^31 − 1 bytes per call
-  for (let done = 0; done < into.length; ) {
+  for (let done = 0; done < into.length;) {
     const n = readSync(fd, into, done, Math.min(CHUNK, into.length - done), position + done);
-    if (n === 0) throw new FormatError(file, `file ended at byte ${position + done} while being read (was it truncated meanwhile?)`);
+    if (n === 0)
+      throw new FormatError(
+        file,
+        `file ended at byte ${position + done} while being read (was it truncated meanwhile?)`,
+      );
     done += n;
   }
 }

@@ -42,15 +42,24 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Read N from the 8-byte prefix of a file of `fileLength` bytes, checking it fits the file. */
 export function parseLengthPrefix(prefix: Uint8Array, fileLength: number, file: string): number {
   if (fileLength < 8 || prefix.length < 8) {
-    throw new FormatError(file, `file is ${fileLength} bytes, too short for the 8-byte header length that starts a safetensors file`);
+    throw new FormatError(
+      file,
+      `file is ${fileLength} bytes, too short for the 8-byte header length that starts a safetensors file`,
+    );
   }
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_LENGTH)) {
-    throw new FormatError(file, `header length ${n} exceeds the ${MAX_HEADER_LENGTH}-byte limit: not a safetensors file, or a corrupt one`);
+    throw new FormatError(
+      file,
+      `header length ${n} exceeds the ${MAX_HEADER_LENGTH}-byte limit: not a safetensors file, or a corrupt one`,
+    );
   }
   const length = Number(n);
   if (length > fileLength - 8) {
-    throw new FormatError(file, `header length ${length} runs past the end of the file (only ${fileLength - 8} bytes follow the length prefix)`);
+    throw new FormatError(
+      file,
+      `header length ${length} runs past the end of the file (only ${fileLength - 8} bytes follow the length prefix)`,
+    );
   }
   return length;
 }
@@ -67,15 +76,25 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
     return fail('header is not valid UTF-8');
   }
   const parsed = parseJson(text);
-  if (!parsed.ok) return fail(`header is not valid JSON: ${parsed.error.reason} (line ${parsed.error.line}, column ${parsed.error.column})`);
+  if (!parsed.ok)
+    return fail(
+      `header is not valid JSON: ${parsed.error.reason} (line ${parsed.error.line}, column ${parsed.error.column})`,
+    );
   const json = parsed.value;
   if (!isPlainObject(json)) return fail(`header must be a JSON object, got ${describe(json)}`);
   // JSON.parse keeps the last of two equal keys: a second "__metadata__" or a tensor named twice
   // would silently replace the first. Refuse them instead.
   const dup = duplicateKey(text);
   if (dup) {
-    const where = dup.within === null ? 'header' : dup.within === '__metadata__' ? '__metadata__' : `tensor '${nameText(dup.within)}'`;
-    return fail(`${where}: key "${nameText(dup.key)}" appears twice (each key may appear once; JSON readers would keep only the last)`);
+    const where =
+      dup.within === null
+        ? 'header'
+        : dup.within === '__metadata__'
+          ? '__metadata__'
+          : `tensor '${nameText(dup.within)}'`;
+    return fail(
+      `${where}: key "${nameText(dup.key)}" appears twice (each key may appear once; JSON readers would keep only the last)`,
+    );
   }
 
   let metadata: Record<string, string> = {};
@@ -92,7 +111,8 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
 
 function parseMetadata(value: unknown, fail: (p: string) => never): Record<string, string> {
   if (value === null) return {}; // the reference writes/accepts a null metadata
-  if (!isPlainObject(value)) return fail(`__metadata__ must be an object mapping strings to strings, got ${describe(value)}`);
+  if (!isPlainObject(value))
+    return fail(`__metadata__ must be an object mapping strings to strings, got ${describe(value)}`);
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
     if (typeof v !== 'string') fail(`__metadata__ '${nameText(key)}': value must be a string, got ${describe(v)}`);
@@ -103,8 +123,10 @@ function parseMetadata(value: unknown, fail: (p: string) => never): Record<strin
 
 function parseEntry(name: string, value: unknown, fail: (p: string) => never): HeaderEntry {
   const where = `tensor '${nameText(name)}'`;
-  if (!isPlainObject(value)) return fail(`${where}: entry must be an object with dtype, shape and data_offsets, got ${describe(value)}`);
-  for (const key of Object.keys(value)) if (!ENTRY_KEYS.has(key)) fail(`${where}: unexpected key '${nameText(key)}' (expected dtype, shape, data_offsets)`);
+  if (!isPlainObject(value))
+    return fail(`${where}: entry must be an object with dtype, shape and data_offsets, got ${describe(value)}`);
+  for (const key of Object.keys(value))
+    if (!ENTRY_KEYS.has(key)) fail(`${where}: unexpected key '${nameText(key)}' (expected dtype, shape, data_offsets)`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (dtype === undefined) fail(`${where}: missing dtype`);
   if (!isDType(dtype)) return fail(`${where}: unknown dtype ${describe(dtype)} (expected one of ${DTYPES.join(', ')})`);
@@ -117,14 +139,17 @@ function parseEntry(name: string, value: unknown, fail: (p: string) => never): H
     !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
     offsets[0] > offsets[1]
   ) {
-    return fail(`${where}: data_offsets must be two non-negative integers [begin, end] with begin ≤ end, got ${describe(offsets)}`);
+    return fail(
+      `${where}: data_offsets must be two non-negative integers [begin, end] with begin ≤ end, got ${describe(offsets)}`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   const dims = shape as number[];
   let count = 1;
   for (const d of dims) {
     count *= d;
-    if (count > Number.MAX_SAFE_INTEGER) fail(`${where}: shape [${dims.join(',')}] has more elements than can be counted exactly`);
+    if (count > Number.MAX_SAFE_INTEGER)
+      fail(`${where}: shape [${dims.join(',')}] has more elements than can be counted exactly`);
   }
   const needed = count * dtypeSize(dtype);
   if (needed !== end - begin) {
@@ -140,7 +165,9 @@ function checkTiling(entries: HeaderEntry[], dataLength: number, fail: (p: strin
   let gap: [number, number] | null = null;
   for (const e of entries) {
     if (prev && e.begin < covered) {
-      fail(`tensors '${nameText(prev.name)}' [${prev.begin}, ${prev.end}] and '${nameText(e.name)}' [${e.begin}, ${e.end}] overlap`);
+      fail(
+        `tensors '${nameText(prev.name)}' [${prev.begin}, ${prev.end}] and '${nameText(e.name)}' [${e.begin}, ${e.end}] overlap`,
+      );
     }
     if (e.begin > covered && !gap) gap = [covered, e.begin];
     covered = e.end;
@@ -154,11 +181,16 @@ function checkTiling(entries: HeaderEntry[], dataLength: number, fail: (p: strin
           `(tensor '${nameText(cut.name)}' [${cut.begin}, ${cut.end}] is cut off)`,
       );
     }
-    fail(`tensor '${nameText(cut.name)}': data_offsets [${cut.begin}, ${cut.end}] lie outside the ${dataLength}-byte data buffer`);
+    fail(
+      `tensor '${nameText(cut.name)}': data_offsets [${cut.begin}, ${cut.end}] lie outside the ${dataLength}-byte data buffer`,
+    );
   }
-  if (gap) fail(`bytes [${gap[0]}, ${gap[1]}) of the data buffer belong to no tensor (tensors must cover it contiguously)`);
+  if (gap)
+    fail(`bytes [${gap[0]}, ${gap[1]}) of the data buffer belong to no tensor (tensors must cover it contiguously)`);
   if (covered < dataLength) {
-    fail(`${dataLength - covered} bytes after the last tensor belong to no tensor (tensors end at ${covered}, data buffer is ${dataLength} bytes)`);
+    fail(
+      `${dataLength - covered} bytes after the last tensor belong to no tensor (tensors end at ${covered}, data buffer is ${dataLength} bytes)`,
+    );
   }
 }
 
@@ -185,7 +217,14 @@ export function duplicateKey(text: string): { key: string; within: string | null
         else j++;
       }
       let k = j + 1;
-      while (k < text.length && (text.charCodeAt(k) === 0x20 || text.charCodeAt(k) === 0x0a || text.charCodeAt(k) === 0x0d || text.charCodeAt(k) === 0x09)) k++;
+      while (
+        k < text.length &&
+        (text.charCodeAt(k) === 0x20 ||
+          text.charCodeAt(k) === 0x0a ||
+          text.charCodeAt(k) === 0x0d ||
+          text.charCodeAt(k) === 0x09)
+      )
+        k++;
       if (text.charCodeAt(k) === 0x3a /* : */) {
         const key: string = escaped ? JSON.parse(text.slice(i, j + 1)) : text.slice(i + 1, j);
         const keys = objects[objects.length - 1];

@@ -51,14 +51,20 @@ export interface DecodedSafetensors {
  * reader handles by copying. Throws (a bug in the caller, not a user error) on a dtype/array-type
  * mismatch, a bad shape or a shape that does not match the data length.
  */
-export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, TensorInput>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const parts: string[] = [];
   const metaKeys = Object.keys(metadata).sort();
   if (metaKeys.length > 0) {
     for (const k of metaKeys) {
-      if (typeof metadata[k] !== 'string') throw new Error(`encodeSafetensors: metadata '${k}': value must be a string, got ${typeof metadata[k]}`);
+      if (typeof metadata[k] !== 'string')
+        throw new Error(`encodeSafetensors: metadata '${k}': value must be a string, got ${typeof metadata[k]}`);
     }
-    parts.push(`"__metadata__":{${metaKeys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
+    parts.push(
+      `"__metadata__":{${metaKeys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`,
+    );
   }
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -68,7 +74,8 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
     };
     if (name === '__metadata__') fail('this name is reserved for the metadata');
     if (typeof t !== 'object' || t === null) fail(`expected { dtype, shape, data }, got ${String(t)}`);
-    if (!isWritableDType(t.dtype)) fail(`cannot write dtype ${JSON.stringify(t.dtype)} (writable: F32, F64, I32, I64, U8, BOOL)`);
+    if (!isWritableDType(t.dtype))
+      fail(`cannot write dtype ${JSON.stringify(t.dtype)} (writable: F32, F64, I32, I64, U8, BOOL)`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
     }
@@ -77,7 +84,9 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) {
       const size = dtypeSize(t.dtype);
-      fail(`shape [${t.shape.join(',')}] × ${t.dtype} needs ${count} elements (${count * size} bytes) but data has ${t.data.length} (${t.data.length * size} bytes)`);
+      fail(
+        `shape [${t.shape.join(',')}] × ${t.dtype} needs ${count} elements (${count * size} bytes) but data has ${t.data.length} (${t.data.length * size} bytes)`,
+      );
     }
     const bytes = encodeTensorData(t.dtype, t.data, fail);
     const info = `{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes.length}]}`;
@@ -118,7 +127,10 @@ export function readSafetensors(file: string): DecodedSafetensors {
   return withRegularFile(file, (fd, size) => {
     const header = readHeaderFrom(fd, size, file);
     if (header.dataLength > bufferConstants.MAX_LENGTH) {
-      throw new FormatError(file, `${header.dataLength} bytes of tensor data is more than this runtime can load at once`);
+      throw new FormatError(
+        file,
+        `${header.dataLength} bytes of tensor data is more than this runtime can load at once`,
+      );
     }
     const data = new Uint8Array(header.dataLength);
     readExactly(fd, data, 8 + header.headerLength, file);
@@ -132,7 +144,11 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
 }
 
 /** Encode and write atomically (see encodeSafetensors for ordering and determinism). */
-export function writeSafetensors(file: string, tensors: Record<string, TensorInput>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  file: string,
+  tensors: Record<string, TensorInput>,
+  metadata: Record<string, string> = {},
+): void {
   let bytes: Uint8Array;
   try {
     bytes = encodeSafetensors(tensors, metadata);
@@ -148,7 +164,11 @@ function decodeData(header: SafetensorsHeader, data: Uint8Array, file: string): 
     const fail = (problem: string): never => {
       throw new FormatError(file, `tensor '${nameText(e.name)}': ${problem}`);
     };
-    setOwn(tensors, e.name, { dtype: e.dtype, shape: e.shape, data: decodeTensorData(data.subarray(e.begin, e.end), e.dtype, fail) });
+    setOwn(tensors, e.name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      data: decodeTensorData(data.subarray(e.begin, e.end), e.dtype, fail),
+    });
   }
   return { tensors, metadata: header.metadata, order: header.entries.map((e) => e.name) };
 }
@@ -161,7 +181,6 @@ function readHeaderFrom(fd: number, size: number, file: string): SafetensorsHead
   readExactly(fd, headerBytes, 8, file);
   return parseHeader(headerBytes, size - 8 - headerLength, file);
 }
-
 
 function describeArray(x: unknown): string {
   if (x === null || x === undefined) return String(x);

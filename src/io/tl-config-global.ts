@@ -7,7 +7,17 @@
  * already rebuilds (numbers, strings, torch dtypes, lists, dicts); any other global inside the
  * state is refused as everywhere else.
  */
-import { PickleDataError, PyCallable, PyDict, PyTuple, argCount, table, typeName, type Buildable, type PyValue } from './pickle.ts';
+import {
+  PickleDataError,
+  PyCallable,
+  PyDict,
+  PyTuple,
+  argCount,
+  table,
+  typeName,
+  type Buildable,
+  type PyValue,
+} from './pickle.ts';
 
 /** The fields of a pickled HookedTransformerConfig, as data. */
 export class HookedConfigData implements Buildable {
@@ -20,7 +30,8 @@ export class HookedConfigData implements Buildable {
     this.built = true;
     let dict = state;
     if (state instanceof PyTuple && state.length === 2 && state.items[1] === null) dict = state.items[0]; // (dict, slots=None)
-    if (!(dict instanceof PyDict)) throw new PickleDataError(`${this.qualname}: BUILD state must be a dict of fields, got ${typeName(dict)}`);
+    if (!(dict instanceof PyDict))
+      throw new PickleDataError(`${this.qualname}: BUILD state must be a dict of fields, got ${typeName(dict)}`);
     for (const [k, v] of dict) {
       if (typeof k !== 'string') throw new PickleDataError(`${this.qualname}: field name ${typeName(k)} is not a str`);
       this.fields.set(k, v);
@@ -41,4 +52,6 @@ function configClass(qualname: string): PyCallable {
   });
 }
 
-export const TRANSFORMER_LENS_GLOBALS: ReadonlyMap<string, PyValue> = table(...HOOKED_CONFIG_QUALNAMES.map(configClass));
+export const TRANSFORMER_LENS_GLOBALS: ReadonlyMap<string, PyValue> = table(
+  ...HOOKED_CONFIG_QUALNAMES.map(configClass),
+);

@@ -15,7 +15,11 @@ import { storageFromPersistentId, type StorageRef } from './torch-globals.ts';
 import { CHECKPOINT_GLOBALS, type ParsedCheckpoint, type TorchReadOptions } from './torch-checkpoint.ts';
 import { ZipArchive } from './torch-zip.ts';
 
-export async function parseZipCheckpoint(zip: ZipArchive, file: string, options: TorchReadOptions = {}): Promise<ParsedCheckpoint> {
+export async function parseZipCheckpoint(
+  zip: ZipArchive,
+  file: string,
+  options: TorchReadOptions = {},
+): Promise<ParsedCheckpoint> {
   const fail = (problem: string): never => {
     throw new FormatError(file, problem);
   };
@@ -25,14 +29,17 @@ export async function parseZipCheckpoint(zip: ZipArchive, file: string, options:
   if (!prefix) fail(`'${names[0]}' is not inside a folder, as every torch.save record is (not a torch file?)`);
   const record = (name: string) => `${prefix}/${name}`;
   if (zip.has(record('constants.pkl')) || names.some((n) => n.startsWith(record('code/')))) {
-    fail('this is a TorchScript archive (torch.jit.save), which holds code; groklens reads torch.save checkpoints only');
+    fail(
+      'this is a TorchScript archive (torch.jit.save), which holds code; groklens reads torch.save checkpoints only',
+    );
   }
   if (!zip.has(record('data.pkl'))) fail(`the zip archive has no ${record('data.pkl')} (not a torch.save file?)`);
 
   let bigEndian = false;
   if (zip.has(record('byteorder'))) {
     const order = new TextDecoder().decode(await zip.read(record('byteorder'), 16)).trim();
-    if (order !== 'little' && order !== 'big') fail(`${record('byteorder')} says '${order}', expected 'little' or 'big'`);
+    if (order !== 'little' && order !== 'big')
+      fail(`${record('byteorder')} says '${order}', expected 'little' or 'big'`);
     bigEndian = order === 'big';
   }
 

@@ -51,13 +51,18 @@ export async function readTorchFile(path: string, options: TorchReadOptions = {}
   const { head, size } = readHead(path);
   const kind = sniff(head, size, path);
   if (kind === 'zip') return fromZip(await ZipArchive.open(path, path), path, size, options);
-  if (size > bufferConstants.MAX_LENGTH) throw new FormatError(path, `a legacy torch file of ${size} bytes is larger than this runtime can load at once`);
+  if (size > bufferConstants.MAX_LENGTH)
+    throw new FormatError(path, `a legacy torch file of ${size} bytes is larger than this runtime can load at once`);
   const bytes = readWhole(path, size);
   return resolve(parseLegacy(bytes, path, options), path, size, options);
 }
 
 /** Read a torch checkpoint held in memory; `file` names it in errors. */
-export async function readTorchBytes(bytes: Uint8Array, file: string, options: TorchReadOptions = {}): Promise<TorchFile> {
+export async function readTorchBytes(
+  bytes: Uint8Array,
+  file: string,
+  options: TorchReadOptions = {},
+): Promise<TorchFile> {
   const kind = sniff(bytes.subarray(0, 512), bytes.length, file);
   if (kind === 'zip') return fromZip(await ZipArchive.open(bytes, file), file, bytes.length, options);
   return resolve(parseLegacy(bytes, file, options), file, bytes.length, options);
@@ -80,17 +85,28 @@ function sniff(head: Uint8Array, size: number, file: string): 'zip' | 'legacy' {
   const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
   if (ascii(0, 2) === 'PK') return 'zip';
   if (ascii(257, 262) === 'ustar') {
-    throw new FormatError(file, 'this is the tar format of torch < 0.4, which groklens does not read; load it with torch and save it again');
+    throw new FormatError(
+      file,
+      'this is the tar format of torch < 0.4, which groklens does not read; load it with torch and save it again',
+    );
   }
   // A legacy file starts with a pickle of the magic number: PROTO 2+, or LONG / INT for protocols 0–1.
   if (head[0] === 0x80 || head[0] === 0x4c || head[0] === 0x8a || head[0] === 0x49 || head[0] === 0x4a) return 'legacy';
   const hex = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   const hint = head[8] === 0x7b ? ' (it looks like a safetensors file: try groklens inspect)' : '';
-  throw new FormatError(file, `not a PyTorch checkpoint: neither a zip archive nor a pickle, it starts with bytes ${hex}${hint}`);
+  throw new FormatError(
+    file,
+    `not a PyTorch checkpoint: neither a zip archive nor a pickle, it starts with bytes ${hex}${hint}`,
+  );
 }
 
 /** Copy every tensor out of its storage, one storage at a time, and rebuild the tree around them. */
-async function resolve(parsed: ParsedCheckpoint, file: string, fileSize: number, options: TorchReadOptions): Promise<TorchFile> {
+async function resolve(
+  parsed: ParsedCheckpoint,
+  file: string,
+  fileSize: number,
+  options: TorchReadOptions,
+): Promise<TorchFile> {
   try {
     const refs = collectRefs(parsed.root, file);
     const maxTensor = options.maxTensorBytes ?? 4 * 2 ** 30;
@@ -107,7 +123,10 @@ async function resolve(parsed: ParsedCheckpoint, file: string, fileSize: number,
       const declared = parsed.storages.get(key)!;
       const nbytes = declared.numel * declared.dtype.itemSize;
       if (!Number.isSafeInteger(nbytes) || nbytes > fileSize) {
-        throw new FormatError(file, `storage '${key}' declares ${declared.numel} × ${declared.dtype.name} elements, more than the file holds`);
+        throw new FormatError(
+          file,
+          `storage '${key}' declares ${declared.numel} × ${declared.dtype.name} elements, more than the file holds`,
+        );
       }
       const bytes = await parsed.loadStorage(key, nbytes);
       for (const ref of list) {
@@ -133,7 +152,9 @@ function viewWindow(ref: TensorRef, root: Uint8Array, fail: (problem: string) =>
   if (!view) return root;
   const item = ref.storage.dtype.itemSize;
   if ((view.offset + view.numel) * item > root.length) {
-    fail(`its storage view '${view.key}' covers elements ${view.offset}..${view.offset + view.numel} of a storage of ${root.length / item}`);
+    fail(
+      `its storage view '${view.key}' covers elements ${view.offset}..${view.offset + view.numel} of a storage of ${root.length / item}`,
+    );
   }
   return root.subarray(view.offset * item, (view.offset + view.numel) * item);
 }
@@ -149,7 +170,11 @@ function collectRefs(root: PyValue, file: string): Map<TensorRef, string> {
     }
     const children = childrenOf(v);
     if (!children || seen.has(v as object)) return;
-    if (depth >= MAX_DEPTH) throw new FormatError(file, `the saved object is nested more than ${MAX_DEPTH} levels deep (at '${path.join('/')}')`);
+    if (depth >= MAX_DEPTH)
+      throw new FormatError(
+        file,
+        `the saved object is nested more than ${MAX_DEPTH} levels deep (at '${path.join('/')}')`,
+      );
     seen.add(v as object);
     for (const [seg, child] of children) walk(child, [...path, seg], depth + 1);
   };
@@ -170,7 +195,13 @@ function keySegment(k: PyValue): string {
 }
 
 /** A copy of the tree with TensorRefs replaced; shared and cyclic containers stay shared and cyclic. */
-function convert(v: PyValue, tensors: Map<TensorRef, TorchTensor>, done: Map<object, PyValue>, depth: number, file: string): PyValue {
+function convert(
+  v: PyValue,
+  tensors: Map<TensorRef, TorchTensor>,
+  done: Map<object, PyValue>,
+  depth: number,
+  file: string,
+): PyValue {
   if (v instanceof TensorRef) return tensors.get(v)!;
   if (!(Array.isArray(v) || v instanceof PyTuple || v instanceof PyDict)) return v; // leaves, PySet (hashable items only)
   const before = done.get(v);
@@ -202,7 +233,11 @@ function listTensors(root: PyValue, file: string): TensorAtPath[] {
   const onPath = new Set<object>(); // ancestors: a cycle is not followed round again
   let visits = 0;
   const walk = (v: PyValue, segments: string[]): void => {
-    if (++visits > MAX_VISITS) throw new FormatError(file, `the saved object has more than ${MAX_VISITS} paths to walk (shared sub-trees nested in each other?)`);
+    if (++visits > MAX_VISITS)
+      throw new FormatError(
+        file,
+        `the saved object has more than ${MAX_VISITS} paths to walk (shared sub-trees nested in each other?)`,
+      );
     if (v instanceof TorchTensor) {
       out.push({ path: segments.join('/'), segments, tensor: v });
       return;
@@ -233,5 +268,3 @@ function readWhole(path: string, size: number): Uint8Array {
     return bytes;
   });
 }
-
-

@@ -7,7 +7,16 @@
  * meta tensors get a clear "not supported" instead).
  */
 import type { DType } from './dtypes.ts';
-import { PickleDataError, PyCallable, PyTuple, argCount, table, typeName, type PyObject, type PyValue } from './pickle.ts';
+import {
+  PickleDataError,
+  PyCallable,
+  PyTuple,
+  argCount,
+  table,
+  typeName,
+  type PyObject,
+  type PyValue,
+} from './pickle.ts';
 
 /** A torch dtype. `dtype` is the groklens DType its elements decode to, null if we cannot decode it. */
 export class TorchDtype implements PyObject {
@@ -105,11 +114,18 @@ for (const [name, aliases, storage, dtype, size] of DTYPES) {
   for (const n of [name, ...aliases]) dtypeValues.set(`torch.${n}`, d);
   if (storage) {
     // Files saved from a GPU by old torch versions name the CUDA storage class; the bytes are the same.
-    for (const qualname of [`torch.${storage}`, `torch.cuda.${storage}`]) storageValues.set(qualname, new TorchStorageType(qualname, d));
+    for (const qualname of [`torch.${storage}`, `torch.cuda.${storage}`])
+      storageValues.set(qualname, new TorchStorageType(qualname, d));
   }
 }
 // Untyped (byte) storages, under the names torch versions have given them.
-for (const qualname of ['torch.UntypedStorage', 'torch.storage.UntypedStorage', 'torch._UntypedStorage', 'torch.storage._UntypedStorage', 'torch.cuda.UntypedStorage']) {
+for (const qualname of [
+  'torch.UntypedStorage',
+  'torch.storage.UntypedStorage',
+  'torch._UntypedStorage',
+  'torch.storage._UntypedStorage',
+  'torch.cuda.UntypedStorage',
+]) {
   storageValues.set(qualname, new TorchStorageType(qualname, uint8!));
 }
 
@@ -117,7 +133,9 @@ for (const qualname of ['torch.UntypedStorage', 'torch.storage.UntypedStorage', 
 
 function nonNegativeInt(fn: string, what: string, v: PyValue): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new PickleDataError(`${fn}: ${what} must be a non-negative integer, got ${typeof v === 'number' || typeof v === 'bigint' ? v : typeName(v)}`);
+    throw new PickleDataError(
+      `${fn}: ${what} must be a non-negative integer, got ${typeof v === 'number' || typeof v === 'bigint' ? v : typeName(v)}`,
+    );
   }
   return v;
 }
@@ -130,7 +148,8 @@ function intList(fn: string, what: string, v: PyValue): number[] {
 }
 
 function storageArg(fn: string, v: PyValue): StorageRef {
-  if (!(v instanceof StorageRef)) throw new PickleDataError(`${fn}: expected a storage (a persistent id), got ${typeName(v)}`);
+  if (!(v instanceof StorageRef))
+    throw new PickleDataError(`${fn}: expected a storage (a persistent id), got ${typeName(v)}`);
   return v;
 }
 
@@ -150,7 +169,8 @@ function tensorFrom(fn: string, args: readonly PyValue[], dtype: TorchDtype | nu
   const offset = nonNegativeInt(fn, 'storage_offset', args[1]);
   const size = intList(fn, 'size', args[2]);
   const stride = intList(fn, 'stride', args[3]);
-  if (size.length !== stride.length) throw new PickleDataError(`${fn}: size has ${size.length} dimensions but stride has ${stride.length}`);
+  if (size.length !== stride.length)
+    throw new PickleDataError(`${fn}: size has ${size.length} dimensions but stride has ${stride.length}`);
   return new TensorRef(storage, dtype ?? storage.dtype, offset, size, stride, requiresGrad, false);
 }
 
@@ -164,7 +184,8 @@ const rebuildTensorV3 = new PyCallable('torch._utils._rebuild_tensor_v3', (args)
   const fn = 'torch._utils._rebuild_tensor_v3';
   argCount(fn, args, 7, 8); // (…, backward_hooks, dtype[, metadata]); storage is untyped bytes
   const dtype = args[6];
-  if (!(dtype instanceof TorchDtype)) throw new PickleDataError(`${fn}: dtype must be a torch dtype, got ${typeName(dtype)}`);
+  if (!(dtype instanceof TorchDtype))
+    throw new PickleDataError(`${fn}: dtype must be a torch dtype, got ${typeName(dtype)}`);
   return tensorFrom(fn, args, dtype, boolArg(fn, 'requires_grad', args[4]));
 });
 
@@ -185,7 +206,13 @@ const rebuildParameterWithState = new PyCallable('torch._utils._rebuild_paramete
   return tensorArg(fn, args[0]).asParameter(boolArg(fn, 'requires_grad', args[1]));
 });
 
-const TENSOR_REBUILDERS = new Set<PyCallable>([rebuildTensorV2, rebuildTensorV3, rebuildTensor, rebuildParameter, rebuildParameterWithState]);
+const TENSOR_REBUILDERS = new Set<PyCallable>([
+  rebuildTensorV2,
+  rebuildTensorV3,
+  rebuildTensor,
+  rebuildParameter,
+  rebuildParameterWithState,
+]);
 
 const torchTensor = new PyCallable('torch.Tensor'); // only ever an argument of _rebuild_from_type_v2
 
@@ -206,8 +233,10 @@ const rebuildFromType = new PyCallable('torch._tensor._rebuild_from_type_v2', (a
   const fn = 'torch._tensor._rebuild_from_type_v2';
   argCount(fn, args, 4);
   const [func, newType, inner] = args;
-  if (!(func instanceof PyCallable) || !TENSOR_REBUILDERS.has(func)) throw new PickleDataError(`${fn}: ${describe(func)} is not a tensor rebuild function`);
-  if (newType !== torchTensor && newType !== parameter) throw new PickleDataError(`${fn}: tensor subclass ${describe(newType)} is not supported`);
+  if (!(func instanceof PyCallable) || !TENSOR_REBUILDERS.has(func))
+    throw new PickleDataError(`${fn}: ${describe(func)} is not a tensor rebuild function`);
+  if (newType !== torchTensor && newType !== parameter)
+    throw new PickleDataError(`${fn}: tensor subclass ${describe(newType)} is not supported`);
   if (!(inner instanceof PyTuple)) throw new PickleDataError(`${fn}: args must be a tuple, got ${typeName(inner)}`);
   const t = tensorArg(fn, func.call!(inner.items));
   return newType === parameter && !t.isParameter ? t.asParameter(t.requiresGrad) : t;
@@ -244,7 +273,8 @@ export const TORCH_GLOBALS: ReadonlyMap<string, PyValue> = new Map<string, PyVal
       argCount('torch.device', args, 1, 2);
       const [type, index] = args;
       if (typeof type !== 'string') throw new PickleDataError(`torch.device: expected a str, got ${typeName(type)}`);
-      if (index !== undefined && index !== null && typeof index !== 'number') throw new PickleDataError('torch.device: the index must be an int');
+      if (index !== undefined && index !== null && typeof index !== 'number')
+        throw new PickleDataError('torch.device: the index must be an int');
       return new TorchDevice(index === undefined || index === null ? type : `${type}:${index}`);
     }),
     unsupported('torch._utils._rebuild_qtensor', 'quantized tensors'),
@@ -266,27 +296,44 @@ export const TORCH_GLOBALS: ReadonlyMap<string, PyValue> = new Map<string, PyVal
  */
 export function storageFromPersistentId(pid: PyValue, seen: Map<string, StorageRef>): StorageRef {
   if (!(pid instanceof PyTuple) || (pid.length !== 5 && pid.length !== 6)) {
-    throw new PickleDataError(`a torch persistent id is a 5- or 6-tuple, got ${pid instanceof PyTuple ? `a ${pid.length}-tuple` : typeName(pid)}`);
+    throw new PickleDataError(
+      `a torch persistent id is a 5- or 6-tuple, got ${pid instanceof PyTuple ? `a ${pid.length}-tuple` : typeName(pid)}`,
+    );
   }
   const [kind, type, key, location, numel, view] = pid.items.map(asciiIfBytes);
-  if (kind !== 'storage') throw new PickleDataError(`persistent id of kind ${typeof kind === 'string' ? `'${kind}'` : typeName(kind)}: only 'storage' is supported`);
-  if (!(type instanceof TorchStorageType)) throw new PickleDataError(`persistent id: expected a storage type such as torch.FloatStorage, got ${typeName(type)}`);
+  if (kind !== 'storage')
+    throw new PickleDataError(
+      `persistent id of kind ${typeof kind === 'string' ? `'${kind}'` : typeName(kind)}: only 'storage' is supported`,
+    );
+  if (!(type instanceof TorchStorageType))
+    throw new PickleDataError(
+      `persistent id: expected a storage type such as torch.FloatStorage, got ${typeName(type)}`,
+    );
   const k = typeof key === 'number' ? String(key) : key;
-  if (typeof k !== 'string' || k.length === 0 || k.length > 256) throw new PickleDataError(`persistent id: bad storage key ${typeName(key)}`);
-  if (typeof location !== 'string') throw new PickleDataError(`persistent id: the location must be a str, got ${typeName(location)}`);
+  if (typeof k !== 'string' || k.length === 0 || k.length > 256)
+    throw new PickleDataError(`persistent id: bad storage key ${typeName(key)}`);
+  if (typeof location !== 'string')
+    throw new PickleDataError(`persistent id: the location must be a str, got ${typeName(location)}`);
   const n = nonNegativeInt('persistent id', 'numel', numel);
   let viewOf: StorageRef['view'] = null;
   if (view !== undefined && view !== null) {
-    if (!(view instanceof PyTuple) || view.length !== 3) throw new PickleDataError(`persistent id: view metadata must be a 3-tuple, got ${typeName(view)}`);
+    if (!(view instanceof PyTuple) || view.length !== 3)
+      throw new PickleDataError(`persistent id: view metadata must be a 3-tuple, got ${typeName(view)}`);
     const [vkey, voffset, vnumel] = view.items.map(asciiIfBytes);
     if (typeof vkey !== 'string') throw new PickleDataError('persistent id: the view key must be a str');
-    viewOf = { key: vkey, offset: nonNegativeInt('view metadata', 'offset', voffset), numel: nonNegativeInt('view metadata', 'size', vnumel) };
+    viewOf = {
+      key: vkey,
+      offset: nonNegativeInt('view metadata', 'offset', voffset),
+      numel: nonNegativeInt('view metadata', 'size', vnumel),
+    };
   }
   const ref = new StorageRef(k, type.dtype, location, n, viewOf);
   const before = seen.get(k);
   if (!before) seen.set(k, ref);
   else if (before.dtype !== ref.dtype || before.numel !== ref.numel) {
-    throw new PickleDataError(`storage '${k}' is declared both as ${before.numel} × ${before.dtype.name} and as ${ref.numel} × ${ref.dtype.name}`);
+    throw new PickleDataError(
+      `storage '${k}' is declared both as ${before.numel} × ${before.dtype.name} and as ${ref.numel} × ${ref.dtype.name}`,
+    );
   }
   return ref;
 }
@@ -295,5 +342,3 @@ export function storageFromPersistentId(pid: PyValue, seen: Map<string, StorageR
 function asciiIfBytes(v: PyValue): PyValue {
   return v instanceof Uint8Array && v.length <= 256 && v.every((b) => b < 0x80) ? String.fromCharCode(...v) : v;
 }
-
-

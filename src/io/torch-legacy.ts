@@ -27,9 +27,11 @@ export function parseLegacy(bytes: Uint8Array, file: string, options: TorchReadO
   const limits = options.pickleLimits;
   const none = allowlist();
   const magic = loadPickle(bytes, 0, { file, where: 'pickle 1 (magic number)', globals: none, limits });
-  if (magic.value !== LEGACY_MAGIC) fail(`the magic number is ${describe(magic.value)}, expected 0x${LEGACY_MAGIC.toString(16)} (not a torch file?)`);
+  if (magic.value !== LEGACY_MAGIC)
+    fail(`the magic number is ${describe(magic.value)}, expected 0x${LEGACY_MAGIC.toString(16)} (not a torch file?)`);
   const version = loadPickle(bytes, magic.end, { file, where: 'pickle 2 (protocol version)', globals: none, limits });
-  if (version.value !== LEGACY_PROTOCOL) fail(`protocol version ${describe(version.value)}, expected ${LEGACY_PROTOCOL}`);
+  if (version.value !== LEGACY_PROTOCOL)
+    fail(`protocol version ${describe(version.value)}, expected ${LEGACY_PROTOCOL}`);
   const sysInfo = loadPickle(bytes, version.end, { file, where: 'pickle 3 (system info)', globals: none, limits });
   if (!(sysInfo.value instanceof PyDict)) fail(`the system info is a ${typeName(sysInfo.value)}, expected a dict`);
   const little = (sysInfo.value as PyDict).get('little_endian') ?? true;
@@ -45,7 +47,8 @@ export function parseLegacy(bytes: Uint8Array, file: string, options: TorchReadO
   });
   const keysPickle = loadPickle(bytes, main.end, { file, where: 'pickle 5 (storage keys)', globals: none, limits });
   const keys = keysPickle.value;
-  if (!Array.isArray(keys) || !keys.every((k): k is string => typeof k === 'string')) fail('the storage key list is not a list of str');
+  if (!Array.isArray(keys) || !keys.every((k): k is string => typeof k === 'string'))
+    fail('the storage key list is not a list of str');
 
   // Locate every storage's bytes; each is preceded by its element count.
   const located = new Map<string, Uint8Array>();
@@ -54,17 +57,21 @@ export function parseLegacy(bytes: Uint8Array, file: string, options: TorchReadO
     const declared = storages.get(key);
     if (!declared) fail(`storage '${key}' has data but no tensor refers to it`);
     if (located.has(key)) fail(`storage '${key}' is listed twice`);
-    if (bytes.length - pos < 8) fail(`the file ends at byte ${bytes.length}, inside the header of storage '${key}' (truncated file?)`);
+    if (bytes.length - pos < 8)
+      fail(`the file ends at byte ${bytes.length}, inside the header of storage '${key}' (truncated file?)`);
     const count = new DataView(bytes.buffer, bytes.byteOffset + pos, 8).getBigInt64(0, little as boolean);
-    if (count !== BigInt(declared!.numel)) fail(`storage '${key}' holds ${count} elements but the pickle declares ${declared!.numel}`);
+    if (count !== BigInt(declared!.numel))
+      fail(`storage '${key}' holds ${count} elements but the pickle declares ${declared!.numel}`);
     const n = declared!.numel * declared!.dtype.itemSize;
     pos += 8;
-    if (n > bytes.length - pos) fail(`storage '${key}' needs ${n} bytes from byte ${pos} but the file ends at ${bytes.length} (truncated file?)`);
+    if (n > bytes.length - pos)
+      fail(`storage '${key}' needs ${n} bytes from byte ${pos} but the file ends at ${bytes.length} (truncated file?)`);
     located.set(key, bytes.subarray(pos, pos + n));
     pos += n;
   }
   if (pos !== bytes.length) fail(`${bytes.length - pos} unexpected bytes after the last storage, from byte ${pos}`);
-  for (const key of storages.keys()) if (!located.has(key)) fail(`storage '${key}' is used by a tensor but missing from the file`);
+  for (const key of storages.keys())
+    if (!located.has(key)) fail(`storage '${key}' is used by a tensor but missing from the file`);
 
   return {
     format: 'legacy',

@@ -43,21 +43,31 @@ export function elementCount(shape: readonly number[], fail: (problem: string) =
  * legacy storage view the part of it the view covers). `maxBytes` bounds the copy; an expanded
  * view (stride 0) can address far more elements than its storage holds.
  */
-export function materialise(ref: TensorRef, storage: Uint8Array, bigEndian: boolean, maxBytes: number, fail: (problem: string) => never): TorchTensor {
+export function materialise(
+  ref: TensorRef,
+  storage: Uint8Array,
+  bigEndian: boolean,
+  maxBytes: number,
+  fail: (problem: string) => never,
+): TorchTensor {
   const dtype = ref.dtype.dtype;
   if (dtype === null) return fail(`has dtype torch.${ref.dtype.name}, which groklens cannot read`);
   const item = ref.dtype.itemSize;
   const { size, stride, offset } = ref;
   const numel = elementCount(size, fail);
   const outBytes = numel * item;
-  if (outBytes > maxBytes) fail(`has ${numel} elements (${outBytes} bytes), more than the ${maxBytes} bytes allowed for one tensor`);
-  if (storage.length % item !== 0) fail(`its storage has ${storage.length} bytes, not a whole number of ${item}-byte ${ref.dtype.name} elements`);
+  if (outBytes > maxBytes)
+    fail(`has ${numel} elements (${outBytes} bytes), more than the ${maxBytes} bytes allowed for one tensor`);
+  if (storage.length % item !== 0)
+    fail(`its storage has ${storage.length} bytes, not a whole number of ${item}-byte ${ref.dtype.name} elements`);
   const available = storage.length / item;
   if (numel > 0) {
     let last = offset;
     for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
     if (!Number.isSafeInteger(last) || last >= available) {
-      fail(`size [${size.join(', ')}], stride [${stride.join(', ')}] and offset ${offset} reach element ${last}, but its storage has ${available}`);
+      fail(
+        `size [${size.join(', ')}], stride [${stride.join(', ')}] and offset ${offset} reach element ${last}, but its storage has ${available}`,
+      );
     }
   }
   const out = new Uint8Array(outBytes);
@@ -67,7 +77,14 @@ export function materialise(ref: TensorRef, storage: Uint8Array, bigEndian: bool
 }
 
 /** Row-major copy of the strided elements; runs along a unit-stride last dimension are copied whole. */
-function gather(src: Uint8Array, out: Uint8Array, item: number, offset: number, size: readonly number[], stride: readonly number[]): void {
+function gather(
+  src: Uint8Array,
+  out: Uint8Array,
+  item: number,
+  offset: number,
+  size: readonly number[],
+  stride: readonly number[],
+): void {
   const numel = out.length / item;
   if (numel === 0) return;
   if (isContiguous(size, stride)) {

@@ -18,21 +18,30 @@ export class ZipArchive {
   ) {}
 
   static async open(source: string | Uint8Array, file: string): Promise<ZipArchive> {
-    const options: yauzl.Options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false, decodeStrings: true };
+    const options: yauzl.Options = {
+      lazyEntries: true,
+      autoClose: false,
+      validateEntrySizes: true,
+      strictFileNames: false,
+      decodeStrings: true,
+    };
     let zip: yauzl.ZipFile;
     try {
-      zip = typeof source === 'string'
-        ? await yauzl.openPromise(source, options)
-        : await yauzl.fromBufferPromise(Buffer.from(source.buffer, source.byteOffset, source.byteLength), options);
+      zip =
+        typeof source === 'string'
+          ? await yauzl.openPromise(source, options)
+          : await yauzl.fromBufferPromise(Buffer.from(source.buffer, source.byteOffset, source.byteLength), options);
     } catch (err) {
       throw zipError(file, err);
     }
     const entries = new Map<string, yauzl.Entry>();
     try {
       // Every central directory record takes at least 46 bytes, so entryCount is bounded by the file size.
-      if (zip.entryCount * 46 > zip.fileSize) throw new FormatError(file, `the zip directory claims ${zip.entryCount} entries, more than the file can hold`);
+      if (zip.entryCount * 46 > zip.fileSize)
+        throw new FormatError(file, `the zip directory claims ${zip.entryCount} entries, more than the file can hold`);
       for await (const entry of zip.eachEntry()) {
-        if (entries.has(entry.fileName)) throw new FormatError(file, `the zip archive has two entries named '${entry.fileName}'`);
+        if (entries.has(entry.fileName))
+          throw new FormatError(file, `the zip archive has two entries named '${entry.fileName}'`);
         entries.set(entry.fileName, entry);
       }
     } catch (err) {
@@ -63,11 +72,14 @@ export class ZipArchive {
       throw new FormatError(this.file, `zip entry '${name}': ${problem}`);
     };
     if (entry.isEncrypted()) fail('is encrypted');
-    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) fail(`uses compression method ${entry.compressionMethod} (only stored and deflate are read)`);
+    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)
+      fail(`uses compression method ${entry.compressionMethod} (only stored and deflate are read)`);
     const size = entry.uncompressedSize;
     // Deflate cannot expand more than ~1032:1, so a larger claim is a lie, not a big tensor.
-    if (entry.compressionMethod === 8 && size > entry.compressedSize * 1032 + 1024) fail(`claims ${size} bytes from ${entry.compressedSize} compressed ones`);
-    if (entry.compressedSize > this.zip.fileSize) fail(`claims ${entry.compressedSize} bytes, more than the whole file (${this.zip.fileSize})`);
+    if (entry.compressionMethod === 8 && size > entry.compressedSize * 1032 + 1024)
+      fail(`claims ${size} bytes from ${entry.compressedSize} compressed ones`);
+    if (entry.compressedSize > this.zip.fileSize)
+      fail(`claims ${entry.compressedSize} bytes, more than the whole file (${this.zip.fileSize})`);
     if (size > maxBytes) fail(`has ${size} bytes, more than the ${maxBytes} that can be loaded`);
     const out = new Uint8Array(size);
     let filled = 0;

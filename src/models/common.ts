@@ -91,11 +91,18 @@ export function preparedInput(n: number, tensors: Record<string, tf.Tensor>): Pr
 }
 
 /** An uploaded input tensor, checked against the shape this model's prepare() gives it. */
-export function inputTensor<R extends tf.Rank>(model: string, input: PreparedInput, name: string, shape: number[]): tf.Tensor<R> {
+export function inputTensor<R extends tf.Rank>(
+  model: string,
+  input: PreparedInput,
+  name: string,
+  shape: number[],
+): tf.Tensor<R> {
   const t = input.tensors[name];
   if (t === undefined || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     const got = t === undefined ? 'nothing' : `[${t.shape}]`;
-    throw new RangeError(`${model}.forward: input '${name}' should be [${shape}] (from this model's prepare()), got ${got}`);
+    throw new RangeError(
+      `${model}.forward: input '${name}' should be [${shape}] (from this model's prepare()), got ${got}`,
+    );
   }
   return t as tf.Tensor<R>;
 }
@@ -111,7 +118,8 @@ export function param<R extends tf.Rank = tf.Rank>(params: Record<string, tf.Ten
 export function param64(params: Record<string, Float64Array>, name: string, size: number): Float64Array {
   const t = params[name];
   if (t === undefined) throw new RangeError(`reference: missing parameter '${name}'`);
-  if (t.length !== size) throw new RangeError(`reference: parameter '${name}' has ${t.length} entries, expected ${size}`);
+  if (t.length !== size)
+    throw new RangeError(`reference: parameter '${name}' has ${t.length} entries, expected ${size}`);
   return t;
 }
 
@@ -217,8 +225,21 @@ export function vecMat64(x: Float64Array, W: Float64Array, rows: number, cols: n
 }
 
 /** LayerNorm as layerNorm above computes it, with the affine part registered. */
-export function linearisedLayerNorm(lin: Linearisation, params: Record<string, tf.Tensor>, x: tf.Tensor2D, prefix: string, sites: number): tf.Tensor2D {
+export function linearisedLayerNorm(
+  lin: Linearisation,
+  params: Record<string, tf.Tensor>,
+  x: tf.Tensor2D,
+  prefix: string,
+  sites: number,
+): tf.Tensor2D {
   const centred = tf.sub(x, tf.mean(x, -1, true));
   const xhat = tf.mul(centred, tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), LN_EPS))) as tf.Tensor2D;
-  return lin.affine(xhat, param(params, `${prefix}.w`), `${prefix}.w`, param(params, `${prefix}.b`), `${prefix}.b`, sites);
+  return lin.affine(
+    xhat,
+    param(params, `${prefix}.w`),
+    `${prefix}.w`,
+    param(params, `${prefix}.b`),
+    `${prefix}.b`,
+    sites,
+  );
 }

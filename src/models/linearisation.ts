@@ -32,7 +32,14 @@ export class Linearisation {
   }
 
   /** x·W (+ b): x [S·n, in] position-major, W [in, out] (any view of the named parameter). */
-  linear(x: tf.Tensor2D, W: tf.Tensor2D, wName: string, b: tf.Tensor | null, bName: string | null, sites: number): tf.Tensor2D {
+  linear(
+    x: tf.Tensor2D,
+    W: tf.Tensor2D,
+    wName: string,
+    b: tf.Tensor | null,
+    bName: string | null,
+    sites: number,
+  ): tf.Tensor2D {
     let y: tf.Tensor2D = tf.matMul(x, W);
     if (b !== null) y = tf.add(y, b);
     return this.record(y, { x, weight: wName, gain: false, bias: bName, sites, outDim: W.shape[1] });
@@ -75,7 +82,14 @@ export interface LinearisedForward {
 }
 
 /** Rows of position-major one-hots: row t·n + i is example i's token at position positions[t]. */
-export function oneHotRows(tokens: Int32Array, n: number, nCtx: number, positions: readonly number[], width: number, column: (tok: number, t: number) => number): tf.Tensor2D {
+export function oneHotRows(
+  tokens: Int32Array,
+  n: number,
+  nCtx: number,
+  positions: readonly number[],
+  width: number,
+  column: (tok: number, t: number) => number,
+): tf.Tensor2D {
   const S = positions.length;
   const data = new Float32Array(S * n * width);
   positions.forEach((pos, t) => {

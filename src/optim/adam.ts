@@ -62,7 +62,8 @@ export interface StepContext {
 }
 
 const shapeStr = (s: readonly number[]) => `[${s.join(',')}]`;
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * Shared machinery. A subclass names its slot kinds (PyTorch's state keys, e.g. 'exp_avg') and
@@ -86,7 +87,11 @@ export abstract class SlotOptimizer implements Optimizer {
         throw new Error(`optimizer: parameter '${name}' has an invalid shape ${shapeStr(shape)}`);
       }
       // Zeros equal PyTorch's lazily created zeros_like state; not trainable, auto-named.
-      for (const kind of slotKinds) this.slots.set(`${kind}.${name}`, tf.tidy(() => tf.variable(tf.zeros(shape), false)));
+      for (const kind of slotKinds)
+        this.slots.set(
+          `${kind}.${name}`,
+          tf.tidy(() => tf.variable(tf.zeros(shape), false)),
+        );
     }
   }
 
@@ -126,9 +131,12 @@ export abstract class SlotOptimizer implements Optimizer {
       if (!g) continue;
       const p = params[name];
       if (!p) throw new Error(`optimizer: gradient for '${name}' but no such parameter was passed`);
-      if (!sameShape(p.shape, shape)) throw new Error(`optimizer: parameter '${name}' has shape ${shapeStr(p.shape)}, expected ${shapeStr(shape)}`);
-      if (!sameShape(g.shape, shape)) throw new Error(`optimizer: gradient '${name}' has shape ${shapeStr(g.shape)}, expected ${shapeStr(shape)}`);
-      if (p.dtype !== 'float32' || g.dtype !== 'float32') throw new Error(`optimizer: '${name}' must be float32 (parameter ${p.dtype}, gradient ${g.dtype})`);
+      if (!sameShape(p.shape, shape))
+        throw new Error(`optimizer: parameter '${name}' has shape ${shapeStr(p.shape)}, expected ${shapeStr(shape)}`);
+      if (!sameShape(g.shape, shape))
+        throw new Error(`optimizer: gradient '${name}' has shape ${shapeStr(g.shape)}, expected ${shapeStr(shape)}`);
+      if (p.dtype !== 'float32' || g.dtype !== 'float32')
+        throw new Error(`optimizer: '${name}' must be float32 (parameter ${p.dtype}, gradient ${g.dtype})`);
     }
     const ctx: StepContext = { lr: this.currentLr(), t: this.steps + 1, stepsTaken: this.steps };
     tf.tidy(() => {
@@ -142,7 +150,8 @@ export abstract class SlotOptimizer implements Optimizer {
 
   getState(): OptimizerState {
     const tensors: OptimizerState['tensors'] = {};
-    for (const [key, v] of this.slots) tensors[key] = { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) };
+    for (const [key, v] of this.slots)
+      tensors[key] = { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) };
     return { tensors, stepsTaken: this.steps };
   }
 
@@ -163,12 +172,17 @@ export abstract class SlotOptimizer implements Optimizer {
     }
     for (const [key, v] of this.slots) {
       const t = tensors[key];
-      if (!t) throw new OptimizerStateError(`optimizer state: missing slot '${key}' (expected shape ${shapeStr(v.shape)})`);
+      if (!t)
+        throw new OptimizerStateError(`optimizer state: missing slot '${key}' (expected shape ${shapeStr(v.shape)})`);
       if (!Array.isArray(t.shape) || !sameShape(t.shape, v.shape)) {
-        throw new OptimizerStateError(`optimizer state: slot '${key}' has shape ${shapeStr(t.shape ?? [])}, expected ${shapeStr(v.shape)}`);
+        throw new OptimizerStateError(
+          `optimizer state: slot '${key}' has shape ${shapeStr(t.shape ?? [])}, expected ${shapeStr(v.shape)}`,
+        );
       }
       if (!(t.data instanceof Float32Array) || t.data.length !== v.size) {
-        throw new OptimizerStateError(`optimizer state: slot '${key}' needs ${v.size} float32 values, got ${t.data?.length ?? 'none'}`);
+        throw new OptimizerStateError(
+          `optimizer state: slot '${key}' needs ${v.size} float32 values, got ${t.data?.length ?? 'none'}`,
+        );
       }
     }
     tf.tidy(() => {
@@ -227,7 +241,9 @@ export class Adam extends SlotOptimizer {
         eps: this.config.eps,
         negStep: -lr / (1 - b1 ** t),
       };
-      const [pNew, mNew, vNew] = tf.engine().runKernel(ADAM_UPDATE, { param, grad, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      const [pNew, mNew, vNew] = tf
+        .engine()
+        .runKernel(ADAM_UPDATE, { param, grad, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
       m.assign(mNew);
       v.assign(vNew);
       param.assign(pNew);

@@ -28,10 +28,20 @@ function validate(cfg: OptimizerConfig): void {
   check(['adam', 'adamw', 'sgd'].includes(cfg.kind), 'kind', cfg.kind, "'adam', 'adamw' or 'sgd'");
   check(finiteNonNeg(cfg.lr), 'lr', cfg.lr, 'a finite number ≥ 0');
   check(finiteNonNeg(cfg.weight_decay), 'weight_decay', cfg.weight_decay, 'a finite number ≥ 0');
-  check(Number.isInteger(cfg.warmup_steps) && cfg.warmup_steps >= 0, 'warmup_steps', cfg.warmup_steps, 'an integer ≥ 0');
+  check(
+    Number.isInteger(cfg.warmup_steps) && cfg.warmup_steps >= 0,
+    'warmup_steps',
+    cfg.warmup_steps,
+    'an integer ≥ 0',
+  );
   if (cfg.kind === 'sgd') {
     check(finiteNonNeg(cfg.momentum), 'momentum', cfg.momentum, 'a finite number ≥ 0');
-    check(!cfg.nesterov || cfg.momentum > 0, 'nesterov', cfg.nesterov, 'false when momentum is 0 (Nesterov needs momentum)');
+    check(
+      !cfg.nesterov || cfg.momentum > 0,
+      'nesterov',
+      cfg.nesterov,
+      'false when momentum is 0 (Nesterov needs momentum)',
+    );
   } else {
     check(Array.isArray(cfg.betas) && cfg.betas.length === 2, 'betas', cfg.betas, 'two numbers');
     const [b1, b2] = cfg.betas;

@@ -45,9 +45,18 @@ export class DivergenceWatch {
     const [loss, grad] = [this.firstBadLoss.dataSync()[0], this.firstBadGrad.dataSync()[0]];
     if (loss === Infinity && grad === Infinity) return null;
     // The loss is evaluated before its gradient exists, so at a tie the loss is what failed.
-    this.found = loss <= grad
-      ? { step: loss, what: 'train loss', detail: `the training loss of the update at step ${loss} is not a finite number` }
-      : { step: grad, what: 'gradient', detail: `the gradient of the update at step ${grad} is not finite (‖g‖² overflowed or is NaN)` };
+    this.found =
+      loss <= grad
+        ? {
+            step: loss,
+            what: 'train loss',
+            detail: `the training loss of the update at step ${loss} is not a finite number`,
+          }
+        : {
+            step: grad,
+            what: 'gradient',
+            detail: `the gradient of the update at step ${grad} is not finite (‖g‖² overflowed or is NaN)`,
+          };
     return this.found;
   }
 

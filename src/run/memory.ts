@@ -28,7 +28,12 @@ export interface TaskShape {
 export function taskShape(task: RunConfig['task']): TaskShape {
   switch (task.kind) {
     case 'modular':
-      return { n: task.op === 'div' ? task.p * (task.p - 1) : task.p * task.p, n_ctx: 3, d_vocab: task.p + 1, d_vocab_out: task.p };
+      return {
+        n: task.op === 'div' ? task.p * (task.p - 1) : task.p * task.p,
+        n_ctx: 3,
+        d_vocab: task.p + 1,
+        d_vocab_out: task.p,
+      };
     case 's5':
       return { n: 120 * 120, n_ctx: 3, d_vocab: 121, d_vocab_out: 120 };
     case 'sparse-parity':
@@ -52,11 +57,14 @@ export function estimateRunMemory(config: RunConfig): MemoryEstimate {
   let neurons: number; // what analyze keeps per example as "neurons"
   let params: number;
   if (m.kind === 'transformer') {
-    const D = m.d_model, HE = m.n_heads * m.d_head, M = m.d_mlp;
+    const D = m.d_model,
+      HE = m.n_heads * m.d_head,
+      M = m.d_mlp;
     inputWidth = (T + 1) * (V + T);
     perExample = m.n_layers * (T * (3 * D + 3 * HE + m.n_heads * T) + 2 * M) + 3 * C;
     neurons = M;
-    params = (V + T) * D + m.n_layers * (4 * D * HE + 3 * HE + D + 2 * D * M + M + D + (m.layer_norm ? 4 * D : 0)) + D * C + C;
+    params =
+      (V + T) * D + m.n_layers * (4 * D * HE + 3 * HE + D + 2 * D * M + M + D + (m.layer_norm ? 4 * D : 0)) + D * C + C;
   } else if (m.kind === 'mlp') {
     const widths = [T * m.d_embed, ...m.hidden];
     inputWidth = T * V;
@@ -88,9 +96,17 @@ export function checkRunFits(config: RunConfig, source = 'config', available = t
   const est = estimateRunMemory(config);
   const budget = MEMORY_SHARE * available;
   if (est.total > budget) {
-    const top = est.parts.slice(0, 2).map((p) => `${p.what} ${formatBytes(p.bytes)}`).join(', ');
-    const key = config.task.kind === 'modular' ? 'task.p' : config.task.kind === 'sparse-parity' ? 'task.samples' : 'model';
-    throw new ConfigError(source, key, `this run needs about ${formatBytes(est.total)} of memory (${top}), more than ${Math.round(MEMORY_SHARE * 100)} % of this machine's ${formatBytes(available)}; choose a smaller task or model`);
+    const top = est.parts
+      .slice(0, 2)
+      .map((p) => `${p.what} ${formatBytes(p.bytes)}`)
+      .join(', ');
+    const key =
+      config.task.kind === 'modular' ? 'task.p' : config.task.kind === 'sparse-parity' ? 'task.samples' : 'model';
+    throw new ConfigError(
+      source,
+      key,
+      `this run needs about ${formatBytes(est.total)} of memory (${top}), more than ${Math.round(MEMORY_SHARE * 100)} % of this machine's ${formatBytes(available)}; choose a smaller task or model`,
+    );
   }
   return est;
 }
@@ -98,6 +114,6 @@ export function checkRunFits(config: RunConfig, source = 'config', available = t
 export function formatBytes(b: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
-  while (b >= 1000 && i < units.length - 1) (b /= 1000), i++;
+  while (b >= 1000 && i < units.length - 1) ((b /= 1000), i++);
   return `${b < 10 && i > 0 ? b.toFixed(1) : Math.round(b)} ${units[i]}`;
 }

@@ -34,7 +34,13 @@ function dataLoss(logits: tf.Tensor2D, labels: LabelTensors, cfg: RunConfig): tf
 }
 
 /** The scalar that gradients are taken of. Call inside tf.variableGrads / tf.tidy. */
-export function lossTensor(model: Model, vars: Record<string, tf.Tensor>, input: PreparedInput, labels: LabelTensors, cfg: RunConfig): tf.Scalar {
+export function lossTensor(
+  model: Model,
+  vars: Record<string, tf.Tensor>,
+  input: PreparedInput,
+  labels: LabelTensors,
+  cfg: RunConfig,
+): tf.Scalar {
   const { logits } = model.forward(vars, input);
   const loss = dataLoss(logits, labels, cfg);
   const lam = cfg.optimizer.linf_penalty;

@@ -29,7 +29,11 @@ export function loadRun(dir: string): LoadedRun {
   checkMetaDataset(store.path('run.json'), meta, dataset, describeTask(config.task));
   // every index in [0, n), each example once in train or test (store.split)
   const split = store.split(dataset.n);
-  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const model = createModel(config.model, {
+    d_vocab: dataset.d_vocab,
+    n_ctx: dataset.n_ctx,
+    d_vocab_out: dataset.d_vocab_out,
+  });
   checkMetaModel(store.path('run.json'), meta, split, model.specs);
   return { store, meta, config, dataset, split, model };
 }
@@ -40,4 +44,3 @@ export function withShapes(model: Model, flat: Record<string, Float32Array>): Na
   for (const { name, shape } of model.specs) params[name] = { shape, data: flat[name] };
   return params;
 }
-

@@ -20,7 +20,8 @@ export class CheckpointSchedule {
     readonly every: number,
     logSpaced: number,
   ) {
-    if (!Number.isInteger(every) || every < 1) throw new RangeError(`checkpoints.every must be a positive integer, got ${every}`);
+    if (!Number.isInteger(every) || every < 1)
+      throw new RangeError(`checkpoints.every must be a positive integer, got ${every}`);
     this.early = new Set(logSpacedSteps(logSpaced, every));
   }
 

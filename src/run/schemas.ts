@@ -47,7 +47,9 @@ export const ImportedFromSchema = z
  */
 export const RunMetaSchema = z.object({
   format: z.literal('groklens-run').describe('"groklens-run"'),
-  format_version: z.union(READABLE_RUN_FORMAT_VERSIONS.map((v) => z.literal(v))).describe(`one of ${READABLE_RUN_FORMAT_VERSIONS.join(', ')}`),
+  format_version: z
+    .union(READABLE_RUN_FORMAT_VERSIONS.map((v) => z.literal(v)))
+    .describe(`one of ${READABLE_RUN_FORMAT_VERSIONS.join(', ')}`),
   groklens_version: text,
   name: text,
   created_at: text,
@@ -62,7 +64,12 @@ export const RunMetaSchema = z.object({
       // which BLAS computed the matrix products (src/backend/blas.ts BlasRecord), when one was asked for
       blas: z
         .union([
-          z.object({ library: text, path: text.nullable().default(null), version: text, threads: nonNegInt.nullable() }), // path: absent in runs of early 0.2.0 builds
+          z.object({
+            library: text,
+            path: text.nullable().default(null),
+            version: text,
+            threads: nonNegInt.nullable(),
+          }), // path: absent in runs of early 0.2.0 builds
           z.object({ library: z.null(), reason: text }),
         ])
         .optional()
@@ -91,7 +98,9 @@ export const RunMetaSchema = z.object({
 export const DivergenceRecordSchema = z
   .object({
     step: nonNegInt,
-    what: z.enum(['train loss', 'gradient', 'weights', 'evaluation']).describe('one of "train loss", "gradient", "weights", "evaluation"'),
+    what: z
+      .enum(['train loss', 'gradient', 'weights', 'evaluation'])
+      .describe('one of "train loss", "gradient", "weights", "evaluation"'),
     detail: text,
     last_finite_checkpoint: nonNegInt.nullable().describe('a step (non-negative integer) or null'),
     on_divergence: z.enum(['stop', 'continue']).describe('"stop" or "continue"'),
@@ -101,7 +110,9 @@ export const DivergenceRecordSchema = z
 export const RunStatusSchema = z
   .object({
     format_version: z.int().describe('an integer'), // checked against the readable versions first
-    state: z.enum(['running', 'finished', 'interrupted', 'failed', 'diverged']).describe('one of running, finished, interrupted, failed, diverged'),
+    state: z
+      .enum(['running', 'finished', 'interrupted', 'failed', 'diverged'])
+      .describe('one of running, finished, interrupted, failed, diverged'),
     step: nonNegInt,
     final_step: nonNegInt.nullable().describe('a step (non-negative integer) or null'),
     checkpoints: steps,

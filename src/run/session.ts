@@ -51,7 +51,11 @@ export async function startRun(opts: {
   checkRunFits(config); // before the dataset exists: a run that cannot fit is refused at once
   const dataset = buildDataset(config.task);
   const split = makeSplit(dataset.n, config.split);
-  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const model = createModel(config.model, {
+    d_vocab: dataset.d_vocab,
+    n_ctx: dataset.n_ctx,
+    d_vocab_out: dataset.d_vocab_out,
+  });
   const init = model.init(Rng.derive(config.training.seed, 'init'));
   const params = withShapes(model, init);
   const meta: RunMeta = {
@@ -61,7 +65,14 @@ export async function startRun(opts: {
     name: opts.name,
     created_at: new Date().toISOString(),
     preset: opts.preset,
-    backend: { name: backend.name, requested: backend.requested, tfjs_version: backend.tfjsVersion, simd: backend.simd, threads: backend.threads, ...(backend.blas ? { blas: backend.blas } : {}) },
+    backend: {
+      name: backend.name,
+      requested: backend.requested,
+      tfjs_version: backend.tfjsVersion,
+      simd: backend.simd,
+      threads: backend.threads,
+      ...(backend.blas ? { blas: backend.blas } : {}),
+    },
     config,
     dataset: {
       description: describeTask(config.task),
@@ -76,9 +87,19 @@ export async function startRun(opts: {
     n_params: countParams(trainedSpecs(model.specs)),
   };
   const dir = join(opts.runsDir, opts.name);
-  const store = RunStore.create(dir, meta, split, { train_fraction: config.split.train_fraction, seed: config.split.seed, mode: config.split.mode });
-  opts.hooks?.log?.(`run ${dir}: ${meta.dataset.description}, ${config.model.kind} with ${meta.n_params.toLocaleString('en')} parameters, ${split.train.length} train / ${split.test.length} test`);
-  const result = await trainSession({ store, config, model, dataset, split }, { params, startStep: 0, priorMetrics: [], wallTimeOffset: 0 }, opts);
+  const store = RunStore.create(dir, meta, split, {
+    train_fraction: config.split.train_fraction,
+    seed: config.split.seed,
+    mode: config.split.mode,
+  });
+  opts.hooks?.log?.(
+    `run ${dir}: ${meta.dataset.description}, ${config.model.kind} with ${meta.n_params.toLocaleString('en')} parameters, ${split.train.length} train / ${split.test.length} test`,
+  );
+  const result = await trainSession(
+    { store, config, model, dataset, split },
+    { params, startStep: 0, priorMetrics: [], wallTimeOffset: 0 },
+    opts,
+  );
   return { ...result, dir, name: opts.name, resumedFrom: null };
 }
 
@@ -88,7 +109,9 @@ export async function startRun(opts: {
  */
 async function trainSession(
   run: Pick<LoadedRun, 'store' | 'config' | 'model' | 'dataset' | 'split'>,
-  from: Pick<TrainArgs, 'params' | 'startStep' | 'priorMetrics' | 'wallTimeOffset' | 'priorDivergence'> & { optimizerState?: ResumeState['optimizer'] },
+  from: Pick<TrainArgs, 'params' | 'startStep' | 'priorMetrics' | 'wallTimeOffset' | 'priorDivergence'> & {
+    optimizerState?: ResumeState['optimizer'];
+  },
   opts: { hooks?: SessionHooks; onDivergence?: OnDivergence },
 ): Promise<TrainResult> {
   const optimizer = createOptimizer(run.config.optimizer, trainedSpecs(run.model.specs));
@@ -102,8 +125,17 @@ async function trainSession(
   }
   try {
     return await train({
-      ...run, optimizer, params: from.params, startStep: from.startStep, priorMetrics: from.priorMetrics, wallTimeOffset: from.wallTimeOffset,
-      priorDivergence: from.priorDivergence, onProgress: opts.hooks?.onProgress, shouldStop: opts.hooks?.shouldStop, now, onDivergence: opts.onDivergence,
+      ...run,
+      optimizer,
+      params: from.params,
+      startStep: from.startStep,
+      priorMetrics: from.priorMetrics,
+      wallTimeOffset: from.wallTimeOffset,
+      priorDivergence: from.priorDivergence,
+      onProgress: opts.hooks?.onProgress,
+      shouldStop: opts.hooks?.shouldStop,
+      now,
+      onDivergence: opts.onDivergence,
     });
   } catch (e) {
     markFailed(run.store, e);
@@ -114,15 +146,25 @@ async function trainSession(
 }
 
 /** Continue runs/NAME from its resume point. A finished run is reported, not retrained. */
-export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks; onDivergence?: OnDivergence }): Promise<SessionResult> {
+export async function resumeRun(opts: {
+  dir: string;
+  backend: BackendInfo;
+  hooks?: SessionHooks;
+  onDivergence?: OnDivergence;
+}): Promise<SessionResult> {
   const { store, meta, config, dataset, split, model } = loadRun(opts.dir);
   if (meta.imported_from) {
-    throw new UserError(`${opts.dir}: this run was imported (groklens import, layout ${meta.imported_from.layout}) and has no optimiser state; it cannot be resumed`);
+    throw new UserError(
+      `${opts.dir}: this run was imported (groklens import, layout ${meta.imported_from.layout}) and has no optimiser state; it cannot be resumed`,
+    );
   }
-  if (!existsSync(store.path('resume.safetensors'))) return restartRun(opts, { store, meta, config, dataset, split, model });
+  if (!existsSync(store.path('resume.safetensors')))
+    return restartRun(opts, { store, meta, config, dataset, split, model });
   const status = store.status();
   if (status.state === 'finished' || (status.state === 'diverged' && status.final_step !== null)) {
-    throw new UserError(`${opts.dir}: this run already ${status.state === 'finished' ? 'finished' : 'trained through its divergence to the end'} at step ${status.final_step}; nothing to resume`);
+    throw new UserError(
+      `${opts.dir}: this run already ${status.state === 'finished' ? 'finished' : 'trained through its divergence to the end'} at step ${status.final_step}; nothing to resume`,
+    );
   }
   const d = status.divergence;
   if (d && d.on_divergence === 'stop' && opts.onDivergence !== 'continue') {
@@ -132,20 +174,34 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
     );
   }
   if (meta.backend.name !== opts.backend.name) {
-    opts.hooks?.log?.(`warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`);
+    opts.hooks?.log?.(
+      `warning: ${opts.dir} was trained on backend '${meta.backend.name}', resuming on '${opts.backend.name}': results will not be bit-identical to an uninterrupted run`,
+    );
   }
   const blasChanged = blasChange((meta.backend as { blas?: BlasRecord }).blas, opts.backend.blas);
-  if (blasChanged) opts.hooks?.log?.(`warning: ${blasChanged}: results will not be bit-identical to an uninterrupted run`);
+  if (blasChanged)
+    opts.hooks?.log?.(`warning: ${blasChanged}: results will not be bit-identical to an uninterrupted run`);
   for (const note of meta.notes ?? []) opts.hooks?.log?.(`note: ${note}`);
   const resume = store.readResume(model.specs);
   checkConfigUnchanged(opts.dir, store.path('run.json'), resume.config_json, config);
   const removed = store.removeCheckpointsAfter(resume.step);
   const prior = store.truncateMetrics(resume.step);
-  opts.hooks?.log?.(`resuming ${opts.dir} from step ${resume.step}` + (removed.length ? ` (dropped ${removed.length} checkpoint(s) written after it)` : ''));
-  const result = await trainSession({ store, config, model, dataset, split }, {
-    params: resume.params, startStep: resume.step, priorMetrics: prior as MetricsRow[], wallTimeOffset: resume.wall_time,
-    optimizerState: resume.optimizer, priorDivergence: d && d.on_divergence === 'continue' ? d : null,
-  }, opts);
+  opts.hooks?.log?.(
+    `resuming ${opts.dir} from step ${resume.step}` +
+      (removed.length ? ` (dropped ${removed.length} checkpoint(s) written after it)` : ''),
+  );
+  const result = await trainSession(
+    { store, config, model, dataset, split },
+    {
+      params: resume.params,
+      startStep: resume.step,
+      priorMetrics: prior as MetricsRow[],
+      wallTimeOffset: resume.wall_time,
+      optimizerState: resume.optimizer,
+      priorDivergence: d && d.on_divergence === 'continue' ? d : null,
+    },
+    opts,
+  );
   return { ...result, dir: opts.dir, name: meta.name, resumedFrom: resume.step };
 }
 
@@ -155,7 +211,10 @@ export async function resumeRun(opts: { dir: string; backend: BackendInfo; hooks
  * it would have been. Checkpoints beyond step 0 without a resume point are never deleted for it:
  * the message says what to remove.
  */
-async function restartRun(opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks; onDivergence?: OnDivergence }, run: LoadedRun): Promise<SessionResult> {
+async function restartRun(
+  opts: { dir: string; backend: BackendInfo; hooks?: SessionHooks; onDivergence?: OnDivergence },
+  run: LoadedRun,
+): Promise<SessionResult> {
   const { store, meta, config, dataset, split, model } = run;
   const later = store.checkpointSteps().filter((s) => s > 0);
   if (later.length > 0) {
@@ -164,13 +223,26 @@ async function restartRun(opts: { dir: string; backend: BackendInfo; hooks?: Ses
         `to train it again from step 0, delete ${store.checkpointsDir}, ${store.path('metrics.jsonl')} and ${store.path('status.json')}, then run this command again`,
     );
   }
-  opts.hooks?.log?.(`${opts.dir}: no resume point yet (the run stopped before its first checkpoint was saved): starting again from step 0`);
+  opts.hooks?.log?.(
+    `${opts.dir}: no resume point yet (the run stopped before its first checkpoint was saved): starting again from step 0`,
+  );
   store.removeCheckpointsAfter(-1);
   mkdirSync(store.checkpointsDir, { recursive: true });
   if (existsSync(store.path('metrics.jsonl'))) store.truncateMetrics(-1); // appending creates it otherwise
-  store.writeStatus({ format_version: RUN_FORMAT_VERSION, state: 'running', step: 0, final_step: null, checkpoints: [], updated_at: new Date().toISOString() });
+  store.writeStatus({
+    format_version: RUN_FORMAT_VERSION,
+    state: 'running',
+    step: 0,
+    final_step: null,
+    checkpoints: [],
+    updated_at: new Date().toISOString(),
+  });
   const params = withShapes(model, model.init(Rng.derive(config.training.seed, 'init')));
-  const result = await trainSession({ store, config, model, dataset, split }, { params, startStep: 0, priorMetrics: [], wallTimeOffset: 0 }, opts);
+  const result = await trainSession(
+    { store, config, model, dataset, split },
+    { params, startStep: 0, priorMetrics: [], wallTimeOffset: 0 },
+    opts,
+  );
   return { ...result, dir: opts.dir, name: meta.name, resumedFrom: 0 };
 }
 
@@ -188,7 +260,10 @@ function checkConfigUnchanged(dir: string, runJson: string, recorded: string | u
   }
   const changes = configDiff(trained, config);
   if (changes.length === 0) return;
-  const shown = changes.slice(0, 5).map((c) => `${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ');
+  const shown = changes
+    .slice(0, 5)
+    .map((c) => `${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
+    .join(', ');
   throw new UserError(
     `${runJson}: the config was edited after training started (${shown}${changes.length > 5 ? `, and ${changes.length - 5} more` : ''}); ` +
       `resuming would continue a different run. Undo the edit, or start a new run with the new settings`,
@@ -197,7 +272,12 @@ function checkConfigUnchanged(dir: string, runJson: string, recorded: string | u
 
 function markFailed(store: RunStore, e: unknown): void {
   try {
-    store.writeStatus({ ...store.status(), state: 'failed', error: (e as Error).message ?? String(e), updated_at: new Date().toISOString() });
+    store.writeStatus({
+      ...store.status(),
+      state: 'failed',
+      error: (e as Error).message ?? String(e),
+      updated_at: new Date().toISOString(),
+    });
   } catch {
     // the original error matters more than a failure to record it
   }

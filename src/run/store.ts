@@ -36,7 +36,15 @@ export interface RunMeta {
   preset: string | null;
   backend: { name: string; requested: string; tfjs_version: string; simd?: boolean; threads?: number };
   config: RunConfig;
-  dataset: { description: string; n: number; n_ctx: number; d_vocab: number; d_vocab_out: number; n_train: number; n_test: number };
+  dataset: {
+    description: string;
+    n: number;
+    n_ctx: number;
+    d_vocab: number;
+    d_vocab_out: number;
+    n_train: number;
+    n_test: number;
+  };
   params: ParamSpec[];
   n_params: number; // trained parameters (frozen tensors not counted; before format 2, every tensor)
   /** Set by `groklens import` (src/import/run-writer.ts): where the weights came from and every conversion applied. */
@@ -108,18 +116,33 @@ export class RunStore {
   /** Create a fresh run directory. Refuses to overwrite an existing run. */
   static create(dir: string, meta: RunMeta, split: Split, splitInfo: object): RunStore {
     if (existsSync(join(dir, 'run.json'))) {
-      throw new UserError(`${dir}: a run already exists here; resume it with 'groklens train --resume ${dir}' or choose another --name`);
+      throw new UserError(
+        `${dir}: a run already exists here; resume it with 'groklens train --resume ${dir}' or choose another --name`,
+      );
     }
     mkdirSync(join(dir, 'checkpoints'), { recursive: true });
     const store = new RunStore(dir);
-    writeFileAtomic(store.path('split.json'), JSON.stringify({
-      format_version: RUN_FORMAT_VERSION, ...splitInfo,
-      n_train: split.train.length, n_test: split.test.length,
-      train: Array.from(split.train), test: Array.from(split.test),
-    }) + '\n');
+    writeFileAtomic(
+      store.path('split.json'),
+      JSON.stringify({
+        format_version: RUN_FORMAT_VERSION,
+        ...splitInfo,
+        n_train: split.train.length,
+        n_test: split.test.length,
+        train: Array.from(split.train),
+        test: Array.from(split.test),
+      }) + '\n',
+    );
     writeFileAtomic(store.path('metrics.jsonl'), '');
     writeFileAtomic(store.path('run.json'), JSON.stringify(meta, null, 2) + '\n');
-    store.writeStatus({ format_version: RUN_FORMAT_VERSION, state: 'running', step: 0, final_step: null, checkpoints: [], updated_at: new Date().toISOString() });
+    store.writeStatus({
+      format_version: RUN_FORMAT_VERSION,
+      state: 'running',
+      step: 0,
+      final_step: null,
+      checkpoints: [],
+      updated_at: new Date().toISOString(),
+    });
     return store;
   }
 
@@ -140,9 +163,12 @@ export class RunStore {
   meta(): RunMeta {
     const file = this.path('run.json');
     const raw = readJsonFile(file);
-    const top = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
-    if (top === null) throw new FormatError(file, `(top level): ${preview(raw)} is not allowed; expected an object (a run's run.json)`);
-    if (top.format !== 'groklens-run') throw new FormatError(file, `format: expected "groklens-run", got ${preview(top.format)}`);
+    const top =
+      raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+    if (top === null)
+      throw new FormatError(file, `(top level): ${preview(raw)} is not allowed; expected an object (a run's run.json)`);
+    if (top.format !== 'groklens-run')
+      throw new FormatError(file, `format: expected "groklens-run", got ${preview(top.format)}`);
     checkRunFormatVersion(file, top.format_version);
     // Unknown keys — `notes` among them: the reader makes those — are left out.
     const meta = upgradeMeta(checkJson(RunMetaSchema, raw, file) as unknown as RunMeta);
@@ -152,7 +178,8 @@ export class RunStore {
   status(): RunStatus {
     const file = this.path('status.json');
     const raw = readJsonFile(file);
-    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) checkRunFormatVersion(file, (raw as { format_version?: unknown }).format_version);
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw))
+      checkRunFormatVersion(file, (raw as { format_version?: unknown }).format_version);
     return checkJson(RunStatusSchema, raw, file) as RunStatus;
   }
 
@@ -217,8 +244,15 @@ export class RunStore {
     const file = this.checkpointPath(step);
     const { tensors, metadata } = readSafetensors(file);
     checkMetadata(file, metadata, 'format', 'groklens-checkpoint', 'a groklens checkpoint');
-    checkMetadata(file, metadata, 'format_version', String(CHECKPOINT_FORMAT_VERSION), `this groklens reads checkpoint format version ${CHECKPOINT_FORMAT_VERSION}`);
-    if (metadata.step === undefined) throw new FormatError(file, `metadata step: missing; expected "${step}" (the step in the file name)`);
+    checkMetadata(
+      file,
+      metadata,
+      'format_version',
+      String(CHECKPOINT_FORMAT_VERSION),
+      `this groklens reads checkpoint format version ${CHECKPOINT_FORMAT_VERSION}`,
+    );
+    if (metadata.step === undefined)
+      throw new FormatError(file, `metadata step: missing; expected "${step}" (the step in the file name)`);
     if (metadata.step !== String(step)) {
       throw new FormatError(file, `metadata step is ${nameText(metadata.step)} but the file name says ${step}`);
     }
@@ -252,17 +286,25 @@ export class RunStore {
     const { tensors, metadata } = readSafetensors(file);
     checkMetadata(file, metadata, 'format', 'groklens-resume', 'a groklens resume state');
     if (!READABLE_RUN_FORMAT_VERSIONS.map(String).includes(metadata.format_version)) {
-      checkMetadata(file, metadata, 'format_version', String(RUN_FORMAT_VERSION), `this groklens reads resume states of run format versions ${READABLE_RUN_FORMAT_VERSIONS.join(' and ')}`);
+      checkMetadata(
+        file,
+        metadata,
+        'format_version',
+        String(RUN_FORMAT_VERSION),
+        `this groklens reads resume states of run format versions ${READABLE_RUN_FORMAT_VERSIONS.join(' and ')}`,
+      );
     }
     const num = (key: string): number => {
       const v = Number(metadata[key]);
-      if (metadata[key] === undefined || !Number.isFinite(v)) throw new FormatError(file, `metadata ${key}: expected a number, got ${JSON.stringify(metadata[key])}`);
+      if (metadata[key] === undefined || !Number.isFinite(v))
+        throw new FormatError(file, `metadata ${key}: expected a number, got ${JSON.stringify(metadata[key])}`);
       return v;
     };
     const params: NamedTensors = {};
     const optim: NamedTensors = {};
     for (const [name, t] of Object.entries(tensors)) {
-      if (!(t.data instanceof Float32Array)) throw new FormatError(file, `tensor '${name}': expected F32, got ${t.dtype}`);
+      if (!(t.data instanceof Float32Array))
+        throw new FormatError(file, `tensor '${name}': expected F32, got ${t.dtype}`);
       if (name.startsWith('param.')) params[name.slice(6)] = { shape: t.shape, data: t.data };
       else if (name.startsWith('optim.')) optim[name.slice(6)] = { shape: t.shape, data: t.data };
       else throw new FormatError(file, `tensor '${name}': expected a 'param.' or 'optim.' prefix`);
@@ -286,7 +328,8 @@ export function upgradeMeta(meta: RunMeta): RunMeta {
   if (meta.format_version !== 1) return meta;
   if (typeof meta.config !== 'object' || meta.config === null) return meta; // validateConfig names the problem
   const model = (meta.config as { model?: unknown }).model as Record<string, unknown> | undefined;
-  if (typeof model !== 'object' || model === null || model.kind !== 'transformer' || Object.hasOwn(model, 'attn_bias')) return meta;
+  if (typeof model !== 'object' || model === null || model.kind !== 'transformer' || Object.hasOwn(model, 'attn_bias'))
+    return meta;
   return {
     ...meta,
     config: { ...meta.config, model: { ...model, attn_bias: true } as RunConfig['model'] },
@@ -297,12 +340,17 @@ export function upgradeMeta(meta: RunMeta): RunMeta {
   };
 }
 
-function checkParams(file: string, tensors: Record<string, { dtype?: string; shape: number[]; data: ArrayLike<number> }>, specs: ParamSpec[]): NamedTensors {
+function checkParams(
+  file: string,
+  tensors: Record<string, { dtype?: string; shape: number[]; data: ArrayLike<number> }>,
+  specs: ParamSpec[],
+): NamedTensors {
   const out: NamedTensors = {};
   for (const { name, shape } of specs) {
     const t = tensors[name];
     if (!t) throw new FormatError(file, `missing tensor '${name}'`);
-    if (!(t.data instanceof Float32Array)) throw new FormatError(file, `tensor '${name}': expected F32, got ${t.dtype}`);
+    if (!(t.data instanceof Float32Array))
+      throw new FormatError(file, `tensor '${name}': expected F32, got ${t.dtype}`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new FormatError(file, `tensor '${name}': shape [${t.shape}] but the run's model needs [${shape}]`);
     }
@@ -324,7 +372,10 @@ export function readMetrics(file: string): MetricsRow[] {
   return rows.map((row, i) => {
     const r = checkJson(MetricsRowSchema, row, file, `line ${lines[i]}`) as MetricsRow;
     if (prev && r.step < prev.step) {
-      throw new FormatError(file, `line ${lines[i]}: step: ${r.step} is not allowed; expected steps in ascending order (line ${prev.line} has step ${prev.step})`);
+      throw new FormatError(
+        file,
+        `line ${lines[i]}: step: ${r.step} is not allowed; expected steps in ascending order (line ${prev.line} has step ${prev.step})`,
+      );
     }
     prev = { step: r.step, line: lines[i] };
     return r;

@@ -62,7 +62,6 @@ export interface TrainResult {
   memStep: number | null; // first eval step with train accuracy ≥ 0.99
 }
 
-
 /** Gather rows of a [n, width] row-major Int32Array. */
 function takeRows(src: Int32Array, width: number, idx: Int32Array | number[]): Int32Array {
   const out = new Int32Array(idx.length * width);
@@ -79,7 +78,14 @@ interface Batch {
 function makeBatch(model: Model, ds: Dataset, cfg: RunConfig, idx: Int32Array | number[]): Batch {
   const input = model.prepare(takeRows(ds.tokens, ds.n_ctx, idx), idx.length);
   const labels = makeLabelTensors(takeRows(ds.labels, 1, idx), ds.d_vocab_out, cfg);
-  return { input, labels, dispose: () => { input.dispose(); labels.dispose(); } };
+  return {
+    input,
+    labels,
+    dispose: () => {
+      input.dispose();
+      labels.dispose();
+    },
+  };
 }
 
 /** Minibatch b of epoch e: a slice of a permutation derived from (seed, e) only — no carried state. */
@@ -126,11 +132,15 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   const save = (step: number, checkpoints: number[]): boolean => {
     const params = snapshot();
     const bad = firstNonFinite(params);
-    if (bad !== null) watch.note({ step, what: 'weights', detail: `the weights after step ${step} are not finite (${bad})` });
+    if (bad !== null)
+      watch.note({ step, what: 'weights', detail: `the weights after step ${step} are not finite (${bad})` });
     if (stopAt()) return false;
     if (bad === null) lastFinite = step;
     store.writeCheckpoint(step, params, model.specs);
-    store.writeResume({ step, params, optimizer: optimizer.getState(), wall_time: wall(), config_json: configJson }, model.specs);
+    store.writeResume(
+      { step, params, optimizer: optimizer.getState(), wall_time: wall(), config_json: configJson },
+      model.specs,
+    );
     if (!checkpoints.includes(step)) checkpoints.push(step);
     return true;
   };
@@ -181,7 +191,9 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
         break;
       }
       tf.tidy(() => {
-        const batch = fullBatch ? null : makeBatch(model, dataset, config, batchIndices(split.train, batch_size!, seed, step));
+        const batch = fullBatch
+          ? null
+          : makeBatch(model, dataset, config, batchIndices(split.train, batch_size!, seed, step));
         const { input, labels } = batch ?? trainSet;
         const { value, grads } = tf.variableGrads(() => lossTensor(model, vars, input, labels, config), varList);
         watch.observe(value, grads, step);
@@ -194,11 +206,20 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
         record(step);
         evaluated = true;
       }
-      const done = step === steps || (early_stop_after_grok !== null && firstGrokStep !== null && step >= firstGrokStep + early_stop_after_grok);
+      const done =
+        step === steps ||
+        (early_stop_after_grok !== null && firstGrokStep !== null && step >= firstGrokStep + early_stop_after_grok);
       if (done && !evaluated) record(step);
       if (schedule.has(step) || done) {
         if (!save(step, checkpoints)) break;
-        store.writeStatus({ ...status, state: 'running', step, checkpoints, ...statusFields(), updated_at: new Date().toISOString() });
+        store.writeStatus({
+          ...status,
+          state: 'running',
+          step,
+          checkpoints,
+          ...statusFields(),
+          updated_at: new Date().toISOString(),
+        });
       }
       if (stopAt()) break;
       const t = a.now();
@@ -216,7 +237,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
     }
     const divergence = watch.check();
     const stopped = divergence !== null && onDivergence === 'stop';
-    const saved = stopped ? checkpoints.at(-1) ?? 0 : step; // stopping: what is on disk
+    const saved = stopped ? (checkpoints.at(-1) ?? 0) : step; // stopping: what is on disk
     if (divergence) state = state === 'interrupted' && !stopped ? 'interrupted' : 'diverged';
     store.writeStatus({
       ...status,
@@ -241,7 +262,10 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
  * spec order — what gradients are taken of. A frozen tensor (e.g. the attention biases without
  * model.attn_bias) is a non-trainable variable: the forward pass reads it, nothing updates it.
  */
-export function modelVariables(model: Model, params: NamedTensors): { vars: Record<string, tf.Variable>; varList: tf.Variable[] } {
+export function modelVariables(
+  model: Model,
+  params: NamedTensors,
+): { vars: Record<string, tf.Variable>; varList: tf.Variable[] } {
   const vars: Record<string, tf.Variable> = {};
   for (const { name, frozen } of model.specs) {
     const init = tf.tensor(params[name].data, params[name].shape);

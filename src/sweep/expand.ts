@@ -57,12 +57,15 @@ export function expandSweep(spec: SweepSpec, source: string): ExpandedSweep {
   const seedKeys = spec.seeds?.keys ?? [];
   spec.list.forEach((entry, i) => {
     for (const k of Object.keys(entry)) {
-      if (gridKeys.includes(k)) throw new ConfigError(source, `list[${i}]."${k}"`, 'this key is also in the grid; set it in one place');
-      if (seedKeys.includes(k)) throw new ConfigError(source, `list[${i}]."${k}"`, 'this key is set by the seeds; set it in one place');
+      if (gridKeys.includes(k))
+        throw new ConfigError(source, `list[${i}]."${k}"`, 'this key is also in the grid; set it in one place');
+      if (seedKeys.includes(k))
+        throw new ConfigError(source, `list[${i}]."${k}"`, 'this key is set by the seeds; set it in one place');
     }
   });
   for (const k of gridKeys) {
-    if (seedKeys.includes(k)) throw new ConfigError(source, `grid."${k}"`, 'this key is set by the seeds; set it in one place');
+    if (seedKeys.includes(k))
+      throw new ConfigError(source, `grid."${k}"`, 'this key is set by the seeds; set it in one place');
   }
 
   const points = cartesian(gridKeys.map((k) => spec.grid[k]));
@@ -76,27 +79,38 @@ export function expandSweep(spec: SweepSpec, source: string): ExpandedSweep {
     for (const entry of entries) {
       for (const seed of seeds) {
         const applied: { key: string; value: unknown; field: string }[] = [];
-        if (entry) for (const [k, v] of Object.entries(entry.e)) applied.push({ key: k, value: v, field: `list[${entry.i}]."${k}"` });
+        if (entry)
+          for (const [k, v] of Object.entries(entry.e))
+            applied.push({ key: k, value: v, field: `list[${entry.i}]."${k}"` });
         gridKeys.forEach((k, j) => applied.push({ key: k, value: point[j], field: `grid."${k}"` }));
         if (seed !== null) for (const k of seedKeys) applied.push({ key: k, value: seed, field: `seeds (${k})` });
         const config = resolveWithBlame(spec, [...baseSets, ...applied], source).config;
         const settings: Record<string, unknown> = {};
         for (const a of applied) settings[a.key] = a.value;
         runs.push({ index: runs.length, settings, seed, config, diff: configDiff(base.config, config) });
-        const parts = applied.filter((a) => !seedKeys.includes(a.key)).map((a) => `${labels(a.key)}=${formatIdValue(a.value)}`);
+        const parts = applied
+          .filter((a) => !seedKeys.includes(a.key))
+          .map((a) => `${labels(a.key)}=${formatIdValue(a.value)}`);
         if (seed !== null) parts.push(`seed=${seed}`);
         readable.push(parts.length ? parts.join('_') : 'base');
       }
     }
   }
 
-  const ids = finalIds(readable, runs.map((r) => r.settings));
+  const ids = finalIds(
+    readable,
+    runs.map((r) => r.settings),
+  );
   const firstWith = new Map<string, number>();
   runs.forEach((r, i) => {
     const key = JSON.stringify(r.config);
     const same = firstWith.get(key);
     if (same !== undefined) {
-      throw new ConfigError(source, ids[i], `resolves to the same config as run ${ids[same]}: two runs would train the same thing`);
+      throw new ConfigError(
+        source,
+        ids[i],
+        `resolves to the same config as run ${ids[same]}: two runs would train the same thing`,
+      );
     }
     firstWith.set(key, i);
   });
@@ -112,7 +126,8 @@ function resolveWithBlame(spec: SweepSpec, sets: { key: string; value: unknown; 
     });
   } catch (e) {
     if (!(e instanceof ConfigError) || e.source !== '--set') {
-      if (e instanceof ConfigError && e.source === '--preset') throw new ConfigError(source, 'base.preset', bareMessage(e, false));
+      if (e instanceof ConfigError && e.source === '--preset')
+        throw new ConfigError(source, 'base.preset', bareMessage(e, false));
       throw e;
     }
     const origin = blame(e.key, sets);

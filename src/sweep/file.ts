@@ -31,7 +31,9 @@ const dottedKey = z.string().regex(KEY_RE, 'expected a dotted config key such as
 const seedValue = z.number().int().min(0).max(0xffffffff);
 
 const SweepFileSchema = z.strictObject({
-  name: z.string().regex(NAME_RE, 'expected a directory name: letters, digits, . _ - + = @ (not starting with . _ - + = @)'),
+  name: z
+    .string()
+    .regex(NAME_RE, 'expected a directory name: letters, digits, . _ - + = @ (not starting with . _ - + = @)'),
   description: z.string().optional(),
   base: z
     .strictObject({
@@ -41,14 +43,19 @@ const SweepFileSchema = z.strictObject({
     })
     .optional(),
   grid: z.record(dottedKey, z.array(z.unknown()).min(1, 'expected a non-empty list of values')).optional(),
-  list: z.array(z.record(dottedKey, z.unknown())).min(1, 'expected a non-empty list of {key: value} objects').optional(),
+  list: z
+    .array(z.record(dottedKey, z.unknown()))
+    .min(1, 'expected a non-empty list of {key: value} objects')
+    .optional(),
   seeds: z
     .union([
       z.array(seedValue).min(1),
       z.strictObject({ values: z.array(seedValue).min(1), keys: z.array(dottedKey).min(1) }),
     ])
     .optional(),
-  labels: z.record(dottedKey, z.string().regex(/^[A-Za-z0-9._+@-]+$/, 'expected a short label: letters, digits, . _ + @ -')).optional(),
+  labels: z
+    .record(dottedKey, z.string().regex(/^[A-Za-z0-9._+@-]+$/, 'expected a short label: letters, digits, . _ + @ -'))
+    .optional(),
 });
 
 type Parsed = z.infer<typeof SweepFileSchema>;
@@ -85,7 +92,11 @@ export function parseSweep(value: unknown, source: string): SweepSpec {
     const issue = result.error.issues[0];
     const key = issue.path.length ? pathText(issue.path) : '(top level)';
     const got = valueAt(value, issue.path);
-    throw new ConfigError(source, key, `${issueText(issue, got)}${got === undefined ? '' : ` (got ${formatValue(got)})`}`);
+    throw new ConfigError(
+      source,
+      key,
+      `${issueText(issue, got)}${got === undefined ? '' : ` (got ${formatValue(got)})`}`,
+    );
   }
   const p: Parsed = result.data;
   for (const [key, values] of Object.entries(p.grid ?? {})) {
@@ -96,7 +107,8 @@ export function parseSweep(value: unknown, source: string): SweepSpec {
       seen.add(s);
     }
   }
-  const seeds = p.seeds === undefined ? null : Array.isArray(p.seeds) ? { values: p.seeds, keys: [...DEFAULT_SEED_KEYS] } : p.seeds;
+  const seeds =
+    p.seeds === undefined ? null : Array.isArray(p.seeds) ? { values: p.seeds, keys: [...DEFAULT_SEED_KEYS] } : p.seeds;
   if (seeds !== null && new Set(seeds.values).size !== seeds.values.length) {
     throw new ConfigError(source, 'seeds', `each seed may appear once, got ${formatValue(seeds.values)}`);
   }
@@ -136,7 +148,11 @@ function issueText(issue: z.core.$ZodIssue, got: unknown): string {
     case 'invalid_key':
       return 'keys must be dotted config paths such as optimizer.weight_decay';
     case 'too_small':
-      return issue.origin === 'array' ? issue.message.startsWith('expected') ? issue.message : 'expected a non-empty list' : `expected a value ≥ ${issue.minimum}`;
+      return issue.origin === 'array'
+        ? issue.message.startsWith('expected')
+          ? issue.message
+          : 'expected a non-empty list'
+        : `expected a value ≥ ${issue.minimum}`;
     case 'too_big':
       return `expected a value ≤ ${issue.maximum}`;
     default:

@@ -23,7 +23,11 @@ const ManifestRunSchema = z
     settings: record,
     seed: nonNegInt.nullable().describe('a seed (non-negative integer) or null'),
     diff: z
-      .array(z.object({ key: text, from: z.unknown().optional(), to: z.unknown().optional() }).describe('an object {key, from, to}'))
+      .array(
+        z
+          .object({ key: text, from: z.unknown().optional(), to: z.unknown().optional() })
+          .describe('an object {key, from, to}'),
+      )
       .describe('a list of {key, from, to}'),
   })
   .describe('an object {id, index, dir, settings, seed, diff}');
@@ -33,12 +37,19 @@ const SweepSpecSchema = z
     name: text,
     description: text.nullable().describe('a string or null'),
     base: z
-      .object({ preset: text.nullable().describe('a preset name or null'), file: text.nullable().describe('a file name or null'), set: record })
+      .object({
+        preset: text.nullable().describe('a preset name or null'),
+        file: text.nullable().describe('a file name or null'),
+        set: record,
+      })
       .describe('an object {preset, file, set}'),
     grid: z.record(z.string(), z.array(z.unknown())).describe('an object of value lists'),
     list: z.array(record).describe('a list of objects'),
     seeds: z
-      .object({ values: z.array(nonNegInt).describe('a list of seeds'), keys: z.array(text).describe('a list of config keys') })
+      .object({
+        values: z.array(nonNegInt).describe('a list of seeds'),
+        keys: z.array(text).describe('a list of config keys'),
+      })
       .nullable()
       .describe('an object {values, keys} or null'),
     labels: z.record(z.string(), z.string()).describe('an object of labels'),
@@ -52,14 +63,18 @@ export const ManifestSchema = z.object({
   groklens_version: text,
   name: text,
   sweep: SweepSpecSchema,
-  base: z.object({ preset: text.nullable().describe('a preset name or null'), config: record }).describe('an object {preset, config}'),
+  base: z
+    .object({ preset: text.nullable().describe('a preset name or null'), config: record })
+    .describe('an object {preset, config}'),
   runs: z.array(ManifestRunSchema).describe('a list of runs'),
 });
 
 export const SweepAttemptSchema = z.object({
   attempt: z.int().min(1).describe('a positive integer'),
   action: z.enum(['start', 'resume', 'restart']).describe('start, resume or restart'),
-  state: z.enum(['running', 'finished', 'interrupted', 'failed', 'diverged']).describe('one of running, finished, interrupted, failed, diverged'),
+  state: z
+    .enum(['running', 'finished', 'interrupted', 'failed', 'diverged'])
+    .describe('one of running, finished, interrupted, failed, diverged'),
   host: text,
   pid: z.int().min(1).nullable().describe('a process id or null'),
   started_at: text,
@@ -74,7 +89,13 @@ export const SweepAttemptSchema = z.object({
 export const ClaimSchema = z.object({ host: text, pid: z.int().min(1).describe('a process id') });
 
 /** The part of a run's status.json that a sweep reads. */
-export const SweepStatusView = RunStatusSchema.pick({ state: true, step: true, final_step: true, error: true, divergence: true });
+export const SweepStatusView = RunStatusSchema.pick({
+  state: true,
+  step: true,
+  final_step: true,
+  error: true,
+  divergence: true,
+});
 
 /** The part of a run's run.json that a sweep reads: its config (compared with the sweep's). */
 export const SweepRunJsonView = z.object({

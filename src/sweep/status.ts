@@ -60,7 +60,10 @@ function pidAlive(pid: number): boolean {
 }
 
 /** A run file checked against the part of it a sweep reads; null when absent, a FormatError's message when damaged. */
-function readChecked<S extends z.ZodType>(file: string, schema: S): { value: z.output<S> | null; problem: string | null } {
+function readChecked<S extends z.ZodType>(
+  file: string,
+  schema: S,
+): { value: z.output<S> | null; problem: string | null } {
   if (!existsSync(file)) return { value: null, problem: null };
   try {
     return { value: checkJson(schema, readJsonFile(file), file), problem: null };
@@ -90,35 +93,73 @@ export function runState(sweepDir: string, id: string, env: Environment): RunSta
   const attempts = attempt?.attempt ?? 0;
   const base = { id, step, total, attempts, config };
   // A run.json without a resume point (killed within its first moments) cannot be resumed.
-  const continueAction: NextAction = meta === null ? 'start' : existsSync(join(dir, 'resume.safetensors')) ? 'resume' : 'restart';
+  const continueAction: NextAction =
+    meta === null ? 'start' : existsSync(join(dir, 'resume.safetensors')) ? 'resume' : 'restart';
   // A damaged run.json or status.json: the run cannot be judged; it is failed, naming the file. A
   // retry resumes it, which fails the same way until the file is repaired: never a restart, which
   // would delete the run's checkpoints.
   const damaged = metaFile.problem ?? statusFile.problem;
   if (damaged) return { ...base, state: 'failed', reason: damaged, action: 'resume' };
 
-  if (status?.state === 'finished') return { ...base, state: 'done', reason: `finished at step ${status.final_step ?? status.step}`, action: 'none' };
+  if (status?.state === 'finished')
+    return { ...base, state: 'done', reason: `finished at step ${status.final_step ?? status.step}`, action: 'none' };
   // An outcome, not an error: retrying would replay the same updates.
-  if (status?.state === 'diverged') return { ...base, state: 'diverged', reason: `diverged at step ${status.divergence?.step ?? status.step}${status.divergence ? ` (${status.divergence.what} not finite)` : ''}`, action: 'none' };
+  if (status?.state === 'diverged')
+    return {
+      ...base,
+      state: 'diverged',
+      reason: `diverged at step ${status.divergence?.step ?? status.step}${status.divergence ? ` (${status.divergence.what} not finite)` : ''}`,
+      action: 'none',
+    };
   if (attempt && workerAlive(attempt, env)) {
     const where = attempt.host === env.host ? `pid ${attempt.pid}` : `host ${attempt.host}, pid ${attempt.pid}`;
-    return { ...base, state: 'running', reason: `${attempt.action === 'resume' ? 'resumed' : 'started'} ${attempt.started_at} (${where})`, action: 'none' };
+    return {
+      ...base,
+      state: 'running',
+      reason: `${attempt.action === 'resume' ? 'resumed' : 'started'} ${attempt.started_at} (${where})`,
+      action: 'none',
+    };
   }
-  if (status?.state === 'failed') return { ...base, state: 'failed', reason: firstLine(status.error ?? attempt?.error ?? 'failed'), action: continueAction };
+  if (status?.state === 'failed')
+    return {
+      ...base,
+      state: 'failed',
+      reason: firstLine(status.error ?? attempt?.error ?? 'failed'),
+      action: continueAction,
+    };
   if (attempt?.state === 'failed') {
-    return { ...base, state: 'failed', reason: firstLine(attempt.error ?? `exit code ${attempt.exit_code}`), action: continueAction };
+    return {
+      ...base,
+      state: 'failed',
+      reason: firstLine(attempt.error ?? `exit code ${attempt.exit_code}`),
+      action: continueAction,
+    };
   }
   if (status === null && attempt === null) return { ...base, state: 'pending', reason: 'not started', action: 'start' };
-  if (status?.state === 'interrupted') return { ...base, state: 'pending', reason: `interrupted at step ${status.step}; resumes from there`, action: continueAction };
+  if (status?.state === 'interrupted')
+    return {
+      ...base,
+      state: 'pending',
+      reason: `interrupted at step ${status.step}; resumes from there`,
+      action: continueAction,
+    };
   // status 'running' (or no status yet) with no live worker: the process died without saying so.
-  const how = attempt?.signal ? `worker killed by ${attempt.signal}` : attempt?.state === 'running' ? 'worker gone' : 'stopped';
-  const from = continueAction === 'resume' ? `resumes from its last checkpoint (step ${status?.step ?? 0})` : 'starts over';
+  const how = attempt?.signal
+    ? `worker killed by ${attempt.signal}`
+    : attempt?.state === 'running'
+      ? 'worker gone'
+      : 'stopped';
+  const from =
+    continueAction === 'resume' ? `resumes from its last checkpoint (step ${status?.step ?? 0})` : 'starts over';
   return { ...base, state: 'pending', reason: `${how} at step ${step ?? 0}; ${from}`, action: continueAction };
 }
 
 /** The most telling line of an error: the last line that says 'groklens:' or 'Error', else the last. */
 function firstLine(error: string): string {
-  const lines = error.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = error
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const telling = [...lines].reverse().find((l) => /^groklens:|Error\b/.test(l));
   return telling ?? lines.at(-1) ?? error;
 }

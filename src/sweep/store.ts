@@ -16,7 +16,18 @@
  * A run's status is always derived from its own directory (./status.ts), never stored in a file
  * two processes share.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { validateConfig, type ConfigChange } from '../config/load.ts';
 import type { RunConfig } from '../config/types.ts';
@@ -75,7 +86,14 @@ export function buildManifest(x: ExpandedSweep): SweepManifest {
     name: x.spec.name,
     sweep: x.spec,
     base: { preset: x.preset, config: x.baseConfig },
-    runs: x.runs.map((r) => ({ id: r.id, index: r.index, dir: `runs/${r.id}`, settings: r.settings, seed: r.seed, diff: r.diff })),
+    runs: x.runs.map((r) => ({
+      id: r.id,
+      index: r.index,
+      dir: `runs/${r.id}`,
+      settings: r.settings,
+      seed: r.seed,
+      diff: r.diff,
+    })),
   };
 }
 
@@ -110,24 +128,37 @@ export function writeManifest(sweepDir: string, manifest: SweepManifest): void {
   writeFileAtomic(file, text);
 }
 
-const diffText = (d: ConfigChange[]) => (d.length ? d.map((c) => `${c.key}=${JSON.stringify(c.to)}`).join(', ') : 'the base config');
+const diffText = (d: ConfigChange[]) =>
+  d.length ? d.map((c) => `${c.key}=${JSON.stringify(c.to)}`).join(', ') : 'the base config';
 
 export function readManifest(sweepDir: string): SweepManifest {
   const file = manifestPath(sweepDir);
-  if (!existsSync(file)) throw new UserError(`${sweepDir}: not a sweep directory (no manifest.json); run 'groklens sweep SWEEP.json' first`);
+  if (!existsSync(file))
+    throw new UserError(`${sweepDir}: not a sweep directory (no manifest.json); run 'groklens sweep SWEEP.json' first`);
   const raw = readJsonFile(file);
   const top = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  if (top.format !== 'groklens-sweep') throw new FormatError(file, `format: expected "groklens-sweep", got ${preview(raw === top ? top.format : raw)}`);
+  if (top.format !== 'groklens-sweep')
+    throw new FormatError(file, `format: expected "groklens-sweep", got ${preview(raw === top ? top.format : raw)}`);
   if (top.format_version !== SWEEP_FORMAT_VERSION) {
     const v = top.format_version;
-    const newer = typeof v === 'number' && Number.isInteger(v) && v > SWEEP_FORMAT_VERSION ? ' (written by a newer groklens: upgrade groklens to read it)' : '';
-    throw new FormatError(file, `format_version: this groklens reads version ${SWEEP_FORMAT_VERSION}, the file is version ${preview(v)}${newer}`);
+    const newer =
+      typeof v === 'number' && Number.isInteger(v) && v > SWEEP_FORMAT_VERSION
+        ? ' (written by a newer groklens: upgrade groklens to read it)'
+        : '';
+    throw new FormatError(
+      file,
+      `format_version: this groklens reads version ${SWEEP_FORMAT_VERSION}, the file is version ${preview(v)}${newer}`,
+    );
   }
   const m = checkJson(ManifestSchema, raw, file) as unknown as SweepManifest;
   const ids = new Map<string, number>();
   m.runs.forEach((r, i) => {
     const first = ids.get(r.id);
-    if (first !== undefined) throw new FormatError(file, `runs[${i}].id: ${preview(r.id)} is not allowed; runs[${first}] has the same id (each run has its own directory)`);
+    if (first !== undefined)
+      throw new FormatError(
+        file,
+        `runs[${i}].id: ${preview(r.id)} is not allowed; runs[${first}] has the same id (each run has its own directory)`,
+      );
     ids.set(r.id, i);
   });
   m.base.config = validateConfig(m.base.config, `${file}: base.config`);
@@ -170,7 +201,11 @@ export function clearRunFiles(dir: string): void {
  * that is gone — same host and its pid is dead, or (another host) not refreshed for `staleMs` —
  * is taken over. Returns false if a live process holds it.
  */
-export function claimRun(dir: string, me: { host: string; pid: number }, isStale: (holder: { host: string; pid: number }, ageMs: number) => boolean): boolean {
+export function claimRun(
+  dir: string,
+  me: { host: string; pid: number },
+  isStale: (holder: { host: string; pid: number }, ageMs: number) => boolean,
+): boolean {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'sweep-claim');
   for (let tries = 0; tries < 2; tries++) {

@@ -22,7 +22,11 @@ export function buildDataset(task: TaskConfig, source = 'config'): Dataset {
     case 'sparse-parity':
       return buildParityDataset(task, source);
     default:
-      throw new ConfigError(source, 'task.kind', `unknown task kind ${show((task as { kind?: unknown })?.kind)}; expected modular, s5 or sparse-parity`);
+      throw new ConfigError(
+        source,
+        'task.kind',
+        `unknown task kind ${show((task as { kind?: unknown })?.kind)}; expected modular, s5 or sparse-parity`,
+      );
   }
 }
 
@@ -46,6 +50,9 @@ export function describeTask(task: TaskConfig): string {
     case 's5':
       return 'x∘y in S5';
     case 'sparse-parity':
-      return `sparse parity of ${task.k} of ${task.n_bits} bits, ${task.samples} samples` + (task.labels === 'pm1' ? ', ±1 targets' : '');
+      return (
+        `sparse parity of ${task.k} of ${task.n_bits} bits, ${task.samples} samples` +
+        (task.labels === 'pm1' ? ', ±1 targets' : '')
+      );
   }
 }

@@ -12,7 +12,15 @@ import { show } from './show.ts';
 import type { Dataset } from './types.ts';
 
 export const MODULAR_OPS: readonly ModularOp[] = [
-  'add', 'sub', 'mul', 'div', 'x2+y2', 'x2+xy+y2', 'x2+xy+y2+x', 'x3+xy', 'x3+xy2+y',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'x2+y2',
+  'x2+xy+y2',
+  'x2+xy+y2+x',
+  'x3+xy',
+  'x3+xy2+y',
 ];
 
 /** Largest p whose dataset fits one Int32Array of tokens: 3·p² ≤ 2^31 − 1. */
@@ -85,17 +93,29 @@ export function modularLabel(op: ModularOp, a: number, b: number, p: number, inv
 /** Check op and p; `source` names where the config came from, for the error message. */
 export function validateModular(task: { op: ModularOp; p: number }, source = 'config'): void {
   if (!MODULAR_OPS.includes(task.op)) {
-    throw new ConfigError(source, 'task.op', `unknown operation ${show(task.op)}; expected one of ${MODULAR_OPS.join(', ')}`);
+    throw new ConfigError(
+      source,
+      'task.op',
+      `unknown operation ${show(task.op)}; expected one of ${MODULAR_OPS.join(', ')}`,
+    );
   }
   const p = task.p;
   if (typeof p !== 'number' || !Number.isInteger(p) || p < 2) {
     throw new ConfigError(source, 'task.p', `expected an integer ≥ 2, got ${show(p)}`);
   }
   if (p > MAX_MODULUS) {
-    throw new ConfigError(source, 'task.p', `${p} is too large: the p² examples would not fit in memory (at most ${MAX_MODULUS})`);
+    throw new ConfigError(
+      source,
+      'task.p',
+      `${p} is too large: the p² examples would not fit in memory (at most ${MAX_MODULUS})`,
+    );
   }
   if (task.op === 'div' && !isPrime(p)) {
-    throw new ConfigError(source, 'task.p', `division needs a prime modulus so that every b ≠ 0 has an inverse, got ${p}`);
+    throw new ConfigError(
+      source,
+      'task.p',
+      `division needs a prime modulus so that every b ≠ 0 has an inverse, got ${p}`,
+    );
   }
 }
 

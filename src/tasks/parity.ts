@@ -34,7 +34,11 @@ export function validateParity(task: ParityTask, source = 'config'): void {
     throw new ConfigError(source, 'task.samples', `expected an integer ≥ 1, got ${show(task.samples)}`);
   }
   if (task.samples * task.n_bits > MAX_TOKENS) {
-    throw new ConfigError(source, 'task.samples', `${task.samples} samples of ${task.n_bits} bits is too many (samples·n_bits must be < 2^31)`);
+    throw new ConfigError(
+      source,
+      'task.samples',
+      `${task.samples} samples of ${task.n_bits} bits is too many (samples·n_bits must be < 2^31)`,
+    );
   }
   if (task.labels !== 'pm1' && task.labels !== 'class') {
     throw new ConfigError(source, 'task.labels', `expected "pm1" or "class", got ${show(task.labels)}`);

@@ -64,7 +64,8 @@ export class PyRandom {
 
   /** `getrandbits(k)` for 0 ≤ k ≤ 53, as a number (exact: below 2^53). */
   getrandbits(k: number): number {
-    if (!Number.isInteger(k) || k < 0 || k > 53) throw new RangeError(`getrandbits: k must be an integer in [0, 53], got ${k}`);
+    if (!Number.isInteger(k) || k < 0 || k > 53)
+      throw new RangeError(`getrandbits: k must be an integer in [0, 53], got ${k}`);
     if (k === 0) return 0;
     if (k <= 32) return this.nextU32() >>> (32 - k);
     const low = this.nextU32(); // least significant word first, as CPython fills its word array
@@ -87,7 +88,8 @@ export class PyRandom {
 
   /** CPython's `_randbelow_with_getrandbits(n)`: uniform integer in [0, n), 1 ≤ n ≤ 2^53. */
   randbelow(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 2 ** 53) throw new RangeError(`randbelow: n must be an integer in [1, 2^53], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 2 ** 53)
+      throw new RangeError(`randbelow: n must be an integer in [1, 2^53], got ${n}`);
     const k = bitLength(n); // n.bit_length(), not (n−1): CPython's choice, needed for identical draws
     let r = this.getrandbits(k);
     while (r >= n) r = this.getrandbits(k);

@@ -57,7 +57,13 @@ export function buildS5Dataset(task: Extract<TaskConfig, { kind: 's5' }>): Datas
     }
   }
   return {
-    task, n, n_ctx: 3, d_vocab: S5_ORDER + 1, d_vocab_out: S5_ORDER, tokens, labels,
+    task,
+    n,
+    n_ctx: 3,
+    d_vocab: S5_ORDER + 1,
+    d_vocab_out: S5_ORDER,
+    tokens,
+    labels,
     operands: { a: as, b: bs, size: S5_ORDER },
   };
 }

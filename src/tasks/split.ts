@@ -24,7 +24,8 @@ export function trainCount(n: number, trainFraction: number): number {
 }
 
 export function makeSplit(n: number, cfg: SplitConfig, source = 'config'): Split {
-  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new RangeError(`makeSplit: n must be an integer in [0, 2^31), got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1)
+    throw new RangeError(`makeSplit: n must be an integer in [0, 2^31), got ${n}`);
   const f = cfg.train_fraction;
   if (typeof f !== 'number' || !Number.isFinite(f) || f <= 0 || f >= 1) {
     throw new ConfigError(source, 'split.train_fraction', `expected a number strictly between 0 and 1, got ${show(f)}`);
@@ -60,6 +61,10 @@ function shuffleWith(order: Int32Array, cfg: SplitConfig, source: string): void 
       Rng.derive(seed, 'split').shuffle(order);
       return;
     default:
-      throw new ConfigError(source, 'split.mode', `unknown mode ${show(cfg.mode)}; expected "shuffle" or "python-random"`);
+      throw new ConfigError(
+        source,
+        'split.mode',
+        `unknown mode ${show(cfg.mode)}; expected "shuffle" or "python-random"`,
+      );
   }
 }

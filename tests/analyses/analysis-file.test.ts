@@ -49,12 +49,27 @@ describe('report on a wrong-shaped analysis.json', () => {
     const cases: [(a: Record<string, unknown>) => void, RegExp][] = [
       [(a) => (a.warnings = 'x'), /analysis\.json: warnings: "x" is not allowed; expected a list of \{file, problem\}/],
       [(a) => (a.warnings = [{ file: 1 }]), /warnings\[0\]\.file: 1 is not allowed; expected a string/],
-      [(a) => ((a.checkpoints as { metrics: { test_acc: unknown } }[])[1].metrics.test_acc = 'high'), /checkpoints\[1\]\.metrics\.test_acc: "high" is not allowed; expected a number in \[0, 1\] or null/],
-      [(a) => ((a.summary as Record<string, unknown>).boundaries = {}), /summary\.boundaries: \{\} is not allowed; expected a list of \{from, to, step, reason\}/],
-      [(a) => ((a.options as Record<string, unknown>).passes = ['metrics', 'magic']), /options\.passes\[1\]: "magic" is not allowed; expected one of "metrics", "fourier"/],
+      [
+        (a) => ((a.checkpoints as { metrics: { test_acc: unknown } }[])[1].metrics.test_acc = 'high'),
+        /checkpoints\[1\]\.metrics\.test_acc: "high" is not allowed; expected a number in \[0, 1\] or null/,
+      ],
+      [
+        (a) => ((a.summary as Record<string, unknown>).boundaries = {}),
+        /summary\.boundaries: \{\} is not allowed; expected a list of \{from, to, step, reason\}/,
+      ],
+      [
+        (a) => ((a.options as Record<string, unknown>).passes = ['metrics', 'magic']),
+        /options\.passes\[1\]: "magic" is not allowed; expected one of "metrics", "fourier"/,
+      ],
       [(a) => (a.run = null), /run: null is not allowed; expected an object \{name, task, model, n_params/],
-      [(a) => (a.key_frequencies = [1, 9]), /key_frequencies\[1\]: 9 is not allowed; expected a frequency in 1…5 \(the group has order 11\)/],
-      [(a) => ((a.checkpoints as { step: number }[])[2].step = 1), /checkpoints\[2\]\.step: 1 is not allowed; expected steps in strictly ascending order/],
+      [
+        (a) => (a.key_frequencies = [1, 9]),
+        /key_frequencies\[1\]: 9 is not allowed; expected a frequency in 1…5 \(the group has order 11\)/,
+      ],
+      [
+        (a) => ((a.checkpoints as { step: number }[])[2].step = 1),
+        /checkpoints\[2\]\.step: 1 is not allowed; expected steps in strictly ascending order/,
+      ],
     ];
     for (const [edit, problem] of cases) {
       const dir = withAnalysis(edit);
@@ -68,8 +83,14 @@ describe('report on a wrong-shaped analysis.json', () => {
   it('arrays the charts pair up must match: checked by the report after the reader, naming the file, key and value', () => {
     const K = Math.floor(pristine.group.n / 2);
     const cases: [(a: Record<string, unknown>) => void, string][] = [
-      [(a) => (a.checkpoints as AnalysisFile['checkpoints'])[1].fourier!.embed_norms.pop(), `checkpoints[1].fourier.embed_norms: expected ${K + 1} numbers, got "${K} numbers"`],
-      [(a) => (a.checkpoints as AnalysisFile['checkpoints'])[3].circuit!.excluded_loss_per_key.push(0.5), `checkpoints[3].circuit.excluded_loss_per_key: expected ${pristine.key_frequencies.length} numbers, got "${pristine.key_frequencies.length + 1} numbers"`],
+      [
+        (a) => (a.checkpoints as AnalysisFile['checkpoints'])[1].fourier!.embed_norms.pop(),
+        `checkpoints[1].fourier.embed_norms: expected ${K + 1} numbers, got "${K} numbers"`,
+      ],
+      [
+        (a) => (a.checkpoints as AnalysisFile['checkpoints'])[3].circuit!.excluded_loss_per_key.push(0.5),
+        `checkpoints[3].circuit.excluded_loss_per_key: expected ${pristine.key_frequencies.length} numbers, got "${pristine.key_frequencies.length + 1} numbers"`,
+      ],
     ];
     for (const [edit, problem] of cases) {
       const dir = withAnalysis(edit);
@@ -86,7 +107,11 @@ describe('report on a wrong-shaped analysis.json', () => {
   });
 
   it('the files analyze writes pass the schema', () => {
-    expect(parseAnalysis(readFileSync(join(run.dir, 'analysis.json'), 'utf8'), 'analysis.json').checkpoints.map((c) => c.step)).toEqual([0, 5, 10, 15, 20]);
+    expect(
+      parseAnalysis(readFileSync(join(run.dir, 'analysis.json'), 'utf8'), 'analysis.json').checkpoints.map(
+        (c) => c.step,
+      ),
+    ).toEqual([0, 5, 10, 15, 20]);
     const fixture = join(import.meta.dirname, '../../fixtures/reports/synthetic/analysis.json');
     expect(() => parseAnalysis(readFileSync(fixture, 'utf8'), fixture)).not.toThrow();
   });
@@ -98,7 +123,9 @@ describe('analyze and an existing analysis.json (defect 6)', () => {
     const before = readFileSync(join(dir, 'analysis.json'));
     const e = await analyzeRun(dir).catch((x: Error) => x);
     expect(e).toBeInstanceOf(NewerAnalysisError);
-    expect((e as Error).message).toMatch(/analysis\.json: format_version: the file is version 3, written by a newer groklens; this groklens \(.*\) reads version 2 and leaves the file as it is/);
+    expect((e as Error).message).toMatch(
+      /analysis\.json: format_version: the file is version 3, written by a newer groklens; this groklens \(.*\) reads version 2 and leaves the file as it is/,
+    );
     expect(readFileSync(join(dir, 'analysis.json')).equals(before)).toBe(true);
   });
 
@@ -108,7 +135,9 @@ describe('analyze and an existing analysis.json (defect 6)', () => {
     const logs: string[] = [];
     const { analysis } = await analyzeRun(dir, { probeSize: 16, onLog: (l) => logs.push(l) });
     expect(readFileSync(join(dir, 'analysis.json.bak'), 'utf8')).toBe(damaged);
-    expect(logs.join('\n')).toMatch(/analysis\.json: warnings: "x" is not allowed.*: moved it to .*analysis\.json\.bak, starting afresh/);
+    expect(logs.join('\n')).toMatch(
+      /analysis\.json: warnings: "x" is not allowed.*: moved it to .*analysis\.json\.bak, starting afresh/,
+    );
     expect(analysis.checkpoints.map((c) => c.step)).toEqual([0, 5, 10, 15, 20]);
     writeFileSync(join(dir, 'analysis.json'), JSON.stringify({ ...analysis, format_version: 0 }));
     await analyzeRun(dir, { probeSize: 16 });
@@ -125,7 +154,17 @@ describe('analyze and an existing analysis.json (defect 6)', () => {
     a.summary.contraction = { c: 1e-3, c_over_lr_wd: 1, v_mem: 9, v_mem_fit: 9, v_post: 7.5, r2: 0.9, from: 0, to: 20 };
     const read = parseAnalysis(JSON.stringify(a), 'old.json');
     expect(read.format_version).toBe(ANALYSIS_FORMAT_VERSION);
-    expect(read.summary.contraction).toEqual({ c: 1e-3, c_over_lr_wd: 1, v_mem: 9, v_mem_fit: 9, v_at_grok: sq, v_fit_end: 7.5, r2: 0.9, from: 0, to: 20 });
+    expect(read.summary.contraction).toEqual({
+      c: 1e-3,
+      c_over_lr_wd: 1,
+      v_mem: 9,
+      v_mem_fit: 9,
+      v_at_grok: sq,
+      v_fit_end: 7.5,
+      r2: 0.9,
+      from: 0,
+      to: 20,
+    });
     a.summary.t_grok_95 = null; // never grokked: no V at T_grok
     expect(parseAnalysis(JSON.stringify(a), 'old.json').summary.contraction!.v_at_grok).toBeNull();
     a.format_version = 2; // a version-2 file must carry the new names
@@ -140,7 +179,8 @@ describe('warnings and damaged side files', () => {
     const file = join(dir, 'checkpoints', checkpointName(20));
     const { tensors, metadata } = readSafetensors(file);
     const out: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
-    for (const [k, t] of Object.entries(tensors)) out[k] = { dtype: 'F32', shape: t.shape, data: t.data as Float32Array };
+    for (const [k, t] of Object.entries(tensors))
+      out[k] = { dtype: 'F32', shape: t.shape, data: t.data as Float32Array };
     for (let i = 0; i < 100_000; i++) out[`junk.${i}`] = { dtype: 'F32', shape: [0], data: new Float32Array(0) };
     writeSafetensors(file, out, metadata);
     const printed: string[] = [];
@@ -165,8 +205,12 @@ describe('warnings and damaged side files', () => {
     const { analysis } = await analyzeRun(dir, { probeSize: 16 });
     expect(analysis.checkpoints).toHaveLength(5);
     const text = analysis.warnings.map((w) => `${w.file}: ${w.problem}`).join('\n');
-    expect(text).toMatch(/metrics\.jsonl: line 2: null is not allowed; expected an object .*; the logged ‖θ‖² is not used/);
-    expect(text).toMatch(/status\.json: checkpoints: "x" is not allowed; expected a list of steps .*; read as a run that did not diverge/);
+    expect(text).toMatch(
+      /metrics\.jsonl: line 2: null is not allowed; expected an object .*; the logged ‖θ‖² is not used/,
+    );
+    expect(text).toMatch(
+      /status\.json: checkpoints: "x" is not allowed; expected a list of steps .*; read as a run that did not diverge/,
+    );
   });
 });
 

@@ -23,7 +23,16 @@ const STEPS = [0, 20, 40, 60];
 beforeAll(async () => {
   const backend = await useBackend('wasm');
   const { config } = resolveConfig({
-    sets: ['task.p=23', 'model.d_model=32', 'model.d_mlp=64', 'model.d_head=8', 'training.steps=60', 'training.eval_every=20', 'checkpoints.every=20', 'checkpoints.log_spaced=0'],
+    sets: [
+      'task.p=23',
+      'model.d_model=32',
+      'model.d_mlp=64',
+      'model.d_head=8',
+      'training.steps=60',
+      'training.eval_every=20',
+      'checkpoints.every=20',
+      'checkpoints.log_spaced=0',
+    ],
   });
   pristine = (await startRun({ config, name: 'pristine', runsDir: root, preset: null, backend })).dir;
 });
@@ -38,12 +47,20 @@ function withMutated(step: number, mutate: (t: Record<string, Float32Array>) => 
   const data: Record<string, Float32Array> = {};
   for (const [k, t] of Object.entries(tensors)) data[k] = t.data as Float32Array;
   mutate(data);
-  writeSafetensors(file, Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: data[k] }])), metadata);
+  writeSafetensors(
+    file,
+    Object.fromEntries(
+      Object.entries(tensors).map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: data[k] }]),
+    ),
+    metadata,
+  );
   return dir;
 }
 
-const analysedSteps = (a: Awaited<ReturnType<typeof analyzeRun>>['analysis'], pass: 'metrics' | 'norms' | 'ntk' | 'fourier' | 'circuit') =>
-  a.checkpoints.filter((c) => c[pass] !== undefined).map((c) => c.step);
+const analysedSteps = (
+  a: Awaited<ReturnType<typeof analyzeRun>>['analysis'],
+  pass: 'metrics' | 'norms' | 'ntk' | 'fourier' | 'circuit',
+) => a.checkpoints.filter((c) => c[pass] !== undefined).map((c) => c.step);
 
 describe('analyze with bad checkpoints', () => {
   it('skips a checkpoint holding one NaN, naming file and step, and analyses the rest', async () => {

@@ -7,7 +7,15 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkpointGridsEntry, dequantiseGrid, GRID_CHECKPOINTS, GRID_GAP, gridCodes, gridToJson, quantiseGrid, selectGridSteps, strongestNeurons,
+  checkpointGridsEntry,
+  dequantiseGrid,
+  GRID_CHECKPOINTS,
+  GRID_GAP,
+  gridCodes,
+  gridToJson,
+  quantiseGrid,
+  selectGridSteps,
+  strongestNeurons,
 } from '../../analyses/checkpoint-grids.ts';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
 import { checkAnalysisValue, readAnalysis } from '../../analyses/store.ts';
@@ -20,7 +28,11 @@ import { loadFixture } from '../reports/fixture.ts';
 const FIXTURE = join(import.meta.dirname, '../../fixtures/reports/synthetic/analysis.json');
 
 describe('selectGridSteps', () => {
-  const steps = [0, ...Array.from({ length: 20 }, (_, i) => 2 ** i).filter((s) => s < 100), ...Array.from({ length: 399 }, (_, i) => 100 * (i + 1))];
+  const steps = [
+    0,
+    ...Array.from({ length: 20 }, (_, i) => 2 ** i).filter((s) => s < 100),
+    ...Array.from({ length: 399 }, (_, i) => 100 * (i + 1)),
+  ];
   it('keeps every checkpoint when there are few', () => {
     expect(selectGridSteps([0, 5, 10], {}, 24)).toEqual([0, 5, 10]);
   });
@@ -32,7 +44,8 @@ describe('selectGridSteps', () => {
     for (const s of got) expect(steps).toContain(s);
     expect(got[0]).toBe(0);
     expect(got.at(-1)).toBe(steps.at(-1));
-    for (const s of [1200, 1300, 1400, 30_000, 30_100, 30_200, 1900, 2000, 2100, 34_900, 35_000, 35_100]) expect(got).toContain(s);
+    for (const s of [1200, 1300, 1400, 30_000, 30_100, 30_200, 1900, 2000, 2100, 34_900, 35_000, 35_100])
+      expect(got).toContain(s);
     // log-spaced: far more of them in the first tenth of the run than a uniform spread would give
     expect(got.filter((s) => s < 4000).length).toBeGreaterThan(GRID_CHECKPOINTS / 3);
   });
@@ -66,7 +79,9 @@ describe('quantiseGrid', () => {
   it('marks non-finite cells as gaps, clamps to a given range, and keeps a constant grid constant', () => {
     const q = quantiseGrid([0.25, NaN, 1.5, -0.2, Infinity], [0, 1]);
     expect(Array.from(q.codes)).toEqual([64, GRID_GAP, 254, 0, GRID_GAP]);
-    expect(Array.from(dequantiseGrid(q.lo, q.hi, q.codes)).map((x) => (Number.isNaN(x) ? 'gap' : Number(x.toFixed(4))))).toEqual([0.252, 'gap', 1, 0, 'gap']);
+    expect(
+      Array.from(dequantiseGrid(q.lo, q.hi, q.codes)).map((x) => (Number.isNaN(x) ? 'gap' : Number(x.toFixed(4)))),
+    ).toEqual([0.252, 'gap', 1, 0, 'gap']);
     const c = quantiseGrid([2, 2, 2]);
     expect(Array.from(dequantiseGrid(c.lo, c.hi, c.codes))).toEqual([2, 2, 2]);
   });
@@ -91,7 +106,10 @@ describe('strongestNeurons and checkpointGridsEntry', () => {
       acts[r * d + 3] = 9 * rng.normal(); // k 5, not a key
     }
     const nf = { frequency: [3, 3, 7, 5], explained: [0.9, 0.9, 0.95, 0.99] };
-    expect(strongestNeurons(acts, d, nf, [3, 7])).toEqual([{ neuron: 1, frequency: 3, explained: 0.9 }, { neuron: 2, frequency: 7, explained: 0.95 }]);
+    expect(strongestNeurons(acts, d, nf, [3, 7])).toEqual([
+      { neuron: 1, frequency: 3, explained: 0.9 },
+      { neuron: 2, frequency: 7, explained: 0.95 },
+    ]);
     expect(strongestNeurons(acts, d, nf, [3, 7], 1).map((x) => x.neuron)).toEqual([1]);
   });
   it('lays each grid out [a][b] by the operands, with gaps where no example is', () => {
@@ -99,10 +117,31 @@ describe('strongestNeurons and checkpointGridsEntry', () => {
     const operands = { a: [0, 0, 1, 2], b: [1, 2, 0, 2] }; // 4 of the 9 pairs
     const neurons = [10, 20, 30, 40]; // width 1
     const attention = new Float64Array(4 * 1 * 3);
-    for (let e = 0; e < 4; e++) (attention[e * 3] = 0.1 * e), (attention[e * 3 + 1] = 0.5);
-    const entry = checkpointGridsEntry({ step: 7, p, operands, n: 4, neurons, width: 1, follow: [{ neuron: 0 }], attention, heads: 1, clusters: { clusters: [], unclustered: 1 } });
+    for (let e = 0; e < 4; e++) ((attention[e * 3] = 0.1 * e), (attention[e * 3 + 1] = 0.5));
+    const entry = checkpointGridsEntry({
+      step: 7,
+      p,
+      operands,
+      n: 4,
+      neurons,
+      width: 1,
+      follow: [{ neuron: 0 }],
+      attention,
+      heads: 1,
+      clusters: { clusters: [], unclustered: 1 },
+    });
     const n = dequantiseGrid(entry.neurons[0].lo, entry.neurons[0].hi, gridCodes(entry.neurons[0], 9));
-    expect(Array.from(n).map((x) => (Number.isNaN(x) ? null : Math.round(x)))).toEqual([null, 10, 20, 30, null, null, null, null, 40]);
+    expect(Array.from(n).map((x) => (Number.isNaN(x) ? null : Math.round(x)))).toEqual([
+      null,
+      10,
+      20,
+      30,
+      null,
+      null,
+      null,
+      null,
+      40,
+    ]);
     const to_a = dequantiseGrid(0, 1, gridCodes(entry.attention[0].to_a, 9));
     expect(to_a[2 * 3 + 2]).toBeCloseTo(0.3, 2);
     expect(entry.attention[0].to_a.lo).toBe(0);
@@ -125,7 +164,9 @@ describe('analysis.json checkpoint_grids', () => {
     const bad = JSON.parse(JSON.stringify(withGrids));
     bad.checkpoint_grids.checkpoints[2].neurons[0].data = 'not base64!';
     expect(() => checkAnalysisValue(bad, 'analysis.json')).toThrow(FormatError);
-    expect(() => checkAnalysisValue(bad, 'analysis.json')).toThrow(/checkpoint_grids\.checkpoints\.2\.neurons\.0\.data|checkpoint_grids/);
+    expect(() => checkAnalysisValue(bad, 'analysis.json')).toThrow(
+      /checkpoint_grids\.checkpoints\.2\.neurons\.0\.data|checkpoint_grids/,
+    );
   });
 });
 
@@ -142,7 +183,14 @@ describe('analyze writes checkpoint_grids', () => {
     expect(g).toBeDefined();
     const steps = a.checkpoints.map((c) => c.step);
     const s = a.summary;
-    expect(g.checkpoints.map((c) => c.step)).toEqual(selectGridSteps(steps, { t_mem: s.t_mem, t_grok_95: s.t_grok_95, t_grok_99: s.t_grok_99, boundaries: s.boundaries.map((b) => b.step) }));
+    expect(g.checkpoints.map((c) => c.step)).toEqual(
+      selectGridSteps(steps, {
+        t_mem: s.t_mem,
+        t_grok_95: s.t_grok_95,
+        t_grok_99: s.t_grok_99,
+        boundaries: s.boundaries.map((b) => b.step),
+      }),
+    );
     expect(g.checkpoints.at(-1)!.step).toBe(steps.at(-1));
     expect(g.neurons.length).toBeGreaterThan(0);
     for (const n of g.neurons) expect(a.key_frequencies).toContain(n.frequency);
@@ -156,7 +204,9 @@ describe('analyze writes checkpoint_grids', () => {
     // the followed neuron of the last checkpoint has a wide range, the grids differ over training
     expect(new Set(g.checkpoints.map((c) => c.neurons[0].data)).size).toBeGreaterThan(1);
     const written = readAnalysis(dir)!.checkpoint_grids!; // as stored: 7 digits
-    expect(written.checkpoints.map((c) => c.neurons.map((q) => q.data))).toEqual(g.checkpoints.map((c) => c.neurons.map((q) => q.data)));
+    expect(written.checkpoints.map((c) => c.neurons.map((q) => q.data))).toEqual(
+      g.checkpoints.map((c) => c.neurons.map((q) => q.data)),
+    );
     const again = await analyzeRun(dir, { passes: ['metrics', 'fourier'] });
     expect(again.analysis.checkpoint_grids).toEqual(written); // kept, not recomputed
   }, 120_000);

@@ -43,7 +43,9 @@ function denseProjection(L: Float64Array, n: number, k: number): Float64Array {
 
 /** −log softmax written out plainly, label (a + b) mod n, over the cells where keep is true. */
 function denseCe(X: Float64Array, n: number, keep: (cell: number) => boolean): { loss: number; acc: number } {
-  let loss = 0, correct = 0, count = 0;
+  let loss = 0,
+    correct = 0,
+    count = 0;
   for (let a = 0; a < n; a++) {
     for (let b = 0; b < n; b++) {
       const cell = a * n + b;
@@ -97,7 +99,8 @@ describe('projections against a dense oracle', () => {
         const table = projectionTable(co, [k]);
         for (let a = 0; a < n; a++)
           for (let b = 0; b < n; b++)
-            for (let c = 0; c < n; c++) expect(table[((a + b) % n) * n + c]).toBeCloseTo(dense[(a * n + b) * n + c], 10);
+            for (let c = 0; c < n; c++)
+              expect(table[((a + b) % n) * n + c]).toBeCloseTo(dense[(a * n + b) * n + c], 10);
       }
       // k = 0 is the mean over pairs.
       const mean = projectionTable(co, [0]);
@@ -110,7 +113,8 @@ describe('projections against a dense oracle', () => {
       const alpha = cosineCoefficients(co);
       expect(alpha.length).toBe(kMax + 1);
       for (let w = 0; w <= kMax; w++) {
-        let dot = 0, norm2 = 0;
+        let dot = 0,
+          norm2 = 0;
         for (let a = 0; a < n; a++)
           for (let b = 0; b < n; b++)
             for (let c = 0; c < n; c++) {
@@ -132,7 +136,9 @@ describe('circuitResult against dense losses', () => {
       const keys = [2, 5];
       const res = circuitResult({ L, n, trainMask: mask, keyFrequencies: keys, testLoss: 3.3 });
 
-      const projections = Array.from({ length: Math.floor(n / 2) + 1 }, (_, k) => (k === 0 ? null : denseProjection(L, n, k)));
+      const projections = Array.from({ length: Math.floor(n / 2) + 1 }, (_, k) =>
+        k === 0 ? null : denseProjection(L, n, k),
+      );
       const colMean = new Float64Array(n);
       for (let q = 0; q < n * n; q++) for (let c = 0; c < n; c++) colMean[c] += L[q * n + c] / (n * n);
       const R = new Float64Array(n * n * n);
@@ -153,7 +159,14 @@ describe('circuitResult against dense losses', () => {
       expect(res.restricted_acc).toBeCloseTo(denseCe(R, n, all).acc, 12);
       expect(res.restricted_loss_train).toBeCloseTo(denseCe(R, n, train).loss, 10);
       expect(res.excluded_loss).toBeCloseTo(denseCe(E, n, train).loss, 10);
-      const single = projections.slice(1).map((P) => denseCe(L.map((x, i) => x - P![i]), n, train).loss);
+      const single = projections.slice(1).map(
+        (P) =>
+          denseCe(
+            L.map((x, i) => x - P![i]),
+            n,
+            train,
+          ).loss,
+      );
       keys.forEach((k, i) => expect(res.excluded_loss_per_key[i]).toBeCloseTo(single[k - 1], 10));
       const maxK = single.indexOf(Math.max(...single)) + 1;
       expect(res.excluded_loss_max_k).toBe(maxK);
@@ -170,7 +183,14 @@ describe('circuitResult against dense losses', () => {
     const sweep = singleFrequencyExcludedLosses(sumAngleCoefficients(L, n), L, mask);
     for (let k = 1; k <= 3; k++) {
       const P = denseProjection(L, n, k);
-      expect(sweep[k - 1]).toBeCloseTo(denseCe(L.map((x, i) => x - P[i]), n, () => true).loss, 6);
+      expect(sweep[k - 1]).toBeCloseTo(
+        denseCe(
+          L.map((x, i) => x - P[i]),
+          n,
+          () => true,
+        ).loss,
+        6,
+      );
     }
   });
 
@@ -179,12 +199,16 @@ describe('circuitResult against dense losses', () => {
     const L = randomLogits(n, 1);
     const mask = new Uint8Array(n * n).fill(1);
     const base = { L, n, trainMask: mask, keyFrequencies: [1], testLoss: 1 };
-    expect(() => circuitResult({ ...base, keyFrequencies: [3] })).toThrow(/key frequency \[0\]: expected an integer in 1 … 2/);
+    expect(() => circuitResult({ ...base, keyFrequencies: [3] })).toThrow(
+      /key frequency \[0\]: expected an integer in 1 … 2/,
+    );
     expect(() => circuitResult({ ...base, trainMask: new Uint8Array(n * n) })).toThrow(/no train pair/);
     expect(() => circuitResult({ ...base, testLoss: NaN })).toThrow(FourierInputError);
     const bad = Float64Array.from(L);
     bad[(2 * n + 3) * n + 4] = NaN;
-    expect(() => circuitResult({ ...base, L: bad })).toThrow(/grid logits at cell \(2, 3\), class 4: expected a finite number, got NaN/);
+    expect(() => circuitResult({ ...base, L: bad })).toThrow(
+      /grid logits at cell \(2, 3\), class 4: expected a finite number, got NaN/,
+    );
     expect(() => circuitResult({ ...base, L: L.subarray(1) })).toThrow(/grid logits length/);
   });
 });
@@ -226,7 +250,11 @@ describe('planted structure through the group view', () => {
         for (let c = 0; c < p; c++) {
           if (outside) logits[e * p + c] = rng.normal();
           else if (log[c] < 0) logits[e * p + c] = 1000;
-          else logits[e * p + c] = freqs.reduce((acc, k, t) => acc + amplitude[t] * Math.cos((TAU * k * (y - log[c])) / n), 0);
+          else
+            logits[e * p + c] = freqs.reduce(
+              (acc, k, t) => acc + amplitude[t] * Math.cos((TAU * k * (y - log[c])) / n),
+              0,
+            );
         }
         // Two neurons per frequency, functions of the answer alone: cos(2πk·x(label)/n + φ).
         for (let t = 0; t < d; t++) {

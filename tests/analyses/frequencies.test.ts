@@ -50,14 +50,17 @@ describe('neuronFrequencies: the fast block energies against the dense 2-D trans
       // Random activations with some structure (ReLU of a random table plus a planted term), and a big mean.
       const acts = new Float64Array(n * n * d);
       for (let c = 0; c < n * n; c++) {
-        const i = Math.floor(c / n), j = c % n;
-        for (let t = 0; t < d; t++) acts[c * d + t] = 1e3 + Math.max(0, rng.normal()) + (t % 3) * Math.cos((TAU * (t + 1) * (i + 2 * j)) / n);
+        const i = Math.floor(c / n),
+          j = c % n;
+        for (let t = 0; t < d; t++)
+          acts[c * d + t] = 1e3 + Math.max(0, rng.normal()) + (t % 3) * Math.cos((TAU * (t + 1) * (i + 2 * j)) / n);
       }
       const res = neuronFrequencies(acts, n, d);
       const kMax = Math.floor(n / 2);
       for (let t = 0; t < d; t++) {
         const dense = denseFractions(column(acts, n, d, t), n);
-        for (let k = 1; k <= kMax; k++) expect(res.fractions[t * kMax + k - 1], `neuron ${t} k ${k}`).toBeCloseTo(dense[k - 1], 9);
+        for (let k = 1; k <= kMax; k++)
+          expect(res.fractions[t * kMax + k - 1], `neuron ${t} k ${k}`).toBeCloseTo(dense[k - 1], 9);
         const best = Math.max(...dense);
         expect(res.explained[t]).toBeCloseTo(best, 9);
         expect(res.frequency[t]).toBe(dense.indexOf(best) + 1);
@@ -82,17 +85,25 @@ describe('neuronFrequencies: planted neurons', () => {
     const neuron = (t: number, i: number, j: number): number => {
       const x = (k: number, v: number) => (TAU * k * v) / n;
       switch (t) {
-        case 0: return Math.cos(x(4, i + j) + 0.3); // pure sum of angles: 1
-        case 1: return Math.cos(x(9, i)) * Math.sin(x(9, j) + 1); // product of one frequency: 1
-        case 2: return Math.cos(x(13, i + j)) + 0.3 * Math.cos(x(2, i)); // 1/1.09
-        case 3: return Math.cos(x(13, i - j)) + 0.5 * Math.sin(x(2, j)); // 1/1.25 = 0.8: unclustered
-        case 4: return 3.7; // constant: dead
-        case 5: return (Math.cos(x(6, i) + 0.4) + Math.cos(x(6, j) - 1.1)) ** 2; // Gromov neuron: 0.8
-        default: return Math.cos(x(4, i + j) - 2); // a second neuron of frequency 4
+        case 0:
+          return Math.cos(x(4, i + j) + 0.3); // pure sum of angles: 1
+        case 1:
+          return Math.cos(x(9, i)) * Math.sin(x(9, j) + 1); // product of one frequency: 1
+        case 2:
+          return Math.cos(x(13, i + j)) + 0.3 * Math.cos(x(2, i)); // 1/1.09
+        case 3:
+          return Math.cos(x(13, i - j)) + 0.5 * Math.sin(x(2, j)); // 1/1.25 = 0.8: unclustered
+        case 4:
+          return 3.7; // constant: dead
+        case 5:
+          return (Math.cos(x(6, i) + 0.4) + Math.cos(x(6, j) - 1.1)) ** 2; // Gromov neuron: 0.8
+        default:
+          return Math.cos(x(4, i + j) - 2); // a second neuron of frequency 4
       }
     };
     const acts = new Float64Array(n * n * d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let t = 0; t < d; t++) acts[(i * n + j) * d + t] = neuron(t, i, j);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let t = 0; t < d; t++) acts[(i * n + j) * d + t] = neuron(t, i, j);
     const res = neuronFrequencies(acts, n, d);
     expect(Array.from(res.frequency)).toEqual([4, 9, 13, 13, 0, 6, 4]);
     const expected = [1, 1, 1 / 1.09, 0.8, 0, 0.8, 1];
@@ -111,7 +122,9 @@ describe('neuronFrequencies: planted neurons', () => {
   it('even n: a (−1)^(i+j) neuron has the Nyquist frequency with fraction 1', () => {
     const n = 12;
     const acts = Float64Array.from({ length: n * n * 2 }, (_, q) => {
-      const c = Math.floor(q / 2), i = Math.floor(c / n), j = c % n;
+      const c = Math.floor(q / 2),
+        i = Math.floor(c / n),
+        j = c % n;
       return q % 2 === 0 ? ((i + j) % 2 === 0 ? 2 : -1) : Math.cos((TAU * 5 * (i + j)) / n);
     });
     const res = neuronFrequencies(acts, n, 2);
@@ -123,7 +136,9 @@ describe('neuronFrequencies: planted neurons', () => {
   it('rejects bad shapes and thresholds', () => {
     expect(() => neuronFrequencies(new Float64Array(10), 3, 2)).toThrow(/neuron activations length: expected 18/);
     expect(() => neuronFrequencies(new Float64Array(18), 3, 2, { threshold: 1.5 })).toThrow(FourierInputError);
-    expect(() => neuronFrequencies(new Float64Array(18), 3, 2, { rowOfCell: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 9]) })).toThrow(/rowOfCell\[8\]/);
+    expect(() =>
+      neuronFrequencies(new Float64Array(18), 3, 2, { rowOfCell: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 9]) }),
+    ).toThrow(/rowOfCell\[8\]/);
     expect(() => checkKeyFrequencies([3, 3], 11)).toThrow(/no repeats/);
     expect(() => checkKeyFrequencies([6], 11)).toThrow(/key frequency \[0\]: expected an integer in 1 … 5/);
   });
@@ -136,9 +151,11 @@ describe('firstLayerIpr: Gromov IPR of the complex DFT', () => {
       const X = randomVector(n, n * m); // [n, m], column = neuron
       const perNeuron: number[] = [];
       for (let t = 0; t < m; t++) {
-        let s2 = 0, s4 = 0;
+        let s2 = 0,
+          s4 = 0;
         for (let k = 0; k < n; k++) {
-          let re = 0, im = 0;
+          let re = 0,
+            im = 0;
           for (let x = 0; x < n; x++) {
             re += X[x * m + t] * Math.cos((TAU * k * x) / n);
             im -= X[x * m + t] * Math.sin((TAU * k * x) / n);
@@ -155,23 +172,45 @@ describe('firstLayerIpr: Gromov IPR of the complex DFT', () => {
 });
 
 describe('weightsView against dense formulas', () => {
-  it('transformer (mul mod 7): group-ordered W_E\', W_out·W_U and W_E\'·ΣW_V W_O·W_in', () => {
-    const p = 7, n = 6, g = 3; // 3 is the smallest generator of Z_7^*
-    const cfg: ModelConfig = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 3, d_mlp: 5, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 };
+  it("transformer (mul mod 7): group-ordered W_E', W_out·W_U and W_E'·ΣW_V W_O·W_in", () => {
+    const p = 7,
+      n = 6,
+      g = 3; // 3 is the smallest generator of Z_7^*
+    const cfg: ModelConfig = {
+      kind: 'transformer',
+      n_layers: 1,
+      d_model: 8,
+      n_heads: 2,
+      d_head: 3,
+      d_mlp: 5,
+      act: 'relu',
+      layer_norm: false,
+      attn_bias: false,
+      init_scale: 1,
+    };
     const params = createModel(cfg, { d_vocab: p + 1, n_ctx: 3, d_vocab_out: p }).init(new Rng(5));
     const v = weightsView(params, modelFor(cfg, modular('mul', p)), modular('mul', p));
-    const res = (x: number) => { let r = 1; for (let i = 0; i < x; i++) r = (r * g) % p; return r; };
+    const res = (x: number) => {
+      let r = 1;
+      for (let i = 0; i < x; i++) r = (r * g) % p;
+      return r;
+    };
     const [D, H, E, M] = [8, 2, 3, 5];
     const P = (name: string, ...idx: number[]) => {
       const shape: Record<string, number[]> = {
-        'embed.W_E': [p + 1, D], 'unembed.W_U': [D, p], 'blocks.0.mlp.W_out': [M, D], 'blocks.0.mlp.W_in': [D, M],
-        'blocks.0.attn.W_V': [H, D, E], 'blocks.0.attn.W_O': [H, E, D],
+        'embed.W_E': [p + 1, D],
+        'unembed.W_U': [D, p],
+        'blocks.0.mlp.W_out': [M, D],
+        'blocks.0.mlp.W_in': [D, M],
+        'blocks.0.attn.W_V': [H, D, E],
+        'blocks.0.attn.W_O': [H, E, D],
       };
       let off = 0;
       shape[name].forEach((s, a) => (off = off * s + idx[a]));
       return params[name][off];
     };
-    for (let x = 0; x < n; x++) for (let e = 0; e < D; e++) expect(v.embedding[x * D + e]).toBe(P('embed.W_E', res(x), e));
+    for (let x = 0; x < n; x++)
+      for (let e = 0; e < D; e++) expect(v.embedding[x * D + e]).toBe(P('embed.W_E', res(x), e));
     for (let m = 0; m < M; m++) {
       for (let x = 0; x < n; x++) {
         let s = 0;
@@ -186,7 +225,11 @@ describe('weightsView against dense formulas', () => {
           for (let d1 = 0; d1 < D; d1++)
             for (let f = 0; f < E; f++)
               for (let d2 = 0; d2 < D; d2++)
-                s += P('embed.W_E', res(x), d1) * P('blocks.0.attn.W_V', h, d1, f) * P('blocks.0.attn.W_O', h, f, d2) * P('blocks.0.mlp.W_in', d2, m);
+                s +=
+                  P('embed.W_E', res(x), d1) *
+                  P('blocks.0.attn.W_V', h, d1, f) *
+                  P('blocks.0.attn.W_O', h, f, d2) *
+                  P('blocks.0.mlp.W_in', d2, m);
         expect(v.firstLayer[x * M + m]).toBeCloseTo(s, 10);
       }
     }
@@ -211,8 +254,16 @@ describe('weightsView against dense formulas', () => {
 
   it('names a missing or mis-sized tensor', () => {
     const cfg: ModelConfig = { kind: 'quadratic', hidden: 4, init_scale: 1 };
-    expect(() => weightsView({ W: new Float32Array(40) }, modelFor(cfg, modular('add', 5)), modular('add', 5))).toThrow('parameter "V": expected present in the checkpoint, got "missing"');
-    expect(() => weightsView({ W: new Float32Array(41), V: new Float32Array(20) }, modelFor(cfg, modular('add', 5)), modular('add', 5))).toThrow(/parameter "W" length: expected 40 numbers, got 41/);
+    expect(() => weightsView({ W: new Float32Array(40) }, modelFor(cfg, modular('add', 5)), modular('add', 5))).toThrow(
+      'parameter "V": expected present in the checkpoint, got "missing"',
+    );
+    expect(() =>
+      weightsView(
+        { W: new Float32Array(41), V: new Float32Array(20) },
+        modelFor(cfg, modular('add', 5)),
+        modular('add', 5),
+      ),
+    ).toThrow(/parameter "W" length: expected 40 numbers, got 41/);
     expect(() => weightsView({}, modelFor(cfg, modular('x2+y2', 5)), modular('x2+y2', 5))).toThrow(FourierInputError);
   });
 });
@@ -259,7 +310,10 @@ function gromovNetwork(p: number, op: 'add' | 'mul', freqs: number[], perFreq: n
 }
 
 describe("Gromov's analytic quadratic network", () => {
-  for (const [op, p, freqs] of [['add', 23, [2, 5, 9]], ['mul', 23, [3, 7, 11]]] as const) {
+  for (const [op, p, freqs] of [
+    ['add', 23, [2, 5, 9]],
+    ['mul', 23, [3, 7, 11]],
+  ] as const) {
     it(`${op} mod ${p}, frequencies ${freqs.join(', ')}: 100% accuracy, exactly the planted frequencies, norms only there`, () => {
       const task = modular(op, p);
       const ds = buildDataset(task);
@@ -267,7 +321,11 @@ describe("Gromov's analytic quadratic network", () => {
       const { n, h, params } = gromovNetwork(p, op, [...freqs], 200, 17);
       const cfg: ModelConfig = { kind: 'quadratic', hidden: h, init_scale: 1 };
       const model = createModel(cfg, { d_vocab: p + 1, n_ctx: 3, d_vocab_out: p });
-      const logits = model.reference({ W: Float64Array.from(params.W), V: Float64Array.from(params.V) }, ds.tokens, ds.n);
+      const logits = model.reference(
+        { W: Float64Array.from(params.W), V: Float64Array.from(params.V) },
+        ds.tokens,
+        ds.n,
+      );
 
       // Accuracy: on every pair for add, on the group's pairs for mul (zero operands are outside).
       const inGroup = Array.from({ length: ds.n }, (_, e) => e).filter((e) => grid.cellOfExample[e] >= 0);
@@ -282,7 +340,8 @@ describe("Gromov's analytic quadratic network", () => {
       // Neuron rule on hook_hidden = (W·x)², computed here from the weights, read in dataset order.
       const acts = new Float64Array(ds.n * h);
       for (let e = 0; e < ds.n; e++) {
-        const a = ds.operands!.a[e], b = ds.operands!.b[e];
+        const a = ds.operands!.a[e],
+          b = ds.operands!.b[e];
         for (let j = 0; j < h; j++) acts[e * h + j] = (params.W[j * 2 * p + a] + params.W[j * 2 * p + p + b]) ** 2;
       }
       const rule = neuronFrequencies(acts, n, h, { rowOfCell: grid.exampleOfCell });
@@ -319,7 +378,11 @@ describe("Gromov's analytic quadratic network", () => {
       const nyquistShare = freqs.filter((k) => 2 * k === n).length / freqs.length;
       expect(result.ipr_mean).toBeCloseTo(0.5 + 0.5 * nyquistShare, 6);
       expect(result.key_frequencies).toBeUndefined();
-      expect(fourierResult(weightsView(params, modelFor(cfg, task), task), rule.keyFrequencies, { reportKeyFrequencies: true }).key_frequencies).toEqual([...freqs]);
+      expect(
+        fourierResult(weightsView(params, modelFor(cfg, task), task), rule.keyFrequencies, {
+          reportKeyFrequencies: true,
+        }).key_frequencies,
+      ).toEqual([...freqs]);
     });
   }
 });

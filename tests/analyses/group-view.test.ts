@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { gatherActivations, gatherLogits, groupGrid, groupView, gridTrainMask, residueOfGroup } from '../../analyses/group-view.ts';
+import {
+  gatherActivations,
+  gatherLogits,
+  groupGrid,
+  groupView,
+  gridTrainMask,
+  residueOfGroup,
+} from '../../analyses/group-view.ts';
 import { FourierInputError } from '../../analyses/fourier/errors.ts';
 import type { ModularOp, TaskConfig } from '../../src/config/types.ts';
 import { buildDataset } from '../../src/tasks/index.ts';
@@ -28,8 +35,16 @@ describe('groupView', () => {
   it('names the group of each operation', () => {
     expect(groupView(modular('add', 7))).toMatchObject({ kind: 'additive', n: 7 });
     expect(groupView(modular('sub', 7))).toMatchObject({ kind: 'additive', n: 7 });
-    expect(groupView(modular('mul', 13))).toMatchObject({ kind: 'multiplicative', n: 12, generator: bruteGenerator(13) });
-    expect(groupView(modular('div', 23))).toMatchObject({ kind: 'multiplicative', n: 22, generator: bruteGenerator(23) });
+    expect(groupView(modular('mul', 13))).toMatchObject({
+      kind: 'multiplicative',
+      n: 12,
+      generator: bruteGenerator(13),
+    });
+    expect(groupView(modular('div', 23))).toMatchObject({
+      kind: 'multiplicative',
+      n: 22,
+      generator: bruteGenerator(23),
+    });
     expect(groupView(modular('sub', 7)).description).toContain('−b');
     expect(groupView(modular('div', 7)).description).toContain('−log_g b');
   });
@@ -43,7 +58,14 @@ describe('groupView', () => {
 });
 
 describe('groupGrid', () => {
-  for (const [op, p] of [['add', 7], ['sub', 11], ['mul', 7], ['mul', 11], ['div', 7], ['div', 13]] as const) {
+  for (const [op, p] of [
+    ['add', 7],
+    ['sub', 11],
+    ['mul', 7],
+    ['mul', 11],
+    ['div', 7],
+    ['div', 13],
+  ] as const) {
     it(`${op} mod ${p}: every cell's label is (i + j) mod n, and the cell's operands follow the group map`, () => {
       const ds = buildDataset(modular(op, p));
       const grid = groupGrid(ds);
@@ -85,7 +107,7 @@ describe('groupGrid', () => {
 });
 
 describe('gathers', () => {
-  it('gatherLogits picks each cell\'s example and the group classes, dropping class 0 of div', () => {
+  it("gatherLogits picks each cell's example and the group classes, dropping class 0 of div", () => {
     const p = 7;
     const ds = buildDataset(modular('div', p));
     const grid = groupGrid(ds);
@@ -145,6 +167,8 @@ describe('gathers', () => {
     const grid = groupGrid(buildDataset(modular('add', 5)));
     expect(() => gatherLogits(grid, new Float32Array(24 * 5))).toThrow(/logits length: expected 125 \(shape \[25, 5\]/);
     expect(() => gatherActivations(grid, new Float32Array(25 * 4), 3)).toThrow(/activations length/);
-    expect(() => gridTrainMask(grid, [3, 25])).toThrow(/train index \[1\]: expected an example index in \[0, 25\), got 25/);
+    expect(() => gridTrainMask(grid, [3, 25])).toThrow(
+      /train index \[1\]: expected an example index in \[0, 25\), got 25/,
+    );
   });
 });

@@ -5,7 +5,15 @@
  * subset is not a sampler setting (sameLlcSettings); and analysis.json keeps it through the schema.
  */
 import { describe, expect, it } from 'vitest';
-import { LLC_DEFAULTS, llcBoundarySteps, llcCheckpointSteps, llcOptions, llcSettingsFor, parseLlcSettings, sameLlcSettings } from '../../analyses/llc.ts';
+import {
+  LLC_DEFAULTS,
+  llcBoundarySteps,
+  llcCheckpointSteps,
+  llcOptions,
+  llcSettingsFor,
+  parseLlcSettings,
+  sameLlcSettings,
+} from '../../analyses/llc.ts';
 import { checkAnalysisValue } from '../../analyses/store.ts';
 import type { MetricsRow } from '../../src/run/store.ts';
 import { withNewPasses } from '../reports/new-passes-fixture.ts';
@@ -77,23 +85,40 @@ describe('llcCheckpointSteps', () => {
     const base = llcCheckpointSteps(steps, 24);
     const got = llcCheckpointSteps(steps, 24, [9420, 13000]);
     for (const s of [9300, 9400, 9500, 12900, 13000, 13100]) expect(got).toContain(s);
-    expect(got.filter((s) => !base.includes(s)).sort((a, b) => a - b)).toEqual([9300, 9400, 9500, 12900, 13000, 13100].filter((s) => !base.includes(s)));
+    expect(got.filter((s) => !base.includes(s)).sort((a, b) => a - b)).toEqual(
+      [9300, 9400, 9500, 12900, 13000, 13100].filter((s) => !base.includes(s)),
+    );
     // a boundary past the end takes the last two; a non-finite one is ignored
-    expect(llcCheckpointSteps(steps, 3, [1e9, NaN])).toEqual([...llcCheckpointSteps(steps, 3), 39900].sort((a, b) => a - b));
+    expect(llcCheckpointSteps(steps, 3, [1e9, NaN])).toEqual(
+      [...llcCheckpointSteps(steps, 3), 39900].sort((a, b) => a - b),
+    );
   });
 });
 
 describe('llcBoundarySteps', () => {
   it('takes the previous analysis’s boundaries, T_mem and T_grok, else locates them in metrics.jsonl', () => {
     const boundaries = [{ from: 'memorisation' as const, to: 'circuit_formation' as const, step: 1400, reason: 'x' }];
-    expect(llcBoundarySteps({ boundaries, t_mem: 300, t_grok_95: 9000 }, [], { lr: 1e-3, weightDecay: 1 })).toEqual([300, 1400, 9000]);
-    expect(llcBoundarySteps({ boundaries, t_mem: 1400, t_grok_95: null }, [], { lr: 1e-3, weightDecay: 1 })).toEqual([1400]);
+    expect(llcBoundarySteps({ boundaries, t_mem: 300, t_grok_95: 9000 }, [], { lr: 1e-3, weightDecay: 1 })).toEqual([
+      300, 1400, 9000,
+    ]);
+    expect(llcBoundarySteps({ boundaries, t_mem: 1400, t_grok_95: null }, [], { lr: 1e-3, weightDecay: 1 })).toEqual([
+      1400,
+    ]);
     // a logged run that memorises by ~300 and generalises near 3,000
     const rows: MetricsRow[] = Array.from({ length: 60 }, (_, i) => {
       const step = 100 * i;
       const train_acc = 1 / (1 + Math.exp(-(step - 250) / 40));
       const test_acc = 0.02 + 0.98 / (1 + Math.exp(-(step - 3000) / 150));
-      return { step, train_acc, test_acc, train_loss: 4 * (1 - train_acc) + 1e-3, test_loss: 4 * (1 - test_acc) + 1e-3, sq_norm: 3000 * Math.exp(-step / 4000), lr: 1e-3, wall_time: step / 10 };
+      return {
+        step,
+        train_acc,
+        test_acc,
+        train_loss: 4 * (1 - train_acc) + 1e-3,
+        test_loss: 4 * (1 - test_acc) + 1e-3,
+        sq_norm: 3000 * Math.exp(-step / 4000),
+        lr: 1e-3,
+        wall_time: step / 10,
+      };
     });
     const b = llcBoundarySteps(undefined, rows, { lr: 1e-3, weightDecay: 1 });
     expect(b.length).toBeGreaterThan(2);
@@ -131,7 +156,9 @@ describe('--llc checkpoints', () => {
     const o = llcOptions(3830, 0);
     expect(o.checkpoints).toBe(24);
     expect(llcOptions(3830, 0, { checkpoints: 'all' }).checkpoints).toBe('all');
-    expect(() => llcOptions(3830, 0, { checkpoints: 0 })).toThrow(/llc\.checkpoints: expected a positive integer or 'all', got 0/);
+    expect(() => llcOptions(3830, 0, { checkpoints: 0 })).toThrow(
+      /llc\.checkpoints: expected a positive integer or 'all', got 0/,
+    );
     expect(sameLlcSettings(o, llcOptions(3830, 0, { checkpoints: 'all' }))).toBe(true);
     expect(sameLlcSettings(o, { ...o, checkpoints: undefined })).toBe(true); // a file from before the setting
     expect(sameLlcSettings(o, llcOptions(3830, 0, { draws: 100 }))).toBe(false);

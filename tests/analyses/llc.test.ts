@@ -16,10 +16,24 @@ import { crossEntropy64, setupTf } from '../models/helpers.ts';
 beforeAll(setupTf);
 
 function tinyRun(sets: string[] = []): Omit<LlcInput, 'options'> {
-  const { config } = resolveConfig({ sets: ['task.p=7', 'split.train_fraction=0.5', 'model.d_model=8', 'model.n_heads=2', 'model.d_head=4', 'model.d_mlp=16', ...sets] });
+  const { config } = resolveConfig({
+    sets: [
+      'task.p=7',
+      'split.train_fraction=0.5',
+      'model.d_model=8',
+      'model.n_heads=2',
+      'model.d_head=4',
+      'model.d_mlp=16',
+      ...sets,
+    ],
+  });
   const dataset = buildDataset(config.task);
   const split = makeSplit(dataset.n, config.split);
-  const model = createModel(config.model, { d_vocab: dataset.d_vocab, n_ctx: dataset.n_ctx, d_vocab_out: dataset.d_vocab_out });
+  const model = createModel(config.model, {
+    d_vocab: dataset.d_vocab,
+    n_ctx: dataset.n_ctx,
+    d_vocab_out: dataset.d_vocab_out,
+  });
   const params = model.init(Rng.derive(3, 'init'));
   return { model, config, dataset, split, params };
 }
@@ -36,7 +50,10 @@ describe('networkLoss', () => {
       const tokens = new Int32Array(n * run.dataset.n_ctx);
       const labels = new Int32Array(n);
       run.split.train.forEach((e, r) => {
-        tokens.set(run.dataset.tokens.subarray(e * run.dataset.n_ctx, (e + 1) * run.dataset.n_ctx), r * run.dataset.n_ctx);
+        tokens.set(
+          run.dataset.tokens.subarray(e * run.dataset.n_ctx, (e + 1) * run.dataset.n_ctx),
+          r * run.dataset.n_ctx,
+        );
         labels[r] = run.dataset.labels[e];
       });
       const loss64 = (w: Float64Array) => {

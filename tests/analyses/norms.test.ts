@@ -22,7 +22,21 @@ describe('normsResult', () => {
   });
 
   it('is 0 distance at init, and exactly 1 per tensor at θ = 2θ₀ (any scale)', () => {
-    const model = createModel({ kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, act: 'relu', layer_norm: true, attn_bias: false, init_scale: 1 }, { d_vocab: 6, n_ctx: 3, d_vocab_out: 5 });
+    const model = createModel(
+      {
+        kind: 'transformer',
+        n_layers: 1,
+        d_model: 8,
+        n_heads: 2,
+        d_head: 4,
+        d_mlp: 16,
+        act: 'relu',
+        layer_norm: true,
+        attn_bias: false,
+        init_scale: 1,
+      },
+      { d_vocab: 6, n_ctx: 3, d_vocab_out: 5 },
+    );
     const init = model.init(new Rng(3));
     const same = normsResult(init, init, model.specs);
     expect(same.rel_dist_total).toBe(0);
@@ -50,11 +64,15 @@ describe('normsResult', () => {
 
   it('rejects a missing tensor, a wrong size or a non-finite entry, naming file and tensor', () => {
     const ok = { 'a.W': new Float32Array(6).fill(1), 'a.b': new Float32Array(3) };
-    expect(() => normsResult({ 'a.W': ok['a.W'] } as Record<string, Float32Array>, ok, specs, { current: 'step_100.safetensors' })).toThrow(
-      /step_100.safetensors: tensor 'a.b' is missing/,
+    expect(() =>
+      normsResult({ 'a.W': ok['a.W'] } as Record<string, Float32Array>, ok, specs, { current: 'step_100.safetensors' }),
+    ).toThrow(/step_100.safetensors: tensor 'a.b' is missing/);
+    expect(() => normsResult(ok, { ...ok, 'a.W': new Float32Array(5) }, specs)).toThrow(
+      /initial checkpoint: tensor 'a.W' has 5 entries, expected 6/,
     );
-    expect(() => normsResult(ok, { ...ok, 'a.W': new Float32Array(5) }, specs)).toThrow(/initial checkpoint: tensor 'a.W' has 5 entries, expected 6/);
     expect(() => normsResult({ ...ok, 'a.b': Float32Array.from([0, NaN, 0]) }, ok, specs)).toThrow(FormatError);
-    expect(() => normsResult(ok, { 'a.W': new Float32Array(6), 'a.b': new Float32Array(3) }, specs)).toThrow(/every weight is zero/);
+    expect(() => normsResult(ok, { 'a.W': new Float32Array(6), 'a.b': new Float32Array(3) }, specs)).toThrow(
+      /every weight is zero/,
+    );
   });
 });

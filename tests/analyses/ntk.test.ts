@@ -7,7 +7,16 @@ import type { Model, ModelDims } from '../../src/models/types.ts';
 import { Rng } from '../../src/rng.ts';
 import { buildDataset } from '../../src/tasks/index.ts';
 import { makeSplit } from '../../src/tasks/split.ts';
-import { chooseProbe, empiricalNtk, empiricalNtkPerExample, kernelStats, ntkResult, ntkTargets, probeBatch, type NtkKernels } from '../../analyses/ntk.ts';
+import {
+  chooseProbe,
+  empiricalNtk,
+  empiricalNtkPerExample,
+  kernelStats,
+  ntkResult,
+  ntkTargets,
+  probeBatch,
+  type NtkKernels,
+} from '../../analyses/ntk.ts';
 import { randomBatch, randomParams, setupTf, to64 } from '../models/helpers.ts';
 
 beforeAll(setupTf);
@@ -16,14 +25,34 @@ const P = 5;
 const MODULAR: ModelDims = { d_vocab: P + 1, n_ctx: 3, d_vocab_out: P };
 const LONG: ModelDims = { d_vocab: 6, n_ctx: 5, d_vocab_out: 4 };
 const BITS: ModelDims = { d_vocab: 2, n_ctx: 4, d_vocab_out: 2 };
-const TBASE = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 12, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 } as const;
+const TBASE = {
+  kind: 'transformer',
+  n_layers: 1,
+  d_model: 8,
+  n_heads: 2,
+  d_head: 4,
+  d_mlp: 12,
+  act: 'relu',
+  layer_norm: false,
+  attn_bias: false,
+  init_scale: 1,
+} as const;
 const VARIANTS: Record<string, { cfg: ModelConfig; dims: ModelDims }> = {
   'transformer (nanda: 1 layer, relu, no LN)': { cfg: TBASE, dims: MODULAR },
-  'transformer (2 layers, LayerNorm, gelu)': { cfg: { ...TBASE, n_layers: 2, layer_norm: true, act: 'gelu' }, dims: MODULAR },
+  'transformer (2 layers, LayerNorm, gelu)': {
+    cfg: { ...TBASE, n_layers: 2, layer_norm: true, act: 'gelu' },
+    dims: MODULAR,
+  },
   'transformer (1 layer, n_ctx 5)': { cfg: { ...TBASE, act: 'gelu' }, dims: LONG },
   'transformer (trained attention biases)': { cfg: { ...TBASE, attn_bias: true }, dims: MODULAR },
-  'mlp (modular: reads a and b)': { cfg: { kind: 'mlp', d_embed: 4, hidden: [10, 6], act: 'gelu', init_scale: 1 }, dims: MODULAR },
-  'mlp (every position, tanh)': { cfg: { kind: 'mlp', d_embed: 3, hidden: [7], act: 'tanh', init_scale: 1 }, dims: BITS },
+  'mlp (modular: reads a and b)': {
+    cfg: { kind: 'mlp', d_embed: 4, hidden: [10, 6], act: 'gelu', init_scale: 1 },
+    dims: MODULAR,
+  },
+  'mlp (every position, tanh)': {
+    cfg: { kind: 'mlp', d_embed: 3, hidden: [7], act: 'tanh', init_scale: 1 },
+    dims: BITS,
+  },
   quadratic: { cfg: { kind: 'quadratic', hidden: 9, init_scale: 1 }, dims: MODULAR },
 };
 const M = 7; // probes
@@ -53,7 +82,13 @@ function probeTokens(model: Model, seed: number): Int32Array {
  * the float64 reference forward, one entry of each TRAINED parameter at a time (frozen tensors,
  * e.g. attention biases without attn_bias, are not parameters), then K = J·Jᵀ in float64.
  */
-function finiteDifferenceNtk(model: Model, params: Record<string, Float32Array>, tokens: Int32Array, r: Float64Array, h = 1e-5): NtkKernels {
+function finiteDifferenceNtk(
+  model: Model,
+  params: Record<string, Float32Array>,
+  tokens: Int32Array,
+  r: Float64Array,
+  h = 1e-5,
+): NtkKernels {
   const C = model.dims.d_vocab_out;
   const p64 = to64(params);
   const trained = trainedSpecs(model.specs);
@@ -116,12 +151,18 @@ describe('empiricalNtk', () => {
       expect(K.m).toBe(M);
       expectKernelsClose(K.projection, oracle.projection, 1e-5, `${label} projection`);
       expectKernelsClose(K.first_output, oracle.first_output, 1e-5, `${label} first output`);
-      for (let i = 0; i < M; i++) for (let j = 0; j < M; j++) expect(K.projection[i * M + j]).toBe(K.projection[j * M + i]);
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < M; j++) expect(K.projection[i * M + j]).toBe(K.projection[j * M + i]);
     });
   }
 
   it('agrees with the per-example path through Model.forward (≤ 1e-5 of max |K|)', () => {
-    for (const label of ['transformer (nanda: 1 layer, relu, no LN)', 'transformer (trained attention biases)', 'transformer (2 layers, LayerNorm, gelu)', 'quadratic']) {
+    for (const label of [
+      'transformer (nanda: 1 layer, relu, no LN)',
+      'transformer (trained attention biases)',
+      'transformer (2 layers, LayerNorm, gelu)',
+      'quadratic',
+    ]) {
       const model = createModel(VARIANTS[label].cfg, VARIANTS[label].dims);
       const params = randomParams(model, 31);
       const tokens = probeTokens(model, 32);
@@ -155,7 +196,9 @@ describe('empiricalNtk', () => {
     const r = projection(model, 53);
     expect(() => empiricalNtk(drifted(model), params, tokens, r)).toThrow(/disagrees with Model.forward/);
     const extra: Model = { ...model, specs: [...model.specs, { name: 'extra.b', shape: [3] }] };
-    expect(() => empiricalNtk(extra, { ...params, 'extra.b': new Float32Array(3) }, tokens, r)).toThrow(/covers 0 of the 3 entries of 'extra.b'/);
+    expect(() => empiricalNtk(extra, { ...params, 'extra.b': new Float32Array(3) }, tokens, r)).toThrow(
+      /covers 0 of the 3 entries of 'extra.b'/,
+    );
   });
 
   it('rejects bad input with the argument and value', () => {
@@ -166,7 +209,9 @@ describe('empiricalNtk', () => {
     expect(() => empiricalNtk(model, params, tokens.subarray(1), r)).toThrow(UserError);
     const bad = Int32Array.from(tokens);
     bad[4] = P + 1;
-    expect(() => empiricalNtk(model, params, bad, r)).toThrow(/token 6 of probe 1, position 1 is outside the vocabulary \[0, 6\)/);
+    expect(() => empiricalNtk(model, params, bad, r)).toThrow(
+      /token 6 of probe 1, position 1 is outside the vocabulary \[0, 6\)/,
+    );
     expect(() => empiricalNtk(model, params, tokens, r.subarray(1))).toThrow(/expected 5 entries/);
     const { 'blocks.0.mlp.W_in': _, ...missing } = params;
     expect(() => empiricalNtk(model, missing, tokens, r)).toThrow(/'blocks.0.mlp.W_in' is missing/);
@@ -193,7 +238,8 @@ describe('kernelStats', () => {
     // PSD like a real NTK: A·Aᵀ with A [m, 4]
     const A = Float64Array.from({ length: m * 4 }, () => rng.normal());
     const K = new Float64Array(m * m);
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) for (let k = 0; k < 4; k++) K[i * m + j] += A[i * 4 + k] * A[j * 4 + k];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) for (let k = 0; k < 4; k++) K[i * m + j] += A[i * 4 + k] * A[j * 4 + k];
     return K;
   };
   const scaled = (K: Float64Array, c: number) => K.map((v) => v * c);
@@ -240,11 +286,21 @@ describe('kernelStats', () => {
     expect(s.alignment_centred).toBeCloseTo(1, 14);
     const K = randomKernel();
     const a = kernelStats(K, K, y);
-    const b = kernelStats(scaled(K, 9), K, y.map((v) => v * -3));
+    const b = kernelStats(
+      scaled(K, 9),
+      K,
+      y.map((v) => v * -3),
+    );
     expect(b.alignment).toBeCloseTo(a.alignment, 14);
     expect(b.alignment_centred).toBeCloseTo(a.alignment_centred, 14);
     // centring removes a constant shift of the labels
-    expect(kernelStats(K, K, y.map((v) => v + 5)).alignment_centred).toBeCloseTo(a.alignment_centred, 12);
+    expect(
+      kernelStats(
+        K,
+        K,
+        y.map((v) => v + 5),
+      ).alignment_centred,
+    ).toBeCloseTo(a.alignment_centred, 12);
   });
 
   it('centred alignment equals a dense H·K·H computation', () => {
@@ -253,13 +309,16 @@ describe('kernelStats', () => {
     for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) H[i * m + j] = (i === j ? 1 : 0) - 1 / m;
     const mul = (A: Float64Array, B: Float64Array) => {
       const C = new Float64Array(m * m);
-      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) for (let k = 0; k < m; k++) C[i * m + j] += A[i * m + k] * B[k * m + j];
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < m; j++) for (let k = 0; k < m; k++) C[i * m + j] += A[i * m + k] * B[k * m + j];
       return C;
     };
     const Kc = mul(mul(H, K), H);
     const yc = new Float64Array(m);
     for (let i = 0; i < m; i++) for (let k = 0; k < m; k++) yc[i] += H[i * m + k] * y[k];
-    let num = 0, normKc = 0, ycyc = 0;
+    let num = 0,
+      normKc = 0,
+      ycyc = 0;
     for (let i = 0; i < m; i++) {
       ycyc += yc[i] * yc[i];
       for (let j = 0; j < m; j++) {
@@ -273,7 +332,14 @@ describe('kernelStats', () => {
   it('gives 0, never NaN, for an all-zero kernel or label vector', () => {
     const K = randomKernel();
     const zeros = new Float64Array(m * m);
-    expect(kernelStats(zeros, zeros, y)).toEqual({ kernel_distance: 0, change_abs: 0, change_rel: 0, alignment: 0, alignment_centred: 0, trace: 0 });
+    expect(kernelStats(zeros, zeros, y)).toEqual({
+      kernel_distance: 0,
+      change_abs: 0,
+      change_rel: 0,
+      alignment: 0,
+      alignment_centred: 0,
+      trace: 0,
+    });
     expect(kernelStats(K, zeros, y).kernel_distance).toBe(1);
     const s = kernelStats(K, K, new Float64Array(m).fill(2)); // constant labels: nothing to centre
     expect(s.alignment_centred).toBe(0);
@@ -334,7 +400,11 @@ describe('probe set and targets', () => {
     const { labels } = probeBatch(dataset, probe);
     const targets = ntkTargets(labels, probe.projection);
     const outer = (v: Float64Array) => Float64Array.from({ length: 144 }, (_, k) => v[Math.floor(k / 12)] * v[k % 12]);
-    const K: NtkKernels = { m: 12, projection: outer(targets.projection), first_output: outer(targets.first_output.map((v, i) => v + i)) };
+    const K: NtkKernels = {
+      m: 12,
+      projection: outer(targets.projection),
+      first_output: outer(targets.first_output.map((v, i) => v + i)),
+    };
     const res = ntkResult(K, K, targets);
     expect(res.projection.kernel_distance).toBeLessThan(1e-15);
     expect(res.first_output.change_abs).toBe(0);

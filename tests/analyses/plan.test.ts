@@ -8,8 +8,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_PASSES, PASS_NEEDS, PASSES } from '../../analyses/passes.ts';
-import { applicable, invalidatedPasses, keptResults, planCheckpoints, sameProbe, selectPasses, type Availability } from '../../analyses/plan.ts';
-import { ALL_PASSES, OPT_IN_PASSES, type CheckpointPassName, type CheckpointResult, type PassName } from '../../analyses/types.ts';
+import {
+  applicable,
+  invalidatedPasses,
+  keptResults,
+  planCheckpoints,
+  sameProbe,
+  selectPasses,
+  type Availability,
+} from '../../analyses/plan.ts';
+import {
+  ALL_PASSES,
+  OPT_IN_PASSES,
+  type CheckpointPassName,
+  type CheckpointResult,
+  type PassName,
+} from '../../analyses/types.ts';
 import { UserError } from '../../src/errors.ts';
 
 const GROUPED = applicable(PASS_NEEDS, true);
@@ -24,18 +38,38 @@ function result(step: number, passes: readonly CheckpointPassName[]): Checkpoint
 const held = (r: CheckpointResult) => Object.keys(r).filter((k) => k !== 'step' && k !== 'file');
 
 const everything: Availability = { initialWeights: true, initialKernel: true, keyFrequencies: true, llcSteps: null };
-const plan = (passes: readonly PassName[], steps: number[], results: CheckpointResult[], available: Partial<Availability> = {}) =>
-  planCheckpoints({ passes, steps, results: new Map(results.map((r) => [r.step, r])), needs: PASS_NEEDS, available: { ...everything, ...available } });
+const plan = (
+  passes: readonly PassName[],
+  steps: number[],
+  results: CheckpointResult[],
+  available: Partial<Availability> = {},
+) =>
+  planCheckpoints({
+    passes,
+    steps,
+    results: new Map(results.map((r) => [r.step, r])),
+    needs: PASS_NEEDS,
+    available: { ...everything, ...available },
+  });
 
 describe('selectPasses', () => {
   it('by default runs every applicable pass except the opt-in llc and trajectory', () => {
-    expect(selectPasses(undefined, GROUPED)).toEqual({ passes: ['metrics', 'fourier', 'circuit', 'norms', 'ntk'], skipped: [] });
+    expect(selectPasses(undefined, GROUPED)).toEqual({
+      passes: ['metrics', 'fourier', 'circuit', 'norms', 'ntk'],
+      skipped: [],
+    });
   });
 
   it('without a cyclic-group task leaves out fourier and circuit and says so', () => {
     expect(UNGROUPED).toEqual(['metrics', 'norms', 'ntk', 'llc', 'trajectory']);
-    expect(selectPasses(undefined, UNGROUPED)).toEqual({ passes: ['metrics', 'norms', 'ntk'], skipped: ['fourier', 'circuit'] });
-    expect(selectPasses(['circuit', 'llc', 'metrics'], UNGROUPED)).toEqual({ passes: ['llc', 'metrics'], skipped: ['circuit'] });
+    expect(selectPasses(undefined, UNGROUPED)).toEqual({
+      passes: ['metrics', 'norms', 'ntk'],
+      skipped: ['fourier', 'circuit'],
+    });
+    expect(selectPasses(['circuit', 'llc', 'metrics'], UNGROUPED)).toEqual({
+      passes: ['llc', 'metrics'],
+      skipped: ['circuit'],
+    });
   });
 
   it('keeps the order --passes gives', () => {
@@ -44,7 +78,9 @@ describe('selectPasses', () => {
 
   it('refuses an unknown pass name, listing the passes', () => {
     expect(() => selectPasses(['metrics', 'fourrier'], GROUPED)).toThrow(UserError);
-    expect(() => selectPasses(['metrics', 'fourrier'], GROUPED)).toThrow(`--passes: unknown pass 'fourrier' (passes: ${ALL_PASSES.join(', ')})`);
+    expect(() => selectPasses(['metrics', 'fourrier'], GROUPED)).toThrow(
+      `--passes: unknown pass 'fourrier' (passes: ${ALL_PASSES.join(', ')})`,
+    );
   });
 });
 
@@ -63,13 +99,20 @@ describe('invalidatedPasses and keptResults', () => {
   });
 
   it('a changed key-frequency source drops fourier and circuit, even when they do not run now', () => {
-    for (const passes of [['fourier'], ['metrics']] as PassName[][]) expect(invalidatedPasses(passes, 'per-checkpoint', { keyFrequencySource: true }).sort()).toEqual(['circuit', 'fourier']);
+    for (const passes of [['fourier'], ['metrics']] as PassName[][])
+      expect(invalidatedPasses(passes, 'per-checkpoint', { keyFrequencySource: true }).sort()).toEqual([
+        'circuit',
+        'fourier',
+      ]);
     const kept = keptResults(previous, invalidatedPasses(['metrics'], 'final', { keyFrequencySource: true }));
     expect(held(kept.get(10)!)).toEqual(['metrics', 'norms', 'ntk', 'llc']);
   });
 
   it('a new key set drops fourier and circuit with the final source, nothing with per-checkpoint keys', () => {
-    expect(invalidatedPasses(['fourier', 'circuit'], 'final', { keyFrequencies: true }).sort()).toEqual(['circuit', 'fourier']);
+    expect(invalidatedPasses(['fourier', 'circuit'], 'final', { keyFrequencies: true }).sort()).toEqual([
+      'circuit',
+      'fourier',
+    ]);
     expect(invalidatedPasses(['fourier', 'circuit'], 'per-checkpoint', { keyFrequencies: true })).toEqual([]);
   });
 
@@ -80,7 +123,14 @@ describe('invalidatedPasses and keptResults', () => {
 
   it('nothing changed drops nothing', () => {
     expect(invalidatedPasses(ALL_PASSES, 'final', {})).toEqual([]);
-    expect(invalidatedPasses(ALL_PASSES, 'final', { probe: false, keyFrequencySource: false, keyFrequencies: false, llcSettings: false })).toEqual([]);
+    expect(
+      invalidatedPasses(ALL_PASSES, 'final', {
+        probe: false,
+        keyFrequencySource: false,
+        keyFrequencies: false,
+        llcSettings: false,
+      }),
+    ).toEqual([]);
   });
 
   it('keeps only the steps that still have a checkpoint, copies, and leaves the previous results alone', () => {
@@ -92,7 +142,9 @@ describe('invalidatedPasses and keptResults', () => {
   });
 
   it('compares probes by size, seed and examples', () => {
-    const p = { n: 4, seed: 1, indices: [3, 1, 4, 5], projection: [] } as unknown as NonNullable<Parameters<typeof sameProbe>[0]>;
+    const p = { n: 4, seed: 1, indices: [3, 1, 4, 5], projection: [] } as unknown as NonNullable<
+      Parameters<typeof sameProbe>[0]
+    >;
     expect(sameProbe(p, { ...p, indices: [...p.indices] })).toBe(true);
     expect(sameProbe(p, { ...p, seed: 2 })).toBe(false);
     expect(sameProbe(p, { ...p, indices: [3, 1, 4, 6] })).toBe(false);
@@ -112,7 +164,15 @@ describe('planCheckpoints', () => {
   });
 
   it('does not plan a step that already has every pass, and only the missing passes of one that has some', () => {
-    const got = plan(passes, [0, 10, 20], [result(0, ['metrics', 'fourier', 'circuit', 'norms', 'ntk']), result(10, ['metrics', 'norms']), result(20, ['llc'])]);
+    const got = plan(
+      passes,
+      [0, 10, 20],
+      [
+        result(0, ['metrics', 'fourier', 'circuit', 'norms', 'ntk']),
+        result(10, ['metrics', 'norms']),
+        result(20, ['llc']),
+      ],
+    );
     expect(got).toEqual([
       { step: 10, passes: ['fourier', 'circuit', 'ntk'] },
       { step: 20, passes },
@@ -120,7 +180,12 @@ describe('planCheckpoints', () => {
   });
 
   it('plans λ̂ only on the llc steps', () => {
-    const got = plan(['metrics', 'llc'], [0, 10, 20, 30], [result(0, ['metrics']), result(10, ['metrics']), result(20, ['metrics', 'llc'])], { llcSteps: new Set([10, 20]) });
+    const got = plan(
+      ['metrics', 'llc'],
+      [0, 10, 20, 30],
+      [result(0, ['metrics']), result(10, ['metrics']), result(20, ['metrics', 'llc'])],
+      { llcSteps: new Set([10, 20]) },
+    );
     expect(got).toEqual([
       { step: 10, passes: ['llc'] },
       { step: 30, passes: ['metrics'] },
@@ -135,11 +200,15 @@ describe('planCheckpoints', () => {
     ]);
     expect(plan(['norms', 'ntk'], [5], [], { initialKernel: false })).toEqual([{ step: 5, passes: ['norms'] }]);
     // a step with everything that can be computed is up to date
-    expect(plan(['metrics', 'norms', 'ntk'], [5], [result(5, ['metrics'])], { initialWeights: false, initialKernel: false })).toEqual([]);
+    expect(
+      plan(['metrics', 'norms', 'ntk'], [5], [result(5, ['metrics'])], { initialWeights: false, initialKernel: false }),
+    ).toEqual([]);
   });
 
   it('without key frequencies leaves out fourier and circuit', () => {
-    expect(plan(passes, [7], [], { keyFrequencies: false })).toEqual([{ step: 7, passes: ['metrics', 'norms', 'ntk'] }]);
+    expect(plan(passes, [7], [], { keyFrequencies: false })).toEqual([
+      { step: 7, passes: ['metrics', 'norms', 'ntk'] },
+    ]);
   });
 
   it('never plans the run-level trajectory pass per checkpoint', () => {
@@ -150,7 +219,9 @@ describe('planCheckpoints', () => {
   it('after a probe change plans the NTK again at every step and nothing else', () => {
     const previous = [0, 10, 20].map((s) => result(s, passes as CheckpointPassName[]));
     const results = keptResults(previous, invalidatedPasses(passes, 'final', { probe: true }), [0, 10, 20]);
-    expect(planCheckpoints({ passes, steps: [0, 10, 20], results, needs: PASS_NEEDS, available: everything })).toEqual([0, 10, 20].map((step) => ({ step, passes: ['ntk'] })));
+    expect(planCheckpoints({ passes, steps: [0, 10, 20], results, needs: PASS_NEEDS, available: everything })).toEqual(
+      [0, 10, 20].map((step) => ({ step, passes: ['ntk'] })),
+    );
   });
 });
 
@@ -161,10 +232,19 @@ describe('the pass registry', () => {
   });
 
   it('agrees with types.ts on which passes are opt-in', () => {
-    expect(CHECKPOINT_PASSES.filter((p) => p.optIn).map((p) => p.name)).toEqual(OPT_IN_PASSES.filter((p) => p !== 'trajectory'));
+    expect(CHECKPOINT_PASSES.filter((p) => p.optIn).map((p) => p.name)).toEqual(
+      OPT_IN_PASSES.filter((p) => p !== 'trajectory'),
+    );
   });
 
   it('declares what each pass needs', () => {
-    expect(PASS_NEEDS).toEqual({ metrics: [], fourier: ['grouped-task', 'key-frequencies'], circuit: ['grouped-task', 'key-frequencies'], norms: ['initial-weights'], ntk: ['initial-weights', 'initial-kernel'], llc: ['llc-step'] });
+    expect(PASS_NEEDS).toEqual({
+      metrics: [],
+      fourier: ['grouped-task', 'key-frequencies'],
+      circuit: ['grouped-task', 'key-frequencies'],
+      norms: ['initial-weights'],
+      ntk: ['initial-weights', 'initial-kernel'],
+      llc: ['llc-step'],
+    });
   });
 });

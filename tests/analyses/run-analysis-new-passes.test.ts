@@ -30,7 +30,14 @@ describe('analyze with --passes …,llc,trajectory', () => {
   it('computes λ̂ per checkpoint and the trajectory, records the settings, and is incremental', async () => {
     const first = await analyzeRun(dir, { passes: ['metrics', 'llc', 'trajectory'], llc: small });
     const a = first.analysis;
-    expect(a.options.llc).toMatchObject({ ...small, gamma: 100, epsilon: 1e-4, nbeta_rule: 'n/ln n', n: a.run.n_train, seed: 0 });
+    expect(a.options.llc).toMatchObject({
+      ...small,
+      gamma: 100,
+      epsilon: 1e-4,
+      nbeta_rule: 'n/ln n',
+      n: a.run.n_train,
+      seed: 0,
+    });
     expect(a.checkpoints.every((c) => c.llc && c.llc.chains.length === 2)).toBe(true);
     expect(a.checkpoints.filter((c) => c.llc!.llc !== null).length).toBeGreaterThan(a.checkpoints.length / 2);
     const t = a.trajectory!;

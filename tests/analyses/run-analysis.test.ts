@@ -21,16 +21,26 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(() => rmSync(dirname(run.dir), { recursive: true, force: true }));
 
-const metricsRows = () => readFileSync(join(run.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const metricsRows = () =>
+  readFileSync(join(run.dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('analyze on a run that groks', () => {
   it('analyses every checkpoint with every pass', () => {
     const status = JSON.parse(readFileSync(join(run.dir, 'status.json'), 'utf8'));
     expect(a.checkpoints.map((c) => c.step)).toEqual(status.checkpoints);
-    for (const c of a.checkpoints) for (const p of ['metrics', 'fourier', 'circuit', 'norms', 'ntk'] as const) expect(c[p], `${p} at ${c.step}`).toBeDefined();
+    for (const c of a.checkpoints)
+      for (const p of ['metrics', 'fourier', 'circuit', 'norms', 'ntk'] as const)
+        expect(c[p], `${p} at ${c.step}`).toBeDefined();
     expect(a.options.probe!.indices).toHaveLength(16);
     expect(a.warnings).toEqual([]);
-    expect(readAnalysis(run.dir)).toEqual(JSON.parse(JSON.stringify(a, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(7)) : v))));
+    expect(readAnalysis(run.dir)).toEqual(
+      JSON.parse(
+        JSON.stringify(a, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(7)) : v)),
+      ),
+    );
   });
 
   it('recomputes train/test loss and accuracy in float64 that agree with the float32 values logged in training', () => {
@@ -77,7 +87,9 @@ describe('analyze on a run that groks', () => {
     const file = join(run.dir, 'analysis.json');
     const saved = JSON.parse(readFileSync(file, 'utf8')) as AnalysisFile;
     const drop = [saved.checkpoints[3].step, saved.checkpoints[10].step];
-    saved.checkpoints = saved.checkpoints.map((c) => (drop.includes(c.step) ? { step: c.step, file: c.file, metrics: c.metrics } : c));
+    saved.checkpoints = saved.checkpoints.map((c) =>
+      drop.includes(c.step) ? { step: c.step, file: c.file, metrics: c.metrics } : c,
+    );
     writeFileSync(file, JSON.stringify(saved));
     const refill = await analyzeRun(run.dir);
     expect(refill.analysed).toBe(2);
@@ -134,4 +146,3 @@ describe('analyze on a run that groks', () => {
     expect(out.summary.contraction!.c).toBeCloseTo(a.summary.contraction!.c, 4); // same V up to float32 rounding
   });
 });
-

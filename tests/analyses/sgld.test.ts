@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { estimateLlc, type LossGradFn, type SgldSettings } from '../../analyses/sgld.ts';
 import { Rng } from '../../src/rng.ts';
 
-const base: SgldSettings = { epsilon: 1e-5, gamma: 1, nbeta: 1000, chains: 4, draws: 50_000, burnin: 2000, seed: 1, trace_points: 50 };
+const base: SgldSettings = {
+  epsilon: 1e-5,
+  gamma: 1,
+  nbeta: 1000,
+  chains: 4,
+  draws: 50_000,
+  burnin: 2000,
+  seed: 1,
+  trace_points: 50,
+};
 
 /** A random symmetric H = QᵀΛQ with eigenvalues in [1, 3], from a seeded generator. */
 function quadratic(d: number, seed: number): { f: LossGradFn; eig: number[] } {
@@ -23,7 +32,9 @@ function quadratic(d: number, seed: number): { f: LossGradFn; eig: number[] } {
     const n = Math.hypot(...v);
     Q.push(v.map((x) => x / n));
   }
-  const H = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => Q.reduce((a, q, k) => a + q[i] * eig[k] * q[j], 0)));
+  const H = Array.from({ length: d }, (_, i) =>
+    Array.from({ length: d }, (_, j) => Q.reduce((a, q, k) => a + q[i] * eig[k] * q[j], 0)),
+  );
   const grad = new Float64Array(d);
   const f: LossGradFn = (w) => {
     let loss = 0;
@@ -90,7 +101,16 @@ describe('estimateLlc on planted losses', () => {
 
   it.each([1, 2, 3, 4])('(w₁w₂)² lands on the exact tempered value within 8 %, and near λ = 1/2 (seed %i)', (seed) => {
     // nβ/γ² = 1000: the exact value is 0.390; it approaches 1/2 only as 1/ln(nβ/γ²) (multiplicity 2)
-    const s: SgldSettings = { ...base, epsilon: 1e-5, nbeta: 1000, gamma: 1, chains: 4, draws: 1_000_000, burnin: 20_000, seed };
+    const s: SgldSettings = {
+      ...base,
+      epsilon: 1e-5,
+      nbeta: 1000,
+      gamma: 1,
+      chains: 4,
+      draws: 1_000_000,
+      burnin: 20_000,
+      seed,
+    };
     // 8 %: the chains' spread (≈ 2 %) plus the step-size bias of ε = 1e-5 on the stiff ridge (≈ 3 %)
     const exact = crossingExact(s.nbeta, s.gamma);
     expect(exact).toBeCloseTo(0.3903, 3);
@@ -139,7 +159,8 @@ describe('estimateLlc: determinism and diagnostics', () => {
   it('flags a chain whose finite loss grows without bound and averages only the others', () => {
     const { f } = quadratic(3, 9);
     // chain 1 sees a finite loss that grows exponentially (a slow blow-up), the others the quadratic
-    const g: LossGradFn = (w, chain, step) => (chain === 1 ? { loss: Math.exp(step / 500), grad: new Float64Array(3) } : f(w, chain, step));
+    const g: LossGradFn = (w, chain, step) =>
+      chain === 1 ? { loss: Math.exp(step / 500), grad: new Float64Array(3) } : f(w, chain, step);
     const est = estimateLlc(g, new Float64Array(3), 0, { ...base, draws: 4000, burnin: 200 });
     expect(est.chains.map((c) => c.status)).toEqual(['ok', 'diverged', 'ok', 'ok']);
     expect(est.chains[1].reason).toMatch(/running away/);
@@ -168,7 +189,9 @@ describe('estimateLlc: determinism and diagnostics', () => {
 
   it('refuses bad settings with the key and value', () => {
     const { f } = quadratic(2, 1);
-    expect(() => estimateLlc(f, new Float64Array(2), 0, { ...base, epsilon: -1 })).toThrow(/llc\.epsilon: expected a number > 0, got -1/);
+    expect(() => estimateLlc(f, new Float64Array(2), 0, { ...base, epsilon: -1 })).toThrow(
+      /llc\.epsilon: expected a number > 0, got -1/,
+    );
     expect(() => estimateLlc(f, new Float64Array(2), 0, { ...base, chains: 1.5 })).toThrow(/llc\.chains/);
     expect(() => estimateLlc(f, new Float64Array(2), NaN, base)).toThrow(/not finite/);
   });

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, SVD } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { centredGrams, participationRatio, pcaFromGram, trajectoryView, windowSteps, type ChunkSource } from '../../analyses/trajectory.ts';
+import {
+  centredGrams,
+  participationRatio,
+  pcaFromGram,
+  trajectoryView,
+  windowSteps,
+  type ChunkSource,
+} from '../../analyses/trajectory.ts';
 import { trajectoryOfCheckpoints } from '../../analyses/trajectory-run.ts';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
 import { Rng } from '../../src/rng.ts';
@@ -46,7 +53,9 @@ describe('trajectory PCA from the Gram matrix', () => {
     const a = Array.from({ length: T }, (_, t) => 3 * Math.cos((2 * Math.PI * t) / T));
     const b = Array.from({ length: T }, (_, t) => Math.sin((2 * Math.PI * t) / T));
     // float64 rows through a float32 source would round; plant in float32-exact form instead:
-    const rows = Array.from({ length: T }, (_, t) => Float32Array.from({ length: D }, (_, j) => c[j] + a[t] * u[j] + b[t] * v[j]));
+    const rows = Array.from({ length: T }, (_, t) =>
+      Float32Array.from({ length: D }, (_, j) => c[j] + a[t] * u[j] + b[t] * v[j]),
+    );
     const exact = rows.map((r) => Float64Array.from(r));
     const g = centredGrams(memorySource(rows, [1234, 3766]), ['t0']);
     const view = trajectoryView(g.total, T, [...Array(T).keys()], D, 10);
@@ -108,7 +117,11 @@ describe('trajectory PCA from the Gram matrix', () => {
     expect(view.effective_dim!).toBeCloseTo(1, 10);
     expect(view.window_effective_dim).toHaveLength(T - 5 + 1);
     for (const x of view.window_effective_dim) expect(x!).toBeCloseTo(1, 10);
-    const circle = Array.from({ length: 40 }, (_, t) => Float32Array.from({ length: D }, (_, j) => (j === 0 ? Math.cos((2 * Math.PI * t) / 40) : j === 1 ? Math.sin((2 * Math.PI * t) / 40) : 0)));
+    const circle = Array.from({ length: 40 }, (_, t) =>
+      Float32Array.from({ length: D }, (_, j) =>
+        j === 0 ? Math.cos((2 * Math.PI * t) / 40) : j === 1 ? Math.sin((2 * Math.PI * t) / 40) : 0,
+      ),
+    );
     const gc = centredGrams(memorySource(circle, [D]), []);
     expect(participationRatio(gc.total, 40)!).toBeCloseTo(2, 5);
     expect(windowSteps([0, 10, 20, 30, 40, 50], 3)).toEqual([10, 20, 30, 40]);

@@ -37,9 +37,11 @@ interface Plant {
 }
 
 const LN_P = Math.log(113);
-const ramp = (t: number, a: number, b: number) => (t <= a ? 0 : t >= b ? 1 : (1 - Math.cos((Math.PI * (t - a)) / (b - a))) / 2);
+const ramp = (t: number, a: number, b: number) =>
+  t <= a ? 0 : t >= b ? 1 : (1 - Math.cos((Math.PI * (t - a)) / (b - a))) / 2;
 /** The t at which 0.01 + 0.99·ramp(t, a, b) first reaches `acc` (inverse of the cosine ramp). */
-const rampCross = (acc: number, a: number, b: number) => a + ((b - a) * Math.acos(1 - (2 * (acc - 0.01)) / 0.99)) / Math.PI;
+const rampCross = (acc: number, a: number, b: number) =>
+  a + ((b - a) * Math.acos(1 - (2 * (acc - 0.01)) / 0.99)) / Math.PI;
 const trainAccRamp = (p: Plant) => [0.1 * p.mem, 0.9 * p.mem] as const;
 const testAccRamp = (p: Plant) => [p.cleanup, (p.cleanup + p.stable) / 2] as const;
 
@@ -53,14 +55,26 @@ function synth(grid: number[], p: Plant): TransitionPoint[] {
   const tMemExact = rampCross(0.99, ...trainAccRamp(p));
   return grid.map((t) => {
     const mem = ramp(t, 0.1 * p.mem, p.mem);
-    const g = p.groks === false ? 0 : p.drop === 'logistic' ? 1 / (1 + Math.exp(-(t - mid) / width)) : ramp(t, p.cleanup, p.stable);
+    const g =
+      p.groks === false
+        ? 0
+        : p.drop === 'logistic'
+          ? 1 / (1 + Math.exp(-(t - mid) / width))
+          : ramp(t, p.cleanup, p.stable);
     const fall = p.memorises === false ? 3 : 10.7;
     return {
       step: t,
-      train_acc: unit((p.memorises === false ? 0.01 + 0.8 * ramp(t, ...trainAccRamp(p)) : 0.01 + 0.99 * ramp(t, ...trainAccRamp(p))) + e(0.1)),
-      test_acc: unit((p.groks === false ? 0.01 + 0.3 * ramp(t, p.mem, p.last) : 0.01 + 0.99 * ramp(t, ...testAccRamp(p))) + e(0.1)),
+      train_acc: unit(
+        (p.memorises === false ? 0.01 + 0.8 * ramp(t, ...trainAccRamp(p)) : 0.01 + 0.99 * ramp(t, ...trainAccRamp(p))) +
+          e(0.1),
+      ),
+      test_acc: unit(
+        (p.groks === false ? 0.01 + 0.3 * ramp(t, p.mem, p.last) : 0.01 + 0.99 * ramp(t, ...testAccRamp(p))) + e(0.1),
+      ),
       train_loss: Math.exp(LN_P - fall * mem - g + e()),
-      test_loss: Math.exp(LN_P + 1.5 * mem - 0.3 * ramp(t, p.mem, p.cleanup) - 16 * g - 0.5 * ramp(t, p.stable, p.last) + e()),
+      test_loss: Math.exp(
+        LN_P + 1.5 * mem - 0.3 * ramp(t, p.mem, p.cleanup) - 16 * g - 0.5 * ramp(t, p.stable, p.last) + e(),
+      ),
       sq_norm: (p.vMem ?? 4000) * Math.exp(-(p.c ?? 2e-4) * (t - tMemExact)),
       excluded_loss: Math.exp(LN_P - fall * mem + 9 * ramp(t, p.mem, (p.mem + p.cleanup) / 2) + 2 * g + e()),
       restricted_loss: Math.exp(LN_P - 4 * ramp(t, p.mem, p.stable) + e()),
@@ -78,7 +92,9 @@ function logGrid(last: number, n: number): number[] {
 /** A log grid with every step moved by up to ±4 %: irregular, as checkpoints saved on a clock are. */
 function jitteredGrid(last: number, n: number, seed: number): number[] {
   const rng = new Rng(seed);
-  const g = logGrid(last, n).map((s, i) => (i === 0 || s === last ? s : Math.round(s * (1 + 0.08 * (rng.uniform() - 0.5)))));
+  const g = logGrid(last, n).map((s, i) =>
+    i === 0 || s === last ? s : Math.round(s * (1 + 0.08 * (rng.uniform() - 0.5))),
+  );
   return [...new Set(g)].sort((a, b) => a - b);
 }
 
@@ -109,7 +125,11 @@ function boundarySteps(s: TransitionSummary): Record<string, number> {
 /** Asserts the three planted boundaries are found within tolerance; returns the worst |ln ratio| / tolerance. */
 function expectPlanted(s: TransitionSummary, grid: number[], p: Plant, label: string, stable = p.stable): number {
   const found = boundarySteps(s);
-  expect(Object.keys(found), label).toEqual(['memorisation→circuit_formation', 'circuit_formation→cleanup', 'cleanup→stable']);
+  expect(Object.keys(found), label).toEqual([
+    'memorisation→circuit_formation',
+    'circuit_formation→cleanup',
+    'cleanup→stable',
+  ]);
   let worst = 0;
   for (const [key, planted] of [
     ['memorisation→circuit_formation', p.mem],
@@ -117,7 +137,9 @@ function expectPlanted(s: TransitionSummary, grid: number[], p: Plant, label: st
     ['cleanup→stable', stable],
   ] as const) {
     const err = Math.abs(Math.log(found[key] / planted));
-    expect(err, `${label}: ${key} found ${found[key]}, planted ${planted}`).toBeLessThanOrEqual(tolerance(grid, planted));
+    expect(err, `${label}: ${key} found ${found[key]}, planted ${planted}`).toBeLessThanOrEqual(
+      tolerance(grid, planted),
+    );
     worst = Math.max(worst, err / tolerance(grid, planted));
   }
   return worst;
@@ -189,7 +211,11 @@ describe('locateTransition: planted boundaries', () => {
     const spiked = clean.map((q) => ({ ...q }));
     for (const at of [5000, 12000]) {
       const q = spiked[at / 100];
-      Object.assign(q, { test_loss: q.test_loss * 1e4, excluded_loss: (q.excluded_loss as number) * 1e-4, gini_embed: 0 });
+      Object.assign(q, {
+        test_loss: q.test_loss * 1e4,
+        excluded_loss: (q.excluded_loss as number) * 1e-4,
+        gini_embed: 0,
+      });
     }
     expect(boundarySteps(locateTransition(spiked, OPTS))).toEqual(boundarySteps(locateTransition(clean, OPTS)));
   });
@@ -219,7 +245,9 @@ describe('locateTransition: missing evidence', () => {
     const series = synth(grid, { ...MAIN, noise: 0.1 }).map((q, i) => (i % 2 ? { ...q, excluded_loss: undefined } : q));
     const s = locateTransition(series, OPTS);
     expectPlanted(s, grid, MAIN, 'excluded loss on every other checkpoint');
-    expect(s.notes).toEqual([`Excluded loss is present on ${Math.ceil(grid.length / 2)} of ${grid.length} checkpoints; only those are used.`]);
+    expect(s.notes).toEqual([
+      `Excluded loss is present on ${Math.ceil(grid.length / 2)} of ${grid.length} checkpoints; only those are used.`,
+    ]);
   });
 
   it('gives null T_grok, no cleanup and an open circuit-formation phase for a run that never groks', () => {
@@ -232,8 +260,12 @@ describe('locateTransition: missing evidence', () => {
       ['circuit_formation', true],
     ]);
     expect(Math.abs(Math.log(s.boundaries[0].step / MAIN.mem))).toBeLessThanOrEqual(tolerance(grid, MAIN.mem));
-    expect(s.notes[0]).toMatch(/^Test accuracy never reached 0\.95 \(best 0\.3\d* at step [\d,.k]+\): no cleanup phase\.$/);
-    expect(s.notes).toContain('The run never grokked: the contraction is fitted up to the last checkpoint, and v_fit_end is its V.');
+    expect(s.notes[0]).toMatch(
+      /^Test accuracy never reached 0\.95 \(best 0\.3\d* at step [\d,.k]+\): no cleanup phase\.$/,
+    );
+    expect(s.notes).toContain(
+      'The run never grokked: the contraction is fitted up to the last checkpoint, and v_fit_end is its V.',
+    );
     expect(s.contraction?.to).toBe(30000);
   });
 
@@ -243,7 +275,9 @@ describe('locateTransition: missing evidence', () => {
     expect(s.phases).toEqual([{ name: 'memorisation', start: 0, end: null }]);
     expect(s.boundaries).toEqual([]);
     expect(s.contraction).toBeNull();
-    expect(s.notes[0]).toMatch(/^Train accuracy never reached 0\.99 \(best 0\.81 at step [\d,.k]+\): memorisation did not complete/);
+    expect(s.notes[0]).toMatch(
+      /^Train accuracy never reached 0\.99 \(best 0\.81 at step [\d,.k]+\): memorisation did not complete/,
+    );
     expect(s.notes).toContain('No contraction fit: the run never memorised.');
   });
 
@@ -268,7 +302,9 @@ describe('locateTransition: missing evidence', () => {
   it('notes when a corroborating signal misbehaves (V rising during circuit formation)', () => {
     const grid = linearGrid(30000, 100);
     const s = locateTransition(synth(grid, { ...MAIN, c: -1e-5 }), OPTS);
-    expect(s.notes.find((q) => q.startsWith('The squared weight norm V did not fall during circuit formation'))).toBeDefined();
+    expect(
+      s.notes.find((q) => q.startsWith('The squared weight norm V did not fall during circuit formation')),
+    ).toBeDefined();
   });
 });
 
@@ -308,7 +344,10 @@ describe('locateTransition: norm-contraction fit', () => {
     const L = 30000 - tMem;
     const b = 1e-4;
     const q = 5e-9;
-    const series = base.map((pt) => ({ ...pt, sq_norm: 4000 * Math.exp(-b * (pt.step - tMem) - q * (pt.step - tMem) ** 2) }));
+    const series = base.map((pt) => ({
+      ...pt,
+      sq_norm: 4000 * Math.exp(-b * (pt.step - tMem) - q * (pt.step - tMem) ** 2),
+    }));
     const f = locateTransition(series, OPTS).contraction!;
     expect(f.from).toBe(tMem);
     expect(f.to).toBe(30000);
@@ -320,7 +359,10 @@ describe('locateTransition: norm-contraction fit', () => {
   it('recovers c within 2 % from noisy V on a jittered grid', () => {
     const grid = jitteredGrid(30000, 150, 11);
     const rng = new Rng(5);
-    const series = synth(grid, { ...MAIN, c: 2e-4 }).map((pt) => ({ ...pt, sq_norm: pt.sq_norm * Math.exp(0.02 * rng.normal()) }));
+    const series = synth(grid, { ...MAIN, c: 2e-4 }).map((pt) => ({
+      ...pt,
+      sq_norm: pt.sq_norm * Math.exp(0.02 * rng.normal()),
+    }));
     const f = locateTransition(series, OPTS).contraction!;
     expect(Math.abs(f.c / 2e-4 - 1)).toBeLessThan(0.02);
   });
@@ -361,10 +403,18 @@ describe('locateTransition: determinism and input checks', () => {
     expect(() => locateTransition(bad(3, { step: 200 }), OPTS)).toThrow(
       'transition series[3].step: expected an integer ≥ 0 above series[2].step, got 200',
     );
-    expect(() => locateTransition(bad(2, { test_acc: 1.5 }), OPTS)).toThrow('transition series[2].test_acc: expected a number in [0, 1], got 1.5');
-    expect(() => locateTransition(bad(4, { test_loss: NaN }), OPTS)).toThrow('transition series[4].test_loss: expected a finite number ≥ 0, got NaN');
-    expect(() => locateTransition(bad(1, { gini_embed: -0.1 }), OPTS)).toThrow('transition series[1].gini_embed: expected a number in [0, 1] or absent, got -0.1');
-    expect(() => locateTransition(ok, { lr: -1, weightDecay: 1 })).toThrow('transition option lr: expected a finite number ≥ 0, got -1');
+    expect(() => locateTransition(bad(2, { test_acc: 1.5 }), OPTS)).toThrow(
+      'transition series[2].test_acc: expected a number in [0, 1], got 1.5',
+    );
+    expect(() => locateTransition(bad(4, { test_loss: NaN }), OPTS)).toThrow(
+      'transition series[4].test_loss: expected a finite number ≥ 0, got NaN',
+    );
+    expect(() => locateTransition(bad(1, { gini_embed: -0.1 }), OPTS)).toThrow(
+      'transition series[1].gini_embed: expected a number in [0, 1] or absent, got -0.1',
+    );
+    expect(() => locateTransition(ok, { lr: -1, weightDecay: 1 })).toThrow(
+      'transition option lr: expected a finite number ≥ 0, got -1',
+    );
   });
 });
 
@@ -373,7 +423,10 @@ describe('smoothing helpers', () => {
     const rng = new Rng(2);
     const u: number[] = [0];
     for (let i = 1; i < 80; i++) u.push(u[i - 1] + 0.001 + 0.3 * rng.uniform() ** 3);
-    const { level, slope } = smooth(u, u.map((x) => 2.5 - 1.7 * x));
+    const { level, slope } = smooth(
+      u,
+      u.map((x) => 2.5 - 1.7 * x),
+    );
     u.forEach((x, i) => {
       expect(level[i]).toBeCloseTo(2.5 - 1.7 * x, 10);
       // Points with no neighbour inside the kernel keep their value and report slope 0.

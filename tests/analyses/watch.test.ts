@@ -24,8 +24,26 @@ const run = (args: string[]) =>
 
 it('analyze --watch keeps up with a training run and ends with every checkpoint analysed', async () => {
   const dir = join(root, 'w');
-  const sets = ['task.p=13', 'model.kind=mlp', 'model.d_embed=8', 'model.hidden=[16]', 'training.steps=1500', 'checkpoints.every=100', 'checkpoints.log_spaced=4'];
-  const training = run(['train', '--backend', 'wasm', '--quiet', '--runs-dir', root, '--name', 'w', ...sets.flatMap((s) => ['--set', s])]);
+  const sets = [
+    'task.p=13',
+    'model.kind=mlp',
+    'model.d_embed=8',
+    'model.hidden=[16]',
+    'training.steps=1500',
+    'checkpoints.every=100',
+    'checkpoints.log_spaced=4',
+  ];
+  const training = run([
+    'train',
+    '--backend',
+    'wasm',
+    '--quiet',
+    '--runs-dir',
+    root,
+    '--name',
+    'w',
+    ...sets.flatMap((s) => ['--set', s]),
+  ]);
   // Start watching as soon as the run directory exists.
   for (let i = 0; i < 600; i++) {
     try {
@@ -36,7 +54,18 @@ it('analyze --watch keeps up with a training run and ends with every checkpoint 
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  const watching = run(['analyze', dir, '--watch', '--interval', '0.3', '--quiet', '--backend', 'wasm', '--passes', 'metrics,norms']);
+  const watching = run([
+    'analyze',
+    dir,
+    '--watch',
+    '--interval',
+    '0.3',
+    '--quiet',
+    '--backend',
+    'wasm',
+    '--passes',
+    'metrics,norms',
+  ]);
   const [t, w] = await Promise.all([training, watching]);
   expect(t.code).toBe(0);
   expect(w.code, w.stderr).toBe(0);

@@ -10,7 +10,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { activeSgemm, blasChange, blasRecord, describeBlas, disableBlas, openBlas, type Sgemm } from '../../src/backend/blas.ts';
+import {
+  activeSgemm,
+  blasChange,
+  blasRecord,
+  describeBlas,
+  disableBlas,
+  openBlas,
+  type Sgemm,
+} from '../../src/backend/blas.ts';
 import { blasBatchMatMul, blasFusedMatMul, useBlasFor } from '../../src/backend/blas-kernels.ts';
 import { describeBackend, useBackend } from '../../src/backend/index.ts';
 import { matMulDims } from '../../src/backend/matmul-plan.ts';
@@ -45,7 +53,8 @@ const wasmBackend = () => tf.engine().backend as any;
 
 const initial = openBlas({ threads: 1 });
 const HAVE_BLAS = initial.library !== null;
-if (!HAVE_BLAS) console.warn(`BLAS tests skipped: ${initial.library === null ? initial.reason : ''} (apt-get install libopenblas0)`);
+if (!HAVE_BLAS)
+  console.warn(`BLAS tests skipped: ${initial.library === null ? initial.reason : ''} (apt-get install libopenblas0)`);
 let sgemm: Sgemm;
 
 beforeAll(async () => {
@@ -129,7 +138,15 @@ describe.runIf(HAVE_BLAS)('BLAS _FusedMatMul', () => {
         const want = denseMatMul(a, b, tA, tB).data.map((v, i) => f(v + bias.data[i % 36]));
         const [ta, tb, tbias] = [toTensor(a), toTensor(b), toTensor(bias)];
         const before = census();
-        const out = tf.fused.matMul({ a: ta, b: tb, transposeA: tA, transposeB: tB, bias: tbias, activation: act as 'relu', leakyreluAlpha: 0.1 });
+        const out = tf.fused.matMul({
+          a: ta,
+          b: tb,
+          transposeA: tA,
+          transposeB: tB,
+          bias: tbias,
+          activation: act as 'relu',
+          leakyreluAlpha: 0.1,
+        });
         expect(out.shape).toEqual([3, 40, 36]);
         expect(maxRelError(out.dataSync(), want)).toBeLessThan(TOL);
         out.dispose();
@@ -150,9 +167,30 @@ describe.runIf(HAVE_BLAS)('BLAS _FusedMatMul', () => {
     const alpha = randomDense([24], 14);
     const [tbias, tscalar, talpha] = [toTensor(biasMn), tf.scalar(0.5), toTensor(alpha)];
     const before = census();
-    const o1 = own(blasFusedMatMul(wasmBackend(), sgemm, run, { a: ta, b: tb, bias: tbias }, { transposeA: false, transposeB: false }));
-    expect(maxRelError(o1.dataSync(), prod.data.map((v, i) => v + biasMn.data[i % 480]))).toBeLessThan(TOL);
-    const o2 = own(blasFusedMatMul(wasmBackend(), sgemm, run, { a: ta, b: tb, bias: tscalar, preluActivationWeights: talpha }, { transposeA: false, transposeB: false, activation: 'prelu' }));
+    const o1 = own(
+      blasFusedMatMul(
+        wasmBackend(),
+        sgemm,
+        run,
+        { a: ta, b: tb, bias: tbias },
+        { transposeA: false, transposeB: false },
+      ),
+    );
+    expect(
+      maxRelError(
+        o1.dataSync(),
+        prod.data.map((v, i) => v + biasMn.data[i % 480]),
+      ),
+    ).toBeLessThan(TOL);
+    const o2 = own(
+      blasFusedMatMul(
+        wasmBackend(),
+        sgemm,
+        run,
+        { a: ta, b: tb, bias: tscalar, preluActivationWeights: talpha },
+        { transposeA: false, transposeB: false, activation: 'prelu' },
+      ),
+    );
     const want2 = prod.data.map((v, i) => (v + 0.5 >= 0 ? v + 0.5 : alpha.data[i % 24] * (v + 0.5)));
     expect(maxRelError(o2.dataSync(), want2)).toBeLessThan(TOL);
     tf.dispose([o1, o2]);
@@ -199,11 +237,18 @@ describe.runIf(HAVE_BLAS)('gradients on BLAS', () => {
       setups.push([tA ? [48, 40] : [40, 48], tB ? [36, 48] : [48, 36], [40, 36], tA, tB]);
       setups.push([tA ? [2, 48, 40] : [2, 40, 48], tB ? [2, 36, 48] : [2, 48, 36], [2, 40, 36], tA, tB]);
     }
-    const data = setups.map(([sa, sb, sdy], i) => [randomDense(sa, 10 + i), randomDense(sb, 30 + i), randomDense(sdy, 50 + i)]);
+    const data = setups.map(([sa, sb, sdy], i) => [
+      randomDense(sa, 10 + i),
+      randomDense(sb, 30 + i),
+      randomDense(sdy, 50 + i),
+    ]);
     const grads = (i: number) =>
       tf.tidy(() => {
         const [, , , tA, tB] = setups[i];
-        const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB))([toTensor(data[i][0]), toTensor(data[i][1])], toTensor(data[i][2]));
+        const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB))(
+          [toTensor(data[i][0]), toTensor(data[i][1])],
+          toTensor(data[i][2]),
+        );
         return g.map((t) => t.dataSync() as Float32Array);
       });
     await useBackend('cpu');
@@ -248,7 +293,10 @@ describe.runIf(HAVE_BLAS)('threads', () => {
 
 describe('finding the library', () => {
   test('none found by search: a fallback, recorded with its reason, described in one line', () => {
-    const r = openBlas({ env: undefined, candidates: ['/nonexistent/libopenblas.so.0', '/nonexistent/libopenblas.so'] });
+    const r = openBlas({
+      env: undefined,
+      candidates: ['/nonexistent/libopenblas.so.0', '/nonexistent/libopenblas.so'],
+    });
     expect(r.library).toBeNull();
     expect(activeSgemm()).toBeNull();
     const reason = (r as { reason: string }).reason;
@@ -294,30 +342,52 @@ describe('finding the library', () => {
     expect((r as { version: string }).version).toMatch(/^OpenBLAS \d+\.\d+\.\d+/);
     // The file behind the soname (Linux: from /proc/self/maps).
     if (process.platform === 'linux') expect((r as { path: string }).path).toMatch(/^\/.*openblas.*\.so/);
-    const info = { requested: 'wasm' as const, name: 'wasm' as const, tfjsVersion: tf.version_core, simd: true, threads: 1, blas: r };
-    expect(describeBackend(info)).toMatch(/^backend: wasm \(simd on, 1 thread; matrix products on OpenBLAS [\d.]+ .*from \S+, 1 thread\)$/);
+    const info = {
+      requested: 'wasm' as const,
+      name: 'wasm' as const,
+      tfjsVersion: tf.version_core,
+      simd: true,
+      threads: 1,
+      blas: r,
+    };
+    expect(describeBackend(info)).toMatch(
+      /^backend: wasm \(simd on, 1 thread; matrix products on OpenBLAS [\d.]+ .*from \S+, 1 thread\)$/,
+    );
   });
 
-  test.runIf(HAVE_BLAS)('GROKLENS_LAPACK is tried first when GROKLENS_BLAS is unset, and passed over when it has no cblas_sgemm', () => {
-    const found = (initial as { library: string }).library;
-    try {
-      vi.stubEnv('GROKLENS_LAPACK', 'libm.so.6');
-      expect(openBlas({ env: undefined }).library).toBe(found);
-      // The same library under another name (Debian's full path), so the name shows which was taken.
-      const other = ['/usr/lib/x86_64-linux-gnu/libopenblas.so.0', '/usr/lib/aarch64-linux-gnu/libopenblas.so.0'].find((f) => existsSync(f)) ?? found;
-      vi.stubEnv('GROKLENS_LAPACK', other);
-      expect(openBlas({ env: undefined }).library).toBe(other);
-    } finally {
-      vi.unstubAllEnvs();
-      openBlas({ threads: 1 });
-    }
-  });
+  test.runIf(HAVE_BLAS)(
+    'GROKLENS_LAPACK is tried first when GROKLENS_BLAS is unset, and passed over when it has no cblas_sgemm',
+    () => {
+      const found = (initial as { library: string }).library;
+      try {
+        vi.stubEnv('GROKLENS_LAPACK', 'libm.so.6');
+        expect(openBlas({ env: undefined }).library).toBe(found);
+        // The same library under another name (Debian's full path), so the name shows which was taken.
+        const other =
+          ['/usr/lib/x86_64-linux-gnu/libopenblas.so.0', '/usr/lib/aarch64-linux-gnu/libopenblas.so.0'].find((f) =>
+            existsSync(f),
+          ) ?? found;
+        vi.stubEnv('GROKLENS_LAPACK', other);
+        expect(openBlas({ env: undefined }).library).toBe(other);
+      } finally {
+        vi.unstubAllEnvs();
+        openBlas({ threads: 1 });
+      }
+    },
+  );
 
   test('a resume under another BLAS (or none, or other threads) is named; the same one is not', () => {
-    const a = { library: 'libopenblas.so.0', path: '/usr/lib/libopenblasp-r0.3.21.so', version: 'OpenBLAS 0.3.21 DYNAMIC_ARCH', threads: 1 } as const;
+    const a = {
+      library: 'libopenblas.so.0',
+      path: '/usr/lib/libopenblasp-r0.3.21.so',
+      version: 'OpenBLAS 0.3.21 DYNAMIC_ARCH',
+      threads: 1,
+    } as const;
     expect(blasChange(a, { ...a })).toBeNull();
     expect(blasChange(undefined, a)).toBeNull();
-    expect(blasChange(a, { ...a, threads: 2 })).toBe('matrix products were computed on libopenblas.so.0 (OpenBLAS 0.3.21, 1 thread), now on libopenblas.so.0 (OpenBLAS 0.3.21, 2 threads)');
+    expect(blasChange(a, { ...a, threads: 2 })).toBe(
+      'matrix products were computed on libopenblas.so.0 (OpenBLAS 0.3.21, 1 thread), now on libopenblas.so.0 (OpenBLAS 0.3.21, 2 threads)',
+    );
     expect(blasChange(a, { library: null, reason: 'GROKLENS_BLAS=none' })).toContain('now on XNNPACK (no BLAS)');
     expect(blasChange(a, { ...a, path: '/opt/other/libopenblas.so.0' })).not.toBeNull();
   });

@@ -4,11 +4,20 @@ import { broadcastShapes, matMulDims, MIN_REROUTE_FLOPS, planMatMul } from '../.
 describe('matMulDims', () => {
   test('reads m, k, n through the transpose flags', () => {
     expect(matMulDims([5, 3], [5, 7], true, false)).toMatchObject({ m: 3, k: 5, n: 7, sizeA: 1, sizeB: 1 });
-    expect(matMulDims([2, 4, 3, 5], [7, 5], false, true)).toMatchObject({ m: 3, k: 5, n: 7, sizeA: 8, sizeB: 1, outBatch: [2, 4] });
+    expect(matMulDims([2, 4, 3, 5], [7, 5], false, true)).toMatchObject({
+      m: 3,
+      k: 5,
+      n: 7,
+      sizeA: 8,
+      sizeB: 1,
+      outBatch: [2, 4],
+    });
   });
 
   test('names both shapes and flags when the inner dimensions differ', () => {
-    expect(() => matMulDims([3, 4], [5, 6], false, false)).toThrow(/a \[3,4\] \(transposeA=false\) gives 4, b \[5,6\] \(transposeB=false\) gives 5/);
+    expect(() => matMulDims([3, 4], [5, 6], false, false)).toThrow(
+      /a \[3,4\] \(transposeA=false\) gives 4, b \[5,6\] \(transposeB=false\) gives 5/,
+    );
   });
 
   test('rejects batch shapes that do not broadcast', () => {

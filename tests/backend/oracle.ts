@@ -33,7 +33,8 @@ export function denseMatMul(a: Dense, b: Dense, transposeA: boolean, transposeB:
   const pa = [...Array(rank - batchA.length).fill(1), ...batchA];
   const pb = [...Array(rank - batchB.length).fill(1), ...batchB];
   const outBatch = pa.map((x, i) => {
-    if (x !== pb[i] && x !== 1 && pb[i] !== 1) throw new Error(`oracle: batch dims [${batchA}] and [${batchB}] do not broadcast`);
+    if (x !== pb[i] && x !== 1 && pb[i] !== 1)
+      throw new Error(`oracle: batch dims [${batchA}] and [${batchB}] do not broadcast`);
     return Math.max(x, pb[i]);
   });
   const total = outBatch.reduce((p, s) => p * s, 1);

@@ -90,7 +90,15 @@ describe('expd (float64 e^z for z ≤ 0, shared by the SIMD and JS kernels)', ()
 
 describe('fused softmax cross-entropy kernels', () => {
   // Shapes with and without a tail after the 4-wide loop, including C < 4.
-  const SHAPES: [number, number][] = [[7, 5], [33, 97], [16, 4], [5, 3], [3, 2], [1, 1], [64, 113]];
+  const SHAPES: [number, number][] = [
+    [7, 5],
+    [33, 97],
+    [16, 4],
+    [5, 3],
+    [3, 2],
+    [1, 1],
+    [64, 113],
+  ];
 
   for (const [n, c] of SHAPES) {
     it(`[${n}, ${c}]: value, softmax and gradient within float32 rounding of the float64 oracle; SIMD = JS bit for bit`, () => {
@@ -156,7 +164,13 @@ describe('fused softmax cross-entropy kernels', () => {
     const c = 13;
     const rng = new Rng(9);
     const x = tf.tensor2d(Float32Array.from(rng.normalArray(n * c, 3)), [n, c]);
-    const mask = tf.tensor2d(oneHot(Array.from({ length: n }, (_, i) => i % c), c), [n, c]);
+    const mask = tf.tensor2d(
+      oneHot(
+        Array.from({ length: n }, (_, i) => i % c),
+        c,
+      ),
+      [n, c],
+    );
     const vg = tf.valueAndGrad((l: tf.Tensor) => crossEntropy(l, mask));
     const before = tf.memory().numTensors;
     const fused = vg(x);
@@ -206,15 +220,28 @@ describe('fused Adam update kernel', () => {
       const V = Float32Array.from(rng.normalArray(size, 1e-5), Math.abs);
       const t = 7;
       const attrs: AdamAttrs = {
-        mode, decay: 1 - 1e-3 * 1, wd: 1, oneMinusB1: 1 - 0.9, b2: 0.98, oneMinusB2: 1 - 0.98,
-        sqrtBc2: Math.sqrt(1 - 0.98 ** t), eps: 1e-8, negStep: -1e-3 / (1 - 0.9 ** t),
+        mode,
+        decay: 1 - 1e-3 * 1,
+        wd: 1,
+        oneMinusB1: 1 - 0.9,
+        b2: 0.98,
+        oneMinusB2: 1 - 0.98,
+        sqrtBc2: Math.sqrt(1 - 0.98 ** t),
+        eps: 1e-8,
+        negStep: -1e-3 / (1 - 0.9 ** t),
       };
       const ref = adamRef(P, G, M, V, attrs);
       for (const on of [true, false]) {
         useSimdKernels(on);
         const before = tf.memory().numTensors;
         const out = tf.tidy(() => {
-          const r = tf.engine().runKernel(ADAM_UPDATE, { param: tf.tensor1d(P), grad: tf.tensor1d(G), m: tf.tensor1d(M), v: tf.tensor1d(V) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          const r = tf
+            .engine()
+            .runKernel(
+              ADAM_UPDATE,
+              { param: tf.tensor1d(P), grad: tf.tensor1d(G), m: tf.tensor1d(M), v: tf.tensor1d(V) },
+              attrs as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor[];
           return r.map((x) => x.dataSync() as Float32Array);
         });
         expect(tf.memory().numTensors).toBe(before);
@@ -267,14 +294,16 @@ describe('two-row lookups (the transformer K/V tables) and leading-axis sums', (
     const a = Int32Array.from({ length: R }, (_, r) => (r * 7) % 26);
     const b = Int32Array.from({ length: R }, (_, r) => 26 + (r % 3));
     const twoHot = new Float32Array(R * V);
-    for (let r = 0; r < R; r++) (twoHot[r * V + a[r]] = 1), (twoHot[r * V + b[r]] = 1);
+    for (let r = 0; r < R; r++) ((twoHot[r * V + a[r]] = 1), (twoHot[r * V + b[r]] = 1));
     const run = () =>
       tf.tidy(() => {
         const t = tf.tensor2d(table, [V, W]);
         const ia = tf.tensor1d(a, 'int32');
         const ib = tf.tensor1d(b, 'int32');
         return {
-          kernel: (tf.engine().runKernel(GATHER_ADD_ROWS, { table: t, a: ia, b: ib }) as tf.Tensor).dataSync() as Float32Array,
+          kernel: (
+            tf.engine().runKernel(GATHER_ADD_ROWS, { table: t, a: ia, b: ib }) as tf.Tensor
+          ).dataSync() as Float32Array,
           ops: tf.add(tf.gather(t, ia), tf.gather(t, ib)).dataSync() as Float32Array,
           product: tf.matMul(tf.tensor2d(twoHot, [R, V]), t).dataSync() as Float32Array,
         };
@@ -288,17 +317,24 @@ describe('two-row lookups (the transformer K/V tables) and leading-axis sums', (
     expect(bits(simd.kernel)).toEqual(bits(simd.product));
     expect(bits(js.kernel)).toEqual(bits(simd.kernel));
     expect(() =>
-      tf.tidy(() => tf.engine().runKernel(GATHER_ADD_ROWS, { table: tf.tensor2d(table, [V, W]), a: tf.tensor1d([V], 'int32'), b: tf.tensor1d([0], 'int32') })),
+      tf.tidy(() =>
+        tf.engine().runKernel(GATHER_ADD_ROWS, {
+          table: tf.tensor2d(table, [V, W]),
+          a: tf.tensor1d([V], 'int32'),
+          b: tf.tensor1d([0], 'int32'),
+        }),
+      ),
     ).toThrow(/index value 29 is not in \[0, 28\]/);
   });
 
   it('Sum and Mean over a short leading axis: SIMD rows equal the JS loop bit for bit, and float64 to rounding', () => {
     const rng = new Rng(13);
     const x = Float32Array.from(rng.normalArray(3 * 1031));
-    const run = () => tf.tidy(() => {
-      const t = tf.tensor2d(x, [3, 1031]);
-      return [tf.sum(t, 0).dataSync() as Float32Array, tf.mean(t, 0).dataSync() as Float32Array];
-    });
+    const run = () =>
+      tf.tidy(() => {
+        const t = tf.tensor2d(x, [3, 1031]);
+        return [tf.sum(t, 0).dataSync() as Float32Array, tf.mean(t, 0).dataSync() as Float32Array];
+      });
     const simd = run();
     useSimdKernels(false);
     const js = run();

@@ -11,9 +11,18 @@ import { randomDense } from './oracle.ts';
 type Case = [string, () => tf.Tensor];
 
 const seq = (shape: number[], dtype: 'float32' | 'int32' = 'float32') =>
-  tf.reshape(tf.range(0, shape.reduce((p, s) => p * s, 1), 1, dtype), shape);
+  tf.reshape(
+    tf.range(
+      0,
+      shape.reduce((p, s) => p * s, 1),
+      1,
+      dtype,
+    ),
+    shape,
+  );
 const normal = (shape: number[], seed: number) => tf.tensor(Float32Array.from(randomDense(shape, seed).data), shape);
-const ids = (values: number[], shape?: number[]): tf.Tensor1D => tf.tensor<tf.Rank>(values, shape ?? [values.length], 'int32') as tf.Tensor1D;
+const ids = (values: number[], shape?: number[]): tf.Tensor1D =>
+  tf.tensor<tf.Rank>(values, shape ?? [values.length], 'int32') as tf.Tensor1D;
 
 const CASES: Case[] = [
   ['tile 1-D', () => tf.tile(seq([5]), [4])],
@@ -28,15 +37,32 @@ const CASES: Case[] = [
   ['gather int32 params', () => tf.gather(seq([6, 2], 'int32'), ids([5, 1]))],
   ['unsortedSegmentSum, out-of-range id dropped', () => tf.unsortedSegmentSum(normal([4, 3], 1), ids([1, 0, 1, 5]), 3)],
   ['unsortedSegmentSum 1-D', () => tf.unsortedSegmentSum(normal([6], 2), ids([2, 2, 0, 1, 0, 2]), 4)],
-  ['gather gradient (embedding lookup)', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids([1, 1, 3])), normal([3, 2], 3))))(normal([4, 2], 4))],
+  [
+    'gather gradient (embedding lookup)',
+    () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids([1, 1, 3])), normal([3, 2], 3))))(normal([4, 2], 4)),
+  ],
   ['sum axis 0', () => tf.sum(normal([37, 6], 5), 0)],
   ['sum axes [1, 0], keepDims', () => tf.sum(normal([2, 3, 4], 6), [1, 0], true)],
   ['sum last axis (original kernel)', () => tf.sum(normal([4, 6], 7), 1)],
   ['sum of everything (original kernel)', () => tf.sum(normal([4, 6], 8))],
   ['mean axis 0', () => tf.mean(normal([37, 6], 9), 0)],
   ['max axis 0', () => tf.max(normal([37, 6], 10), 0)],
-  ['max axis 0, keepDims, NaN propagates', () => tf.max(tf.tensor2d([[1, NaN], [3, 2]]), 0, true)],
-  ['bias gradient (sum over the batch)', () => tf.grad((bias: tf.Tensor) => tf.sum(tf.square(tf.add(normal([50, 8], 11), bias))))(normal([8], 12))],
+  [
+    'max axis 0, keepDims, NaN propagates',
+    () =>
+      tf.max(
+        tf.tensor2d([
+          [1, NaN],
+          [3, 2],
+        ]),
+        0,
+        true,
+      ),
+  ],
+  [
+    'bias gradient (sum over the batch)',
+    () => tf.grad((bias: tf.Tensor) => tf.sum(tf.square(tf.add(normal([50, 8], 11), bias))))(normal([8], 12)),
+  ],
 ];
 
 const expected = new Map<string, { shape: number[]; values: number[] }>();
@@ -63,7 +89,10 @@ describe('plain-JS wasm kernels equal the cpu backend', () => {
       expect(got.shape).toEqual(want.shape);
       got.values.forEach((v, i) => {
         if (Number.isNaN(want.values[i])) expect(v).toBeNaN();
-        else expect(Math.abs(v - want.values[i]), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want.values[i])));
+        else
+          expect(Math.abs(v - want.values[i]), `${name}[${i}]`).toBeLessThanOrEqual(
+            1e-5 * (1 + Math.abs(want.values[i])),
+          );
       });
     });
   }

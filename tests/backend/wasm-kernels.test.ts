@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { useBackend } from '../../src/backend/index.ts';
 import { planMatMul, type MatMulRoute } from '../../src/backend/matmul-plan.ts';
-import { installWasmKernelWrappers, uninstallWasmKernelWrappers, wasmKernelWrappersInstalled } from '../../src/backend/wasm-kernels.ts';
+import {
+  installWasmKernelWrappers,
+  uninstallWasmKernelWrappers,
+  wasmKernelWrappersInstalled,
+} from '../../src/backend/wasm-kernels.ts';
 import { denseMatMul, MATMUL_CASES, MATMUL_FLAGS, MATMUL_TOL, maxRelError, randomDense, type Dense } from './oracle.ts';
 
 const TOL = MATMUL_TOL;
@@ -101,7 +105,10 @@ describe('XNNPACK operator cache', () => {
   test('reusing a right-hand tensor under another shape (tf.reshape shares its id) gives the right product', () => {
     // Without the guard this aborts the whole wasm module: the operator packed for W [4, 6] is
     // reused for the [8, 3] view because the cache key is the tensor id alone.
-    const W = tf.tensor2d(Array.from({ length: 24 }, (_, i) => i), [4, 6]);
+    const W = tf.tensor2d(
+      Array.from({ length: 24 }, (_, i) => i),
+      [4, 6],
+    );
     const first = tf.matMul(tf.ones([3, 4]), W);
     expect(Array.from(first.dataSync().slice(0, 3))).toEqual([36, 40, 44]);
     const view = tf.reshape(W, [8, 3]);
@@ -137,7 +144,10 @@ describe('gradients through the wrapper', () => {
   /** d/da, d/db of Σ dy ⊙ matMul(a, b) on the current backend. */
   function grads(a: Dense, b: Dense, dy: Dense, tA: boolean, tB: boolean): Float32Array[] {
     return tf.tidy(() => {
-      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB))([toTensor(a), toTensor(b)], toTensor(dy));
+      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB))(
+        [toTensor(a), toTensor(b)],
+        toTensor(dy),
+      );
       return g.map((t) => t.dataSync() as Float32Array);
     });
   }
@@ -148,7 +158,11 @@ describe('gradients through the wrapper', () => {
       setups.push([tA ? [48, 40] : [40, 48], tB ? [36, 48] : [48, 36], [40, 36], tA, tB]);
       setups.push([tA ? [2, 48, 40] : [2, 40, 48], tB ? [2, 36, 48] : [2, 48, 36], [2, 40, 36], tA, tB]);
     }
-    const data = setups.map(([sa, sb, sdy], i) => [randomDense(sa, 10 + i), randomDense(sb, 30 + i), randomDense(sdy, 50 + i)]);
+    const data = setups.map(([sa, sb, sdy], i) => [
+      randomDense(sa, 10 + i),
+      randomDense(sb, 30 + i),
+      randomDense(sdy, 50 + i),
+    ]);
     await useBackend('cpu');
     const want = setups.map(([, , , tA, tB], i) => grads(data[i][0], data[i][1], data[i][2], tA, tB));
     await useBackend('wasm', { wasmThreads: 1 });
@@ -170,13 +184,19 @@ describe('gradients through the wrapper', () => {
     const [ga, gb] = grads(a, b, dy, true, false);
     const loss = (x: Dense, y: Dense) => denseMatMul(x, y, true, false).data.reduce((s, v, i) => s + v * dy.data[i], 0);
     const h = 1e-3;
-    for (const [which, idx] of [['a', 0], ['a', 977], ['b', 5], ['b', 1700]] as const) {
+    for (const [which, idx] of [
+      ['a', 0],
+      ['a', 977],
+      ['b', 5],
+      ['b', 1700],
+    ] as const) {
       const target = which === 'a' ? a : b;
       const plus = { ...target, data: target.data.slice() };
       const minus = { ...target, data: target.data.slice() };
       plus.data[idx] += h;
       minus.data[idx] -= h;
-      const fd = which === 'a' ? (loss(plus, b) - loss(minus, b)) / (2 * h) : (loss(a, plus) - loss(a, minus)) / (2 * h);
+      const fd =
+        which === 'a' ? (loss(plus, b) - loss(minus, b)) / (2 * h) : (loss(a, plus) - loss(a, minus)) / (2 * h);
       const got = which === 'a' ? ga[idx] : gb[idx];
       expect(Math.abs(got - fd) / (1 + Math.abs(fd)), `${which}[${idx}]`).toBeLessThan(1e-4);
     }

@@ -32,7 +32,11 @@ describe('threaded wasm build', () => {
     const g = tf.tidy(() => {
       const x = toTensor(randomDense([257, 129], 3));
       const loss = (w: tf.Tensor) => tf.sum(tf.relu(tf.add(tf.matMul(x, w), 0.5)));
-      return Array.from(tf.grad(loss)(toTensor(randomDense([129, 33], 4))).dataSync());
+      return Array.from(
+        tf
+          .grad(loss)(toTensor(randomDense([129, 33], 4)))
+          .dataSync(),
+      );
     });
     expect(g).toHaveLength(129 * 33);
     expect(g.every(Number.isFinite)).toBe(true);

@@ -35,7 +35,9 @@ describe('unknown keys', () => {
   });
 
   it('from --set', () => {
-    expect(viaSet('optimizer.weight_decy=0.5')).toBe('--set: optimizer.weight_decy: unknown key (did you mean optimizer.weight_decay?)');
+    expect(viaSet('optimizer.weight_decy=0.5')).toBe(
+      '--set: optimizer.weight_decy: unknown key (did you mean optimizer.weight_decay?)',
+    );
     expect(viaSet('model.d_modle=64')).toBe('--set: model.d_modle: unknown key (did you mean model.d_model?)');
   });
 
@@ -52,8 +54,12 @@ describe('unknown keys', () => {
   });
 
   it('with nothing close, lists what the section takes', () => {
-    expect(viaSet('checkpoints.zzz=1')).toBe('--set: checkpoints.zzz: unknown key; checkpoints takes every, log_spaced');
-    expect(viaSet('zzz=1')).toBe('--set: zzz: unknown key; the sections are task, split, model, optimizer, training, checkpoints');
+    expect(viaSet('checkpoints.zzz=1')).toBe(
+      '--set: checkpoints.zzz: unknown key; checkpoints takes every, log_spaced',
+    );
+    expect(viaSet('zzz=1')).toBe(
+      '--set: zzz: unknown key; the sections are task, split, model, optimizer, training, checkpoints',
+    );
   });
 
   it('a "preset" key belongs in --preset, not --set', () => {
@@ -64,7 +70,9 @@ describe('unknown keys', () => {
 describe('invalid values', () => {
   it('enum: names the value and the choices', () => {
     expect(viaSet('model.act=sigmoid')).toBe('--set: model.act: "sigmoid" is not allowed; expected one of relu, gelu');
-    expect(viaSet('model.kind=cnn')).toBe('--set: model.kind: "cnn" is not allowed; expected one of transformer, mlp, quadratic');
+    expect(viaSet('model.kind=cnn')).toBe(
+      '--set: model.kind: "cnn" is not allowed; expected one of transformer, mlp, quadratic',
+    );
     expect(viaSet('task.op=pow')).toBe(
       '--set: task.op: "pow" is not allowed; expected one of add, sub, mul, div, x2+y2, x2+xy+y2, x2+xy+y2+x, x3+xy, x3+xy2+y',
     );
@@ -72,7 +80,9 @@ describe('invalid values', () => {
 
   it('out of range', () => {
     expect(viaSet('training.steps=0')).toBe('--set: training.steps: 0 is not allowed; expected a positive integer');
-    expect(viaSet('split.train_fraction=1')).toBe('--set: split.train_fraction: 1 is not allowed; expected a number in (0, 1)');
+    expect(viaSet('split.train_fraction=1')).toBe(
+      '--set: split.train_fraction: 1 is not allowed; expected a number in (0, 1)',
+    );
     expect(viaSet('task.p=1')).toBe('--set: task.p: 1 is not allowed; expected an integer ≥ 2');
     expect(viaSet('optimizer.lr=-0.001')).toBe('--set: optimizer.lr: -0.001 is not allowed; expected a number > 0');
     expect(viaSet('optimizer.betas=[0.9,1]')).toBe(
@@ -82,9 +92,15 @@ describe('invalid values', () => {
   });
 
   it('wrong type', () => {
-    expect(viaSet('training.steps=abc')).toBe('--set: training.steps: "abc" is not allowed; expected a positive integer');
-    expect(viaSet('training.batch_size=1.5')).toBe('--set: training.batch_size: 1.5 is not allowed; expected a positive integer, or null for full batch');
-    expect(viaSet('model.layer_norm=yes')).toBe('--set: model.layer_norm: "yes" is not allowed; expected true or false');
+    expect(viaSet('training.steps=abc')).toBe(
+      '--set: training.steps: "abc" is not allowed; expected a positive integer',
+    );
+    expect(viaSet('training.batch_size=1.5')).toBe(
+      '--set: training.batch_size: 1.5 is not allowed; expected a positive integer, or null for full batch',
+    );
+    expect(viaSet('model.layer_norm=yes')).toBe(
+      '--set: model.layer_norm: "yes" is not allowed; expected true or false',
+    );
     expect(viaSet('optimizer.betas=0.9')).toMatch(/^--set: optimizer\.betas: 0\.9 is not allowed; expected \[β1, β2\]/);
     expect(viaSet('model=5')).toBe('--set: model: 5 is not allowed; expected an object');
   });
@@ -95,13 +111,17 @@ describe('invalid values', () => {
   });
 
   it('cross-field rules blame the key set last', () => {
-    expect(viaSet('task.op=div', 'task.p=98')).toBe('--set: task.p: task.op "div" needs a prime modulus; task.p 98 is not prime');
+    expect(viaSet('task.op=div', 'task.p=98')).toBe(
+      '--set: task.p: task.op "div" needs a prime modulus; task.p 98 is not prime',
+    );
     const file = files.write('div.json', { task: { op: 'div' } });
     expect(configError(() => resolveConfig({ file, sets: ['task.p=100'] })).message).toBe(
       '--set: task.p: task.op "div" needs a prime modulus; task.p 100 is not prime',
     );
     expect(configError(() => resolveConfig({ preset: 'power-2022', sets: ['task.p=100'] })).key).toBe('task.p');
-    expect(viaSet('task.kind=sparse-parity', 'task.n_bits=2')).toBe('--set: task.n_bits: task.k (3) must not exceed task.n_bits (2)');
+    expect(viaSet('task.kind=sparse-parity', 'task.n_bits=2')).toBe(
+      '--set: task.n_bits: task.k (3) must not exceed task.n_bits (2)',
+    );
     expect(viaSet('task.kind=sparse-parity', 'task.labels=pm1')).toBe(
       '--set: task.labels: task.labels "pm1" needs training.loss "mse" (got "cross-entropy")',
     );
@@ -126,27 +146,37 @@ describe('files', () => {
     expect(viaFile('missing-comma.json', '{\n  "task": {"p": 97}\n  "split": {}\n}').message).toMatch(
       /missing-comma\.json: line 3, column 3: not valid JSON: expected "," or "}" after a property value, found "\\""$/,
     );
-    expect(viaFile('empty.json', '').message).toMatch(/empty\.json: line 1, column 1: not valid JSON: expected a value, found the end of the file$/);
+    expect(viaFile('empty.json', '').message).toMatch(
+      /empty\.json: line 1, column 1: not valid JSON: expected a value, found the end of the file$/,
+    );
   });
 
   it('not an object', () => {
     const { file, message } = viaFile('list.json', '[1, 2]');
-    expect(message).toBe(`${file}: (top level): expected a JSON object such as {"optimizer": {"lr": 0.001}}, got a list`);
+    expect(message).toBe(
+      `${file}: (top level): expected a JSON object such as {"optimizer": {"lr": 0.001}}, got a list`,
+    );
   });
 
   it('missing: names the path', () => {
     const e = configError(() => resolveConfig({ file: 'no/such/config.json', sets: [] }));
-    expect(e.message).toMatch(/^config file: no\/such\/config\.json: not found \(looked for \/.*no\/such\/config\.json\)$/);
+    expect(e.message).toMatch(
+      /^config file: no\/such\/config\.json: not found \(looked for \/.*no\/such\/config\.json\)$/,
+    );
   });
 
   it('preset named in a file: must be known, and agree with --preset', () => {
     const unknown = viaFile('unknown-preset.json', { preset: 'nanda' });
-    expect(unknown.message).toBe(`${unknown.file}: preset: "nanda" is not a preset; valid presets: nanda-2023, power-2022, truong-2026, demo`);
+    expect(unknown.message).toBe(
+      `${unknown.file}: preset: "nanda" is not a preset; valid presets: nanda-2023, power-2022, truong-2026, demo`,
+    );
     const file = files.write('power.json', { preset: 'power-2022' });
     expect(configError(() => resolveConfig({ preset: 'demo', file, sets: [] })).message).toBe(
       `${file}: preset: "power-2022" conflicts with --preset demo; use one or the other`,
     );
-    expect(viaFile('numeric-preset.json', { preset: 3 }).message).toMatch(/preset: 3 is not allowed; expected a preset name: nanda-2023/);
+    expect(viaFile('numeric-preset.json', { preset: 3 }).message).toMatch(
+      /preset: 3 is not allowed; expected a preset name: nanda-2023/,
+    );
   });
 });
 
@@ -160,7 +190,9 @@ describe('command line', () => {
   it('--set without "=" names the argument', () => {
     expect(viaSet('optimizer.lr')).toBe('--set: optimizer.lr: expected key=value, e.g. --set optimizer.lr=3e-4');
     expect(viaSet('=3')).toBe('--set: =3: expected a dotted key before "=", e.g. optimizer.lr');
-    expect(viaSet('optimizer..lr=3')).toBe('--set: optimizer..lr=3: expected a dotted key before "=", e.g. optimizer.lr');
+    expect(viaSet('optimizer..lr=3')).toBe(
+      '--set: optimizer..lr=3: expected a dotted key before "=", e.g. optimizer.lr',
+    );
   });
 
   it('every error is a UserError (printed without a stack trace)', () => {

@@ -4,7 +4,10 @@ import { editDistance, nearestKeys } from '../../src/config/keys.ts';
 
 describe('parseJson', () => {
   it('parses valid JSON, ignoring a byte-order mark', () => {
-    expect(parseJson('\uFEFF{"a": [1, 2.5e-3, true, null, "x"]}')).toEqual({ ok: true, value: { a: [1, 2.5e-3, true, null, 'x'] } });
+    expect(parseJson('\uFEFF{"a": [1, 2.5e-3, true, null, "x"]}')).toEqual({
+      ok: true,
+      value: { a: [1, 2.5e-3, true, null, 'x'] },
+    });
   });
 
   it.each([
@@ -26,7 +29,8 @@ describe('parseJson', () => {
   });
 
   it('finds no error in what JSON.parse accepts', () => {
-    for (const t of ['0', '-0.5e+3', '"\\u00e9\\n"', '[]', '{}', ' {"a":{"b":[[]]}} ']) expect(locateJsonError(t)).toBeNull();
+    for (const t of ['0', '-0.5e+3', '"\\u00e9\\n"', '[]', '{}', ' {"a":{"b":[[]]}} '])
+      expect(locateJsonError(t)).toBeNull();
   });
 });
 

@@ -44,7 +44,10 @@ describe('resolveConfig: layers', () => {
 
   it('--set over defaults, and over a preset', () => {
     expect(resolveConfig({ sets: ['task.p=97'] }).config.task).toEqual({ kind: 'modular', op: 'add', p: 97 });
-    expect(resolveConfig({ preset: 'demo', sets: ['training.steps=10'] }).config.training).toMatchObject({ steps: 10, early_stop_after_grok: 500 });
+    expect(resolveConfig({ preset: 'demo', sets: ['training.steps=10'] }).config.training).toMatchObject({
+      steps: 10,
+      early_stop_after_grok: 500,
+    });
   });
 
   it('arrays replace rather than merge', () => {
@@ -82,12 +85,20 @@ describe('switching kind', () => {
 
   it('applies the layer’s other model keys after the switch, whatever their order in the file', () => {
     const file = files.write('mlp.json', { model: { hidden: [512, 512], kind: 'mlp', act: 'gelu' } });
-    expect(resolveConfig({ file, sets: [] }).config.model).toEqual({ kind: 'mlp', d_embed: 128, hidden: [512, 512], act: 'gelu', init_scale: 1 });
+    expect(resolveConfig({ file, sets: [] }).config.model).toEqual({
+      kind: 'mlp',
+      d_embed: 128,
+      hidden: [512, 512],
+      act: 'gelu',
+      init_scale: 1,
+    });
   });
 
   it('rejects transformer-only keys once the model is an mlp', () => {
     const e = configError(() => resolveConfig({ sets: ['model.kind=mlp', 'model.d_model=64'] }));
-    expect(e.message).toBe('--set: model.d_model: unknown key for model.kind "mlp" (its keys: kind, d_embed, hidden, act, init_scale)');
+    expect(e.message).toBe(
+      '--set: model.d_model: unknown key for model.kind "mlp" (its keys: kind, d_embed, hidden, act, init_scale)',
+    );
     expect(e.source).toBe('--set');
     expect(e.key).toBe('model.d_model');
   });
@@ -99,13 +110,18 @@ describe('switching kind', () => {
   });
 
   it('setting the same kind keeps the current values', () => {
-    expect(resolveConfig({ preset: 'power-2022', sets: ['model.kind=transformer'] }).config.model).toMatchObject({ n_layers: 2, layer_norm: true });
+    expect(resolveConfig({ preset: 'power-2022', sets: ['model.kind=transformer'] }).config.model).toMatchObject({
+      n_layers: 2,
+      layer_norm: true,
+    });
   });
 
   it('task.kind=sparse-parity starts from the sparse-parity defaults', () => {
     const r = resolveConfig({ sets: ['task.kind=sparse-parity', 'task.n_bits=20'] });
     expect(r.config.task).toEqual({ kind: 'sparse-parity', n_bits: 20, k: 3, samples: 2000, labels: 'class', seed: 0 });
-    expect(configError(() => resolveConfig({ sets: ['task.kind=s5', 'task.p=5'] })).message).toMatch(/^--set: task\.p: unknown key for task\.kind "s5"/);
+    expect(configError(() => resolveConfig({ sets: ['task.kind=s5', 'task.p=5'] })).message).toMatch(
+      /^--set: task\.p: unknown key for task\.kind "s5"/,
+    );
   });
 });
 
@@ -130,7 +146,15 @@ describe('--set values', () => {
 
   it('reach the config with the right types', () => {
     const r = resolveConfig({
-      sets: ['model.kind=mlp', 'optimizer.betas=[0.9,0.99]', 'training.batch_size=256', 'training.batch_size=null', 'model.act=gelu', 'task.op=x2+y2', 'model.hidden=[64,32]'],
+      sets: [
+        'model.kind=mlp',
+        'optimizer.betas=[0.9,0.99]',
+        'training.batch_size=256',
+        'training.batch_size=null',
+        'model.act=gelu',
+        'task.op=x2+y2',
+        'model.hidden=[64,32]',
+      ],
     });
     expect(r.config.model).toEqual({ kind: 'mlp', d_embed: 128, hidden: [64, 32], act: 'gelu', init_scale: 1 });
     expect(r.config.optimizer.betas).toEqual([0.9, 0.99]);
@@ -162,7 +186,16 @@ describe('configDiff', () => {
     const b = resolveConfig({ sets: ['model.kind=quadratic'] }).config;
     const diff = configDiff(DEFAULTS, b);
     expect(diff.map((d) => d.key)).toEqual([
-      'model.kind', 'model.hidden', 'model.n_layers', 'model.d_model', 'model.n_heads', 'model.d_head', 'model.d_mlp', 'model.act', 'model.layer_norm', 'model.attn_bias',
+      'model.kind',
+      'model.hidden',
+      'model.n_layers',
+      'model.d_model',
+      'model.n_heads',
+      'model.d_head',
+      'model.d_mlp',
+      'model.act',
+      'model.layer_norm',
+      'model.attn_bias',
     ]);
     expect(diff[0]).toEqual({ key: 'model.kind', from: 'transformer', to: 'quadratic' });
     expect(diff[1]).toEqual({ key: 'model.hidden', from: undefined, to: 512 });
@@ -171,7 +204,10 @@ describe('configDiff', () => {
 
   it('labels presets by what differs', () => {
     expect(configDiff(getPreset('truong-2026'), getPreset('power-2022')).map((d) => d.key)).toEqual([
-      'task.op', 'model.n_layers', 'model.layer_norm', 'training.steps',
+      'task.op',
+      'model.n_layers',
+      'model.layer_norm',
+      'training.steps',
     ]);
   });
 });

@@ -29,8 +29,26 @@ describe('presets', () => {
     expect(c).toEqual(DEFAULTS);
     expect(c.task).toEqual({ kind: 'modular', op: 'add', p: 113 });
     expect(c.split).toEqual({ train_fraction: 0.3, seed: 0, mode: 'python-random' });
-    expect(c.model).toEqual({ kind: 'transformer', n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 });
-    expect(c.optimizer).toMatchObject({ kind: 'adamw', lr: 1e-3, weight_decay: 1, betas: [0.9, 0.98], eps: 1e-8, warmup_steps: 10 });
+    expect(c.model).toEqual({
+      kind: 'transformer',
+      n_layers: 1,
+      d_model: 128,
+      n_heads: 4,
+      d_head: 32,
+      d_mlp: 512,
+      act: 'relu',
+      layer_norm: false,
+      attn_bias: false,
+      init_scale: 1,
+    });
+    expect(c.optimizer).toMatchObject({
+      kind: 'adamw',
+      lr: 1e-3,
+      weight_decay: 1,
+      betas: [0.9, 0.98],
+      eps: 1e-8,
+      warmup_steps: 10,
+    });
     expect(c.training).toMatchObject({ steps: 40000, batch_size: null });
     expect(c.checkpoints.every).toBe(100);
   });
@@ -39,8 +57,21 @@ describe('presets', () => {
     const c = getPreset('power-2022');
     expect(c.task).toEqual({ kind: 'modular', op: 'div', p: 97 });
     expect(c.split.train_fraction).toBe(0.5);
-    expect(c.model).toMatchObject({ kind: 'transformer', n_layers: 2, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512 });
-    expect(c.optimizer).toMatchObject({ kind: 'adamw', lr: 1e-3, weight_decay: 1, betas: [0.9, 0.98], warmup_steps: 10 });
+    expect(c.model).toMatchObject({
+      kind: 'transformer',
+      n_layers: 2,
+      d_model: 128,
+      n_heads: 4,
+      d_head: 32,
+      d_mlp: 512,
+    });
+    expect(c.optimizer).toMatchObject({
+      kind: 'adamw',
+      lr: 1e-3,
+      weight_decay: 1,
+      betas: [0.9, 0.98],
+      warmup_steps: 10,
+    });
     expect(c.training).toMatchObject({ steps: 100000, batch_size: 512 });
   });
 
@@ -57,7 +88,18 @@ describe('presets', () => {
     const c = getPreset('demo');
     expect(c.task).toEqual({ kind: 'modular', op: 'add', p: 53 });
     expect(c.split.train_fraction).toBe(0.4);
-    expect(c.model).toEqual({ kind: 'transformer', n_layers: 1, d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 });
+    expect(c.model).toEqual({
+      kind: 'transformer',
+      n_layers: 1,
+      d_model: 64,
+      n_heads: 4,
+      d_head: 16,
+      d_mlp: 256,
+      act: 'relu',
+      layer_norm: false,
+      attn_bias: false,
+      init_scale: 1,
+    });
     expect(c.optimizer).toMatchObject({ kind: 'adamw', lr: 1e-3, weight_decay: 1, betas: [0.9, 0.98] });
     expect(c.training).toMatchObject({ steps: 6000, batch_size: null, early_stop_after_grok: 500 });
     expect(c.checkpoints.every).toBe(100);

@@ -20,12 +20,38 @@ describe('DEFAULTS', () => {
     expect(DEFAULTS).toEqual({
       task: { kind: 'modular', op: 'add', p: 113 },
       split: { train_fraction: 0.3, seed: 0, mode: 'python-random' },
-      model: { kind: 'transformer', n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 },
-      optimizer: {
-        kind: 'adamw', lr: 1e-3, weight_decay: 1.0, betas: [0.9, 0.98], eps: 1e-8, momentum: 0, nesterov: false,
-        decoupled_weight_decay: true, linf_penalty: 0, warmup_steps: 10,
+      model: {
+        kind: 'transformer',
+        n_layers: 1,
+        d_model: 128,
+        n_heads: 4,
+        d_head: 32,
+        d_mlp: 512,
+        act: 'relu',
+        layer_norm: false,
+        attn_bias: false,
+        init_scale: 1,
       },
-      training: { steps: 40000, batch_size: null, loss: 'cross-entropy', early_stop_after_grok: null, eval_every: 100, seed: 0 },
+      optimizer: {
+        kind: 'adamw',
+        lr: 1e-3,
+        weight_decay: 1.0,
+        betas: [0.9, 0.98],
+        eps: 1e-8,
+        momentum: 0,
+        nesterov: false,
+        decoupled_weight_decay: true,
+        linf_penalty: 0,
+        warmup_steps: 10,
+      },
+      training: {
+        steps: 40000,
+        batch_size: null,
+        loss: 'cross-entropy',
+        early_stop_after_grok: null,
+        eval_every: 100,
+        seed: 0,
+      },
       checkpoints: { every: 100, log_spaced: 20 },
     });
   });
@@ -33,8 +59,10 @@ describe('DEFAULTS', () => {
   it('gives each model and task kind its own valid defaults', () => {
     expect(MODEL_DEFAULTS.mlp).toEqual({ kind: 'mlp', d_embed: 128, hidden: [256], act: 'relu', init_scale: 1 });
     expect(MODEL_DEFAULTS.quadratic).toEqual({ kind: 'quadratic', hidden: 512, init_scale: 1 });
-    for (const model of Object.values(MODEL_DEFAULTS)) expect(RunConfigSchema.safeParse(withSection({ model })).success).toBe(true);
-    for (const task of Object.values(TASK_DEFAULTS)) expect(RunConfigSchema.safeParse(withSection({ task })).success).toBe(true);
+    for (const model of Object.values(MODEL_DEFAULTS))
+      expect(RunConfigSchema.safeParse(withSection({ model })).success).toBe(true);
+    for (const task of Object.values(TASK_DEFAULTS))
+      expect(RunConfigSchema.safeParse(withSection({ task })).success).toBe(true);
   });
 
   it('is frozen, so a caller that forgets to clone cannot change it', () => {
@@ -46,8 +74,10 @@ describe('DEFAULTS', () => {
 });
 
 describe('RunConfigSchema constraints', () => {
-  const rejects = (patch: Partial<RunConfig>) => expect(RunConfigSchema.safeParse(withSection(patch)).success).toBe(false);
-  const accepts = (patch: Partial<RunConfig>) => expect(RunConfigSchema.safeParse(withSection(patch)).success).toBe(true);
+  const rejects = (patch: Partial<RunConfig>) =>
+    expect(RunConfigSchema.safeParse(withSection(patch)).success).toBe(false);
+  const accepts = (patch: Partial<RunConfig>) =>
+    expect(RunConfigSchema.safeParse(withSection(patch)).success).toBe(true);
 
   it('checks the task', () => {
     rejects({ task: { kind: 'modular', op: 'add', p: 1 } });
@@ -92,10 +122,24 @@ describe('RunConfigSchema constraints', () => {
 describe('flattenKeys', () => {
   it('lists every key of every kind without a value, and only the chosen kinds with one', () => {
     const all = flattenKeys();
-    for (const k of ['task.p', 'task.n_bits', 'model.d_model', 'model.d_embed', 'model.hidden', 'checkpoints.log_spaced']) expect(all).toContain(k);
+    for (const k of [
+      'task.p',
+      'task.n_bits',
+      'model.d_model',
+      'model.d_embed',
+      'model.hidden',
+      'checkpoints.log_spaced',
+    ])
+      expect(all).toContain(k);
     expect(new Set(all).size).toBe(all.length); // model.hidden appears once though two kinds have it
     const mlp = flattenKeys(RunConfigSchema, { ...DEFAULTS, model: MODEL_DEFAULTS.mlp });
-    expect(mlp.filter((k) => k.startsWith('model.'))).toEqual(['model.kind', 'model.d_embed', 'model.hidden', 'model.act', 'model.init_scale']);
+    expect(mlp.filter((k) => k.startsWith('model.'))).toEqual([
+      'model.kind',
+      'model.d_embed',
+      'model.hidden',
+      'model.act',
+      'model.init_scale',
+    ]);
   });
 });
 
@@ -104,10 +148,18 @@ describe('keyDocs', () => {
     const { keyDocs } = await import('../../src/config/docs.ts');
     const docs = keyDocs();
     const find = (key: string, when: string | null = null) => docs.find((d) => d.key === key && d.when === when);
-    expect(find('model.kind')).toEqual({ key: 'model.kind', when: null, expected: 'one of transformer, mlp, quadratic', default: 'transformer' });
+    expect(find('model.kind')).toEqual({
+      key: 'model.kind',
+      when: null,
+      expected: 'one of transformer, mlp, quadratic',
+      default: 'transformer',
+    });
     expect(find('model.hidden', 'model.kind = mlp')?.default).toEqual([256]);
     expect(find('model.hidden', 'model.kind = quadratic')?.default).toBe(512);
-    expect(find('optimizer.betas')).toMatchObject({ default: [0.9, 0.98], expected: expect.stringContaining('[0, 1)') });
+    expect(find('optimizer.betas')).toMatchObject({
+      default: [0.9, 0.98],
+      expected: expect.stringContaining('[0, 1)'),
+    });
     expect(new Set(docs.map((d) => d.key))).toEqual(new Set(flattenKeys()));
   });
 });

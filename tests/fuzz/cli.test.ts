@@ -18,7 +18,10 @@ let run: SmallRun;
 beforeAll(async () => {
   run = await smallRun();
   const status = JSON.parse(readFileSync(join(run.dir, 'status.json'), 'utf8'));
-  writeFileSync(join(run.dir, 'status.json'), JSON.stringify({ ...status, state: 'interrupted', final_step: null }, null, 2));
+  writeFileSync(
+    join(run.dir, 'status.json'),
+    JSON.stringify({ ...status, state: 'interrupted', final_step: null }, null, 2),
+  );
 });
 afterAll(() => rmSync(run.root, { recursive: true, force: true }));
 
@@ -30,7 +33,10 @@ interface Result {
 
 function cli(args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROKLENS_DEBUG: '' } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GROKLENS_DEBUG: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -72,7 +78,11 @@ describe('one line, exit 2, for every bad file', () => {
   it('run.json = null in analyze, report and train --resume', async () => {
     const dir = damaged('run.json', () => 'null');
     const file = join(dir, 'run.json');
-    const rs = await Promise.all([cli(['analyze', dir, '-q', '--backend', 'wasm']), cli(['report', dir]), cli(['train', '--resume', dir, '-q', '--backend', 'wasm'])]);
+    const rs = await Promise.all([
+      cli(['analyze', dir, '-q', '--backend', 'wasm']),
+      cli(['report', dir]),
+      cli(['train', '--resume', dir, '-q', '--backend', 'wasm']),
+    ]);
     for (const r of rs) expectOneLine(r, file, /\(top level\): null is not allowed; expected an object/);
   });
 
@@ -80,25 +90,49 @@ describe('one line, exit 2, for every bad file', () => {
     const cases: [string, (t: string) => string, RegExp][] = [
       ['run.json', json((v) => void (v.backend = null)), /backend: null is not allowed; expected an object/],
       ['status.json', () => 'null', /\(top level\): null is not allowed/],
-      ['status.json', json((v) => void (v.checkpoints = 'x')), /checkpoints: "x" is not allowed; expected a list of steps/],
+      [
+        'status.json',
+        json((v) => void (v.checkpoints = 'x')),
+        /checkpoints: "x" is not allowed; expected a list of steps/,
+      ],
       ['metrics.jsonl', (t) => t.replace('\n', '\nnull\n'), /line 2: null is not allowed; expected an object \{step/],
-      ['split.json', json((v) => void ((v.train as number[])[0] = 100_000)), /train\[0\]: 100000 is not allowed; expected an example index in \[0, 120\]/],
-      ['split.json', json((v) => void ((v.test as number[])[0] = (v.train as number[])[0])), /test\[0\]: \d+ is not allowed; example \d+ is already train\[0\]/],
+      [
+        'split.json',
+        json((v) => void ((v.train as number[])[0] = 100_000)),
+        /train\[0\]: 100000 is not allowed; expected an example index in \[0, 120\]/,
+      ],
+      [
+        'split.json',
+        json((v) => void ((v.test as number[])[0] = (v.train as number[])[0])),
+        /test\[0\]: \d+ is not allowed; example \d+ is already train\[0\]/,
+      ],
     ];
-    const rs = await Promise.all(cases.map(([file, edit]) => {
-      const dir = damaged(file, edit);
-      return cli(['train', '--resume', dir, '-q', '--backend', 'wasm']).then((r) => ({ r, file: join(dir, file) }));
-    }));
+    const rs = await Promise.all(
+      cases.map(([file, edit]) => {
+        const dir = damaged(file, edit);
+        return cli(['train', '--resume', dir, '-q', '--backend', 'wasm']).then((r) => ({ r, file: join(dir, file) }));
+      }),
+    );
     rs.forEach(({ r, file }, i) => expectOneLine(r, file, cases[i][2]));
   });
 
   it('analysis.json with "warnings": "x" in report; a newer analysis.json in analyze, left untouched', async () => {
-    const bad = damaged('analysis.json', json((v) => void (v.warnings = 'x')));
-    const newer = damaged('analysis.json', json((v) => void (v.format_version = 3)));
+    const bad = damaged(
+      'analysis.json',
+      json((v) => void (v.warnings = 'x')),
+    );
+    const newer = damaged(
+      'analysis.json',
+      json((v) => void (v.format_version = 3)),
+    );
     const before = readFileSync(join(newer, 'analysis.json'));
     const [r1, r2] = await Promise.all([cli(['report', bad]), cli(['analyze', newer, '-q', '--backend', 'wasm'])]);
     expectOneLine(r1, join(bad, 'analysis.json'), /warnings: "x" is not allowed; expected a list of \{file, problem\}/);
-    expectOneLine(r2, join(newer, 'analysis.json'), /the file is version 3, written by a newer groklens; this groklens .* reads version 2 and leaves the file as it is/);
+    expectOneLine(
+      r2,
+      join(newer, 'analysis.json'),
+      /the file is version 3, written by a newer groklens; this groklens .* reads version 2 and leaves the file as it is/,
+    );
     expect(readFileSync(join(newer, 'analysis.json')).equals(before)).toBe(true);
   });
 
@@ -107,7 +141,10 @@ describe('one line, exit 2, for every bad file', () => {
     const file = join(dir, 'checkpoints', checkpointName(5));
     const bytes = readFileSync(file);
     const len = Number(bytes.readBigUInt64LE(0));
-    const header = bytes.subarray(8, 8 + len).toString('utf8').trimEnd();
+    const header = bytes
+      .subarray(8, 8 + len)
+      .toString('utf8')
+      .trimEnd();
     const twice = Buffer.from(`{"__metadata__":{"step":"999"},${header.slice(1)}`);
     const out = Buffer.alloc(8);
     out.writeBigUInt64LE(BigInt(twice.length));
@@ -123,7 +160,8 @@ describe('analyze goes on past one bad file, with one short warning', () => {
     const file = join(dir, 'checkpoints', checkpointName(15));
     const { tensors, metadata } = readSafetensors(file);
     const out: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
-    for (const [k, t] of Object.entries(tensors)) out[k] = { dtype: 'F32', shape: t.shape, data: t.data as Float32Array };
+    for (const [k, t] of Object.entries(tensors))
+      out[k] = { dtype: 'F32', shape: t.shape, data: t.data as Float32Array };
     for (let i = 0; i < 100_000; i++) out[`junk.${i}`] = { dtype: 'F32', shape: [0], data: new Float32Array(0) };
     writeSafetensors(file, out, metadata);
     const metrics = join(dir, 'metrics.jsonl');

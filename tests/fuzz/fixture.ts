@@ -13,8 +13,17 @@ import { resolveConfig } from '../../src/config/load.ts';
 import { startRun } from '../../src/run/session.ts';
 
 export const SMALL_RUN_SETS = [
-  'task.p=11', 'split.train_fraction=0.5', 'model.d_model=16', 'model.n_heads=2', 'model.d_head=8', 'model.d_mlp=32',
-  'optimizer.lr=0.01', 'training.steps=20', 'training.eval_every=5', 'checkpoints.every=5', 'checkpoints.log_spaced=0',
+  'task.p=11',
+  'split.train_fraction=0.5',
+  'model.d_model=16',
+  'model.n_heads=2',
+  'model.d_head=8',
+  'model.d_mlp=32',
+  'optimizer.lr=0.01',
+  'training.steps=20',
+  'training.eval_every=5',
+  'checkpoints.every=5',
+  'checkpoints.log_spaced=0',
 ];
 
 export interface SmallRun {

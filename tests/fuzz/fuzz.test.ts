@@ -49,7 +49,8 @@ const FILES = [
 ] as const;
 type FileKind = (typeof FILES)[number]['file'];
 
-type Outcome = 'accepted' | 'refused' | 'analysed' | 'skipped with a warning' | 'moved aside' | 'refused, left as it was';
+type Outcome =
+  'accepted' | 'refused' | 'analysed' | 'skipped with a warning' | 'moved aside' | 'refused, left as it was';
 
 let run: SmallRun;
 let backend: BackendInfo;
@@ -59,7 +60,10 @@ beforeAll(async () => {
   // As if stopped at its last resume point, so that resumeRun gets past "already finished" and
   // reads everything a resume reads (it then has no step left to train).
   const status = JSON.parse(readFileSync(join(run.dir, 'status.json'), 'utf8'));
-  writeFileSync(join(run.dir, 'status.json'), JSON.stringify({ ...status, state: 'interrupted', final_step: null }, null, 2) + '\n');
+  writeFileSync(
+    join(run.dir, 'status.json'),
+    JSON.stringify({ ...status, state: 'interrupted', final_step: null }, null, 2) + '\n',
+  );
 });
 afterAll(() => rmSync(run.root, { recursive: true, force: true }));
 
@@ -85,7 +89,8 @@ async function verdictAsync(dir: string, label: string, f: () => Promise<unknown
 function refusal(dir: string, label: string, e: unknown): 'refused' {
   if (!(e instanceof UserError)) throw new Error(`${label}: not a user error: ${(e as Error)?.stack ?? String(e)}`);
   const m = e.message;
-  if (/\n/.test(m) || /^\s+at /m.test(m)) throw new Error(`${label}: the message is not one line: ${JSON.stringify(m.slice(0, 500))}`);
+  if (/\n/.test(m) || /^\s+at /m.test(m))
+    throw new Error(`${label}: the message is not one line: ${JSON.stringify(m.slice(0, 500))}`);
   if (m.length > MAX_MESSAGE) throw new Error(`${label}: a ${m.length}-character message: ${m.slice(0, 200)}…`);
   if (!m.includes(dir)) throw new Error(`${label}: the message names no file of the run: ${m}`);
   if (process.env.GROKLENS_FUZZ_VERBOSE) console.log(`${label}\n    → ${m.replace(dir, 'RUN')}`);
@@ -153,7 +158,11 @@ async function exercise(k: number, kind: FileKind, rng: Rng): Promise<{ what: st
       case 'status.json':
         outcomes.push(verdict(dir, `${label} (status)`, () => store().status()));
         outcomes.push(await verdictAsync(dir, `${label} (resume)`, () => resumeRun({ dir, backend })));
-        outcomes.push(await verdictAsync(dir, `${label} (analyze)`, async () => checkWarnings(label, (await analyzeRun(dir, ANALYZE)).analysis)));
+        outcomes.push(
+          await verdictAsync(dir, `${label} (analyze)`, async () =>
+            checkWarnings(label, (await analyzeRun(dir, ANALYZE)).analysis),
+          ),
+        );
         break;
       case 'split.json':
         outcomes.push(verdict(dir, `${label} (split)`, () => store().split()));
@@ -163,11 +172,17 @@ async function exercise(k: number, kind: FileKind, rng: Rng): Promise<{ what: st
       case 'metrics.jsonl':
         outcomes.push(verdict(dir, `${label} (metrics)`, () => store().metrics()));
         outcomes.push(verdict(dir, `${label} (report input)`, () => loadReportInput(dir)));
-        outcomes.push(await verdictAsync(dir, `${label} (analyze)`, async () => checkWarnings(label, (await analyzeRun(dir, ANALYZE)).analysis)));
+        outcomes.push(
+          await verdictAsync(dir, `${label} (analyze)`, async () =>
+            checkWarnings(label, (await analyzeRun(dir, ANALYZE)).analysis),
+          ),
+        );
         break;
       case 'analysis.json': {
         outcomes.push(verdict(dir, `${label} (report input)`, () => loadReportInput(dir)));
-        const v = await verdictAsync(dir, `${label} (analyze)`, async () => checkWarnings(label, (await analyzeRun(dir, ANALYZE)).analysis));
+        const v = await verdictAsync(dir, `${label} (analyze)`, async () =>
+          checkWarnings(label, (await analyzeRun(dir, ANALYZE)).analysis),
+        );
         // never lost: refused and untouched, or moved aside byte for byte, or read as it is
         const now = existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
         const bak = join(dir, 'analysis.json.bak');

@@ -60,7 +60,10 @@ function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
   return out;
 }
 
-function parentOf(root: unknown, path: Path): { parent: Record<string | number, unknown>; key: string | number } | null {
+function parentOf(
+  root: unknown,
+  path: Path,
+): { parent: Record<string | number, unknown>; key: string | number } | null {
   if (path.length === 0) return null;
   let v = root as Record<string | number, unknown>;
   for (const k of path.slice(0, -1)) v = v[k] as Record<string | number, unknown>;
@@ -68,7 +71,13 @@ function parentOf(root: unknown, path: Path): { parent: Record<string | number, 
 }
 
 const RAW = (i: number) => `@@RAW${i}@@`;
-const pathText = (p: Path) => (p.length ? p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').replace(/^\./, '') : '(top level)');
+const pathText = (p: Path) =>
+  p.length
+    ? p
+        .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+        .join('')
+        .replace(/^\./, '')
+    : '(top level)';
 
 /** Serialise `doc`, then splice raw texts in for the RAW markers. */
 function render(doc: unknown, raws: string[], pretty: boolean): string {
@@ -88,12 +97,18 @@ export function mutateJson(text: string, rng: Rng): Mutant {
   });
   const strategy = rng.int(10);
   const raws: string[] = [];
-  const out = (what: string, t: string | Uint8Array): Mutant => ({ what, bytes: typeof t === 'string' ? enc.encode(t) : t });
+  const out = (what: string, t: string | Uint8Array): Mutant => ({
+    what,
+    bytes: typeof t === 'string' ? enc.encode(t) : t,
+  });
   switch (strategy) {
     case 0:
     case 1: {
       // a value replaced with a hostile one
-      const p = pick(rng, all.filter((x) => x.length > 0));
+      const p = pick(
+        rng,
+        all.filter((x) => x.length > 0),
+      );
       const [label, raw] = pick(rng, HOSTILE_RAW);
       const at = parentOf(doc, p)!;
       at.parent[at.key] = RAW(raws.push(raw) - 1);
@@ -101,51 +116,76 @@ export function mutateJson(text: string, rng: Rng): Mutant {
     }
     case 2: {
       // a key deleted
-      const p = pick(rng, all.filter((x) => x.length > 0 && typeof x[x.length - 1] === 'string'));
+      const p = pick(
+        rng,
+        all.filter((x) => x.length > 0 && typeof x[x.length - 1] === 'string'),
+      );
       const at = parentOf(doc, p)!;
       delete at.parent[at.key];
       return out(`${pathText(p)} deleted`, render(doc, raws, pretty));
     }
     case 3: {
       // a container of the other kind: an object as an array of its values, an array as an object
-      const containers = all.filter((p) => p.length > 0).filter((p) => {
-        const v = p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc);
-        return v !== null && typeof v === 'object';
-      });
+      const containers = all
+        .filter((p) => p.length > 0)
+        .filter((p) => {
+          const v = p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc);
+          return v !== null && typeof v === 'object';
+        });
       if (containers.length === 0) return mutateJson(text, rng);
       const p = pick(rng, containers);
       const at = parentOf(doc, p)!;
       const v = at.parent[at.key];
-      at.parent[at.key] = Array.isArray(v) ? Object.fromEntries(v.map((x, i) => [String(i), x])) : Object.values(v as object);
+      at.parent[at.key] = Array.isArray(v)
+        ? Object.fromEntries(v.map((x, i) => [String(i), x]))
+        : Object.values(v as object);
       return out(`${pathText(p)} as the other container`, render(doc, raws, pretty));
     }
     case 4: {
       // a duplicated key: the first key of an object repeated with another value (JSON.parse keeps the last)
       const p = pick(rng, objects);
-      const obj = p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) as Record<string, unknown>;
+      const obj = p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) as Record<
+        string,
+        unknown
+      >;
       const keys = Object.keys(obj);
       if (keys.length === 0) return mutateJson(text, rng);
       const key = pick(rng, keys);
       const [label, raw] = pick(rng, HOSTILE_RAW.slice(0, 17));
       obj['@@DUP@@'] = RAW(raws.push(raw) - 1);
-      return out(`${pathText([...p, key])} duplicated as ${label}`, render(doc, raws, pretty).replace('"@@DUP@@"', JSON.stringify(key)));
+      return out(
+        `${pathText([...p, key])} duplicated as ${label}`,
+        render(doc, raws, pretty).replace('"@@DUP@@"', JSON.stringify(key)),
+      );
     }
     case 5: {
       // an unknown key added
       const p = pick(rng, objects);
-      const obj = p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) as Record<string, unknown>;
+      const obj = p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) as Record<
+        string,
+        unknown
+      >;
       const [label, raw] = pick(rng, HOSTILE_RAW);
       obj[pick(rng, ['extra', 'notes', '__proto__', 'constructor', 'Ω'])] = RAW(raws.push(raw) - 1);
       return out(`unknown key in ${pathText(p)} = ${label}`, render(doc, raws, pretty));
     }
     case 6: {
       // a number nudged: a lie that is still well-typed
-      const nums = all.filter((p) => typeof p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) === 'number');
+      const nums = all.filter(
+        (p) => typeof p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) === 'number',
+      );
       if (nums.length === 0) return mutateJson(text, rng);
       const p = pick(rng, nums);
       const at = parentOf(doc, p)!;
       const v = at.parent[at.key] as number;
-      const [label, nv] = pick(rng, [['+1', v + 1], ['-1', v - 1], ['×1000', v * 1000], ['negated', -v], ['+0.5', v + 0.5], ['×1e6', v * 1e6]] as const);
+      const [label, nv] = pick(rng, [
+        ['+1', v + 1],
+        ['-1', v - 1],
+        ['×1000', v * 1000],
+        ['negated', -v],
+        ['+0.5', v + 0.5],
+        ['×1e6', v * 1e6],
+      ] as const);
       at.parent[at.key] = nv;
       return out(`${pathText(p)} ${label}`, render(doc, raws, pretty));
     }
@@ -168,8 +208,14 @@ export function mutateJson(text: string, rng: Rng): Mutant {
     default: {
       // the whole document replaced
       const [label, raw] = pick(rng, [
-        ['null', 'null'], ['[]', '[]'], ['"x"', '"x"'], ['5', '5'], ['{}', '{}'], ['an empty file', ''],
-        ['arrays nested 100k deep', '['.repeat(100_000) + ']'.repeat(100_000)], ['1 MB of spaces', ' '.repeat(1 << 20)],
+        ['null', 'null'],
+        ['[]', '[]'],
+        ['"x"', '"x"'],
+        ['5', '5'],
+        ['{}', '{}'],
+        ['an empty file', ''],
+        ['arrays nested 100k deep', '['.repeat(100_000) + ']'.repeat(100_000)],
+        ['1 MB of spaces', ' '.repeat(1 << 20)],
       ] as const);
       if (rng.int(6) === 0) return out('not UTF-8', Uint8Array.of(0x7b, 0xff, 0xfe, 0x7d));
       return out(`the document replaced by ${label}`, raw);
@@ -205,7 +251,11 @@ export function mutateJsonl(text: string, rng: Rng): Mutant {
       return out(`lines ${a + 1} and ${b + 1} swapped`, copy);
     }
     case 6:
-      return out(`a garbage line at ${middle + 1}`, [...lines.slice(0, middle), pick(rng, ['[1,2]', '"row"', '42', '{', '\u0000\u0001']), ...lines.slice(middle)]);
+      return out(`a garbage line at ${middle + 1}`, [
+        ...lines.slice(0, middle),
+        pick(rng, ['[1,2]', '"row"', '42', '{', '\u0000\u0001']),
+        ...lines.slice(middle),
+      ]);
     default:
       return out('blank lines and a line deleted', [...lines.slice(0, middle), '', '   ', ...lines.slice(middle + 1)]);
   }
@@ -261,22 +311,41 @@ export function mutateSafetensors(bytes: Uint8Array, rng: Rng): Mutant {
     }
     case 3: {
       const n = BigInt(headerEnd - 8);
-      const [label, len] = pick(rng, [['+1', n + 1n], ['-1', n - 1n], ['+8', n + 8n], ['0', 0n], ['the file size', BigInt(bytes.length)], ['2^40', 2n ** 40n], ['2^64 - 1', 2n ** 64n - 1n]] as const);
+      const [label, len] = pick(rng, [
+        ['+1', n + 1n],
+        ['-1', n - 1n],
+        ['+8', n + 8n],
+        ['0', 0n],
+        ['the file size', BigInt(bytes.length)],
+        ['2^40', 2n ** 40n],
+        ['2^64 - 1', 2n ** 64n - 1n],
+      ] as const);
       new DataView(copy.buffer).setBigUint64(0, len, true);
       return { what: `header length ${label}`, bytes: copy };
     }
     case 4: {
       const e = entry();
       const [label, offs] = pick(rng, [
-        ['shifted by 4', [e.data_offsets[0] + 4, e.data_offsets[1] + 4]], ['reversed', [e.data_offsets[1], e.data_offsets[0]]],
-        ['past the end', [e.data_offsets[0], p.data.length + 1000]], ['huge', [0, 2 ** 52]], ['negative', [-4, e.data_offsets[1]]],
+        ['shifted by 4', [e.data_offsets[0] + 4, e.data_offsets[1] + 4]],
+        ['reversed', [e.data_offsets[1], e.data_offsets[0]]],
+        ['past the end', [e.data_offsets[0], p.data.length + 1000]],
+        ['huge', [0, 2 ** 52]],
+        ['negative', [-4, e.data_offsets[1]]],
         ['overlapping the start', [0, e.data_offsets[1] - e.data_offsets[0]]],
       ] as const);
       e.data_offsets = offs as [number, number];
       return rebuilt(`${name}: data_offsets ${label}`);
     }
     case 5: {
-      const [label, shape] = pick(rng, [['[2^20, 2^20]', [2 ** 20, 2 ** 20]], ['[2^31]', [2 ** 31]], ['[0]', [0]], ['[]', []], ['[-1, 4]', [-1, 4]], ['[1.5]', [1.5]], ['[2^53]', [2 ** 53]]] as const);
+      const [label, shape] = pick(rng, [
+        ['[2^20, 2^20]', [2 ** 20, 2 ** 20]],
+        ['[2^31]', [2 ** 31]],
+        ['[0]', [0]],
+        ['[]', []],
+        ['[-1, 4]', [-1, 4]],
+        ['[1.5]', [1.5]],
+        ['[2^53]', [2 ** 53]],
+      ] as const);
       entry().shape = shape as unknown as number[];
       return rebuilt(`${name}: shape ${label}`);
     }
@@ -288,13 +357,23 @@ export function mutateSafetensors(bytes: Uint8Array, rng: Rng): Mutant {
     case 7: {
       const text = dec.decode(bytes.subarray(8, headerEnd)).trimEnd();
       const key = rng.int(2) ? '__metadata__' : name;
-      const value = key === '__metadata__' ? '{"format":"groklens-checkpoint","format_version":"1","step":"999"}' : JSON.stringify(p.header[name]);
+      const value =
+        key === '__metadata__'
+          ? '{"format":"groklens-checkpoint","format_version":"1","step":"999"}'
+          : JSON.stringify(p.header[name]);
       return { what: `${key} duplicated`, bytes: build(`{${JSON.stringify(key)}:${value},${text.slice(1)}`, p.data) };
     }
     case 8: {
       const view = new DataView(copy.buffer);
       const e = entry();
-      const [label, x] = pick(rng, [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinity], ['1e30', 1e30], ['3.4e38', 3.4e38], ['1e-45', 1e-45]] as const);
+      const [label, x] = pick(rng, [
+        ['NaN', NaN],
+        ['+Inf', Infinity],
+        ['-Inf', -Infinity],
+        ['1e30', 1e30],
+        ['3.4e38', 3.4e38],
+        ['1e-45', 1e-45],
+      ] as const);
       const count = e.data_offsets[1] - e.data_offsets[0];
       if (count < 4) return mutateSafetensors(bytes, rng);
       const n = 1 + rng.int(3);
@@ -304,11 +383,17 @@ export function mutateSafetensors(bytes: Uint8Array, rng: Rng): Mutant {
     case 9: {
       const md = (p.header.__metadata__ ?? {}) as Record<string, unknown>;
       const edits: [string, () => void][] = [
-        ['format "groklens-resume"', () => (md.format = 'groklens-resume')], ['format deleted', () => delete md.format],
-        ['format_version "2"', () => (md.format_version = '2')], ['format_version "x"', () => (md.format_version = 'x')],
-        ['step "3"', () => (md.step = '3')], ['step deleted', () => delete md.step], ['step a number', () => (md.step = 20)],
-        ['metadata null', () => (p.header.__metadata__ = null)], ['metadata a list', () => (p.header.__metadata__ = ['x'])],
-        ['a 1 MB metadata value', () => (md.note = 'm'.repeat(1 << 20))], ['control characters in metadata', () => (md['k\u0085\n'] = 'v\u001b[2J\u009b')],
+        ['format "groklens-resume"', () => (md.format = 'groklens-resume')],
+        ['format deleted', () => delete md.format],
+        ['format_version "2"', () => (md.format_version = '2')],
+        ['format_version "x"', () => (md.format_version = 'x')],
+        ['step "3"', () => (md.step = '3')],
+        ['step deleted', () => delete md.step],
+        ['step a number', () => (md.step = 20)],
+        ['metadata null', () => (p.header.__metadata__ = null)],
+        ['metadata a list', () => (p.header.__metadata__ = ['x'])],
+        ['a 1 MB metadata value', () => (md.note = 'm'.repeat(1 << 20))],
+        ['control characters in metadata', () => (md['k\u0085\n'] = 'v\u001b[2J\u009b')],
       ];
       const [label, edit] = pick(rng, edits);
       edit();
@@ -347,13 +432,22 @@ export function mutateSafetensors(bytes: Uint8Array, rng: Rng): Mutant {
       // a still-valid file with other weights: scaled, zeroed, or one tensor's bytes reversed in order of floats
       const view = new DataView(copy.buffer);
       const e = entry();
-      const [label, f] = pick(rng, [['scaled by 1.5', (x: number) => 1.5 * x], ['zeroed', () => 0], ['negated', (x: number) => -x], ['+0.01', (x: number) => x + 0.01]] as const);
-      for (let o = headerEnd + e.data_offsets[0]; o < headerEnd + e.data_offsets[1]; o += 4) view.setFloat32(o, f(view.getFloat32(o, true)), true);
+      const [label, f] = pick(rng, [
+        ['scaled by 1.5', (x: number) => 1.5 * x],
+        ['zeroed', () => 0],
+        ['negated', (x: number) => -x],
+        ['+0.01', (x: number) => x + 0.01],
+      ] as const);
+      for (let o = headerEnd + e.data_offsets[0]; o < headerEnd + e.data_offsets[1]; o += 4)
+        view.setFloat32(o, f(view.getFloat32(o, true)), true);
       return { what: `${name}: ${label}`, bytes: copy };
     }
     default: {
       const [label, h] = pick(rng, [
-        ['nested 100k deep', '['.repeat(100_000) + ']'.repeat(100_000)], ['null', 'null'], ['an array', '[1,2]'], ['empty', ''],
+        ['nested 100k deep', '['.repeat(100_000) + ']'.repeat(100_000)],
+        ['null', 'null'],
+        ['an array', '[1,2]'],
+        ['empty', ''],
         ['a tensor entry of 100k keys', `{"w":{${Array.from({ length: 100_000 }, (_, i) => `"k${i}":1`).join(',')}}}`],
       ] as const);
       return { what: `header ${label}`, bytes: build(h, p.data) };

@@ -12,9 +12,18 @@ import { resolveConfig } from '../../src/config/load.ts';
 import { startRun, type SessionResult } from '../../src/run/session.ts';
 
 export const TINY_GROK_SETS = [
-  'task.p=31', 'split.train_fraction=0.5', 'model.kind=mlp', 'model.d_embed=32', 'model.hidden=[128]',
-  'optimizer.lr=0.01', 'optimizer.weight_decay=1', 'training.steps=4000',
-  'training.early_stop_after_grok=300', 'training.eval_every=20', 'checkpoints.every=50', 'checkpoints.log_spaced=10',
+  'task.p=31',
+  'split.train_fraction=0.5',
+  'model.kind=mlp',
+  'model.d_embed=32',
+  'model.hidden=[128]',
+  'optimizer.lr=0.01',
+  'optimizer.weight_decay=1',
+  'training.steps=4000',
+  'training.early_stop_after_grok=300',
+  'training.eval_every=20',
+  'checkpoints.every=50',
+  'checkpoints.log_spaced=10',
 ];
 
 export async function trainTinyGrok(name = 'tiny-grok'): Promise<SessionResult> {

@@ -25,9 +25,15 @@ const root = mkdtempSync(join(tmpdir(), 'groklens-import-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-if (!hasTorch) console.warn('tests/import: /usr/bin/python3 has no torch (apt-get install python3-torch): the live-torch fixtures are skipped, the committed ones still run');
+if (!hasTorch)
+  console.warn(
+    'tests/import: /usr/bin/python3 has no torch (apt-get install python3-torch): the live-torch fixtures are skipped, the committed ones still run',
+  );
 
-type Expected = Record<string, { steps: Record<string, number[]>; train?: number[]; train_losses?: number[]; test_losses?: number[] }>;
+type Expected = Record<
+  string,
+  { steps: Record<string, number[]>; train?: number[]; train_losses?: number[]; test_losses?: number[] }
+>;
 
 let n = 0;
 async function imp(sources: string[], o: Partial<ImportCliOptions> = {}) {
@@ -41,7 +47,9 @@ function worstLogitError(dir: string, oracle: Record<string, number[]>): number 
   expect(steps.map(String).sort()).toEqual(Object.keys(oracle).sort());
   let worst = 0;
   for (const step of steps) {
-    const params = Object.fromEntries(Object.entries(store.readCheckpoint(step, model.specs)).map(([k, t]) => [k, t.data]));
+    const params = Object.fromEntries(
+      Object.entries(store.readCheckpoint(step, model.specs)).map(([k, t]) => [k, t.data]),
+    );
     const { logits } = forwardAll(model, params, dataset.tokens, dataset.n);
     const want = oracle[String(step)];
     expect(logits.length).toBe(want.length);
@@ -65,12 +73,24 @@ function layoutSuite(label: string, dirOf: () => string) {
       for (const name of ['nanda-run.pt', 'nanda-run-legacy.pt']) {
         const r = await imp([file(name)]);
         expect(r.meta.imported_from!.layout).toBe('nanda');
-        expect(r.meta.config.model).toMatchObject({ d_model: 16, n_heads: 2, d_head: 8, d_mlp: 32, attn_bias: false, act: 'relu' });
-        expect(r.meta.imported_from!.conversions).toContain("unembed.W_U: dropped the '=' column (d_vocab_out p+1 → p)");
+        expect(r.meta.config.model).toMatchObject({
+          d_model: 16,
+          n_heads: 2,
+          d_head: 8,
+          d_mlp: 32,
+          attn_bias: false,
+          act: 'relu',
+        });
+        expect(r.meta.imported_from!.conversions).toContain(
+          "unembed.W_U: dropped the '=' column (d_vocab_out p+1 → p)",
+        );
         expect(worstLogitError(r.dir, expected.nanda.steps)).toBeLessThan(1e-5);
         const { store } = loadRun(r.dir);
         expect(Array.from(store.split().train)).toEqual(expected.nanda.train);
-        const rows = readFileSync(store.path('metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+        const rows = readFileSync(store.path('metrics.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
         expect(rows.filter((x) => x.train_loss !== null).map((x) => x.train_loss)).toEqual(expected.nanda.train_losses);
         expect(rows.filter((x) => x.sq_norm !== null).map((x) => x.step)).toEqual([0, 1, 11, 21, 31]); // ‖θ‖² of each imported checkpoint
         expect(rows.every((x) => x.imported === true && x.train_acc === null)).toBe(true);
@@ -87,14 +107,23 @@ function layoutSuite(label: string, dirOf: () => string) {
       expect(worstLogitError(r.dir, expected['tl-demo'].steps)).toBeLessThan(1e-5);
       const { store } = loadRun(r.dir);
       expect(Array.from(store.split().train)).toEqual(expected['tl-demo'].train);
-      const rows = store.metrics() as unknown as { step: number; train_loss: number | null; test_loss: number | null }[];
-      expect(rows.find((x) => x.step === 5)).toMatchObject({ train_loss: expected['tl-demo'].train_losses![5], test_loss: expected['tl-demo'].test_losses![4] });
+      const rows = store.metrics() as unknown as {
+        step: number;
+        train_loss: number | null;
+        test_loss: number | null;
+      }[];
+      expect(rows.find((x) => x.step === 5)).toMatchObject({
+        train_loss: expected['tl-demo'].train_losses![5],
+        test_loss: expected['tl-demo'].test_losses![4],
+      });
     });
 
     it('transformer-lens: a state dict (non-contiguous view, shared storage), float64, float16, a safetensors directory', async () => {
       const one = { task: 'add', step: '30', ...SPLIT };
       const sd = await imp([file('tl-state-dict.pt')], one);
-      expect(sd.meta.imported_from!.conversions).toContain('dropped the buffers blocks.L.attn.mask, blocks.L.attn.IGNORE (not weights)');
+      expect(sd.meta.imported_from!.conversions).toContain(
+        'dropped the buffers blocks.L.attn.mask, blocks.L.attn.IGNORE (not weights)',
+      );
       expect(worstLogitError(sd.dir, expected['tl-state-dict'].steps)).toBeLessThan(1e-5);
       const f64 = await imp([file('tl-f64.pt')], one);
       expect(f64.meta.imported_from!.conversions).toContain('float64 → float32 (rounded to nearest)');
@@ -114,7 +143,9 @@ let live = '';
 if (hasTorch) {
   beforeAll(() => {
     live = mkdtempSync(join(tmpdir(), 'groklens-import-live-'));
-    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'make_import_fixtures.py'), live], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'make_import_fixtures.py'), live], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`make_import_fixtures.py failed: ${r.stderr}`);
   }, 120_000);
   afterAll(() => live && rmSync(live, { recursive: true, force: true }));
@@ -144,10 +175,14 @@ describe('errors are one line naming what is wrong', () => {
   it('a missing piece names the option that supplies it', async () => {
     await expect(imp([join(COMMITTED, 'tl-demo.pt')])).rejects.toThrow(/--task/);
     await expect(imp([join(COMMITTED, 'tl-state-dict.pt')], { task: 'add' })).rejects.toThrow(/--step/);
-    await expect(imp([join(COMMITTED, 'tl-state-dict.pt')], { task: 'add', step: '3' })).rejects.toThrow(/--train-indices FILE.*--train-fraction/);
+    await expect(imp([join(COMMITTED, 'tl-state-dict.pt')], { task: 'add', step: '3' })).rejects.toThrow(
+      /--train-indices FILE.*--train-fraction/,
+    );
     const idx = join(root, 'train.json');
     writeFileSync(idx, JSON.stringify([0, 1, 2, 49]));
-    await expect(imp([join(COMMITTED, 'tl-state-dict.pt')], { task: 'add', step: '3', trainIndices: idx })).rejects.toThrow(/train\[3\] is 49; example indices run from 0 to 48/);
+    await expect(
+      imp([join(COMMITTED, 'tl-state-dict.pt')], { task: 'add', step: '3', trainIndices: idx }),
+    ).rejects.toThrow(/train\[3\] is 49; example indices run from 0 to 48/);
   });
 
   it('an unknown layout lists the keys and shapes found, the layouts and the options', async () => {
@@ -163,7 +198,19 @@ describe('errors are one line naming what is wrong', () => {
     const marker = '/tmp/groklens-torch-hostile-os-system';
     rmSync(marker, { force: true });
     await expect(imp([join(HOSTILE, 'hostile-os-system.pt')])).rejects.toBeInstanceOf(UnsafeGlobalError);
-    const cli = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/groklens.js'), 'import', join(HOSTILE, 'hostile-os-system.pt'), '--name', 'h', '--runs-dir', root], { encoding: 'utf8' });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../bin/groklens.js'),
+        'import',
+        join(HOSTILE, 'hostile-os-system.pt'),
+        '--name',
+        'h',
+        '--runs-dir',
+        root,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(cli.status).toBe(2);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
     expect(cli.stderr).toContain('posix.system');

@@ -27,15 +27,34 @@ for (const attnBias of [false, true]) {
       const backend = await useBackend('wasm');
       const { config } = resolveConfig({
         sets: [
-          'task.p=11', 'split.train_fraction=0.5', 'model.d_model=16', 'model.n_heads=2', 'model.d_head=8', 'model.d_mlp=32',
-          `model.attn_bias=${attnBias}`, 'optimizer.lr=0.01', 'training.steps=60', 'training.eval_every=20', 'checkpoints.every=20', 'checkpoints.log_spaced=0',
+          'task.p=11',
+          'split.train_fraction=0.5',
+          'model.d_model=16',
+          'model.n_heads=2',
+          'model.d_head=8',
+          'model.d_mlp=32',
+          `model.attn_bias=${attnBias}`,
+          'optimizer.lr=0.01',
+          'training.steps=60',
+          'training.eval_every=20',
+          'checkpoints.every=20',
+          'checkpoints.log_spaced=0',
         ],
       });
       native = (await startRun({ config, name: `native-${attnBias}`, runsDir: root, preset: null, backend })).dir;
       const exported = exportRun(native, { format: 'transformer-lens', output: join(root, `tl-${attnBias}`) });
-      imported = (await importRun([exported.dir], {
-        name: `imported-${attnBias}`, runsDir: root, task: 'add', trainFraction: '0.5', splitSeed: '0', splitMode: 'python-random', seed: '0', quiet: true,
-      })).dir;
+      imported = (
+        await importRun([exported.dir], {
+          name: `imported-${attnBias}`,
+          runsDir: root,
+          task: 'add',
+          trainFraction: '0.5',
+          splitSeed: '0',
+          splitMode: 'python-random',
+          seed: '0',
+          quiet: true,
+        })
+      ).dir;
     });
 
     it('gives back the same checkpoints, bit for bit, the same split and the same model', () => {
@@ -47,7 +66,10 @@ for (const attnBias of [false, true]) {
       for (const step of a.store.checkpointSteps()) {
         const x = a.store.readCheckpoint(step, a.model.specs);
         const y = b.store.readCheckpoint(step, b.model.specs);
-        for (const name of Object.keys(x)) expect(Buffer.from(y[name].data.buffer).equals(Buffer.from(x[name].data.buffer)), `${name} at ${step}`).toBe(true);
+        for (const name of Object.keys(x))
+          expect(Buffer.from(y[name].data.buffer).equals(Buffer.from(x[name].data.buffer)), `${name} at ${step}`).toBe(
+            true,
+          );
       }
       expect(b.meta.imported_from?.layout).toBe('transformer-lens');
     });

@@ -124,7 +124,9 @@ describe('JSONL logs', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(FormatError);
-    expect((err as Error).message).toMatch(new RegExp(`^${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: line 2: not valid JSON`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: line 2: not valid JSON`),
+    );
   });
 
   test('a missing log is a FormatError', () => {

@@ -3,8 +3,15 @@
  * exactly as given (no padding unless the caller adds it), then the data. Used as the oracle for
  * layout tests and to make corrupt files.
  */
-export function buildFile(header: string | object | Uint8Array, data: ArrayLike<number> = [], headerLength?: bigint): Uint8Array {
-  const hb = header instanceof Uint8Array ? header : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+export function buildFile(
+  header: string | object | Uint8Array,
+  data: ArrayLike<number> = [],
+  headerLength?: bigint,
+): Uint8Array {
+  const hb =
+    header instanceof Uint8Array
+      ? header
+      : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const out = new Uint8Array(8 + hb.length + data.length);
   new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(hb.length), true);
   out.set(hb, 8);

@@ -32,7 +32,11 @@ describe('inspect', () => {
 describe('inspect output', () => {
   it('escapes C1 controls and bidirectional overrides in names and metadata, so a file cannot drive the terminal', () => {
     const file = join(dir, 'c1.safetensors');
-    writeSafetensors(file, { 'a\u009bb': { dtype: 'F32', shape: [1], data: new Float32Array([1]) } }, { note: '\u009b31mred\u202e', plain: 'ok' });
+    writeSafetensors(
+      file,
+      { 'a\u009bb': { dtype: 'F32', shape: [1], data: new Float32Array([1]) } },
+      { note: '\u009b31mred\u202e', plain: 'ok' },
+    );
     const text = formatInspect(readSafetensorsHeader(file), file);
     expect(text).not.toMatch(/[\u0080-\u009f\u202e]/);
     expect(text).toContain('"a\\u009bb"');

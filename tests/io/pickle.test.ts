@@ -74,7 +74,9 @@ describe('globals: an allowlist, nothing imported or run', () => {
     const err = formatError(() => load(bytes, { file: 'plain-hostile-p2.pkl' }));
     expect(err).toBeInstanceOf(UnsafeGlobalError);
     expect((err as UnsafeGlobalError).global).toBe(expected.hostile['hostile-os-system.pt'].global);
-    expect(err.message).toMatch(/^plain-hostile-p2\.pkl: .*Python global posix\.system.*byte \d+.*Nothing in the file was executed or imported/);
+    expect(err.message).toMatch(
+      /^plain-hostile-p2\.pkl: .*Python global posix\.system.*byte \d+.*Nothing in the file was executed or imported/,
+    );
   });
 
   test.each([
@@ -89,23 +91,63 @@ describe('globals: an allowlist, nothing imported or run', () => {
     const bytes = new PickleWriter().proto(2).global(module, name).stop().bytes();
     const err = formatError(() => load(bytes));
     expect(err).toBeInstanceOf(UnsafeGlobalError);
-    expect(err.message).toContain(`${module.replace('__builtin__', 'builtins').replace('copy_reg', 'copyreg')}.${name}`);
+    expect(err.message).toContain(
+      `${module.replace('__builtin__', 'builtins').replace('copy_reg', 'copyreg')}.${name}`,
+    );
   });
 
   // Wherever the payload sits, the GLOBAL opcode that names it is reached first and refused.
   test.each([
-    ['as a value inside an OrderedDict', (w: PickleWriter) => w.global('collections', 'OrderedDict').op(')').op('R').str('model').global('posix', 'system').str('touch /tmp/pwned').raw(0x85).op('R').op('s')],
-    ['as the state of a BUILD', (w: PickleWriter) => w.global('collections', 'OrderedDict').op(')').op('R').global('builtins', 'exec').str('x').raw(0x85).op('R').op('b')],
-    ['inside a persistent id', (w: PickleWriter) => w.str('storage').global('subprocess', 'call').str('x').raw(0x85).op('R').raw(0x86).op('Q')],
+    [
+      'as a value inside an OrderedDict',
+      (w: PickleWriter) =>
+        w
+          .global('collections', 'OrderedDict')
+          .op(')')
+          .op('R')
+          .str('model')
+          .global('posix', 'system')
+          .str('touch /tmp/pwned')
+          .raw(0x85)
+          .op('R')
+          .op('s'),
+    ],
+    [
+      'as the state of a BUILD',
+      (w: PickleWriter) =>
+        w
+          .global('collections', 'OrderedDict')
+          .op(')')
+          .op('R')
+          .global('builtins', 'exec')
+          .str('x')
+          .raw(0x85)
+          .op('R')
+          .op('b'),
+    ],
+    [
+      'inside a persistent id',
+      (w: PickleWriter) => w.str('storage').global('subprocess', 'call').str('x').raw(0x85).op('R').raw(0x86).op('Q'),
+    ],
   ])('a payload %s is refused before anything is built', (_where, build) => {
     const bytes = build(new PickleWriter().proto(2)).stop().bytes();
     const err = formatError(() => load(bytes, { persistentLoad: () => null } as Partial<PickleOptions>));
     expect(err).toBeInstanceOf(UnsafeGlobalError);
-    expect(err.message).toMatch(/(posix\.system|builtins\.exec|subprocess\.call).*Nothing in the file was executed or imported/);
+    expect(err.message).toMatch(
+      /(posix\.system|builtins\.exec|subprocess\.call).*Nothing in the file was executed or imported/,
+    );
   });
 
   test('STACK_GLOBAL is checked the same way, and needs two strings', () => {
-    const ok = new PickleWriter().proto(4).str('collections').str('OrderedDict').raw(0x93).op(')').op('R').stop().bytes();
+    const ok = new PickleWriter()
+      .proto(4)
+      .str('collections')
+      .str('OrderedDict')
+      .raw(0x93)
+      .op(')')
+      .op('R')
+      .stop()
+      .bytes();
     expect(load(ok)).toBeInstanceOf(PyDict);
     const bad = new PickleWriter().proto(4).str('os').str('system').raw(0x93).stop().bytes();
     expect(formatError(() => load(bad))).toBeInstanceOf(UnsafeGlobalError);
@@ -115,7 +157,9 @@ describe('globals: an allowlist, nothing imported or run', () => {
 
   test('only allowlisted callables can be called; calls build plain data', () => {
     const calls: string[] = [];
-    const spy = allowlist(new Map([['m.f', new PyCallable('m.f', (args) => (calls.push(String(args.length)), new PyTuple(args)))]]));
+    const spy = allowlist(
+      new Map([['m.f', new PyCallable('m.f', (args) => (calls.push(String(args.length)), new PyTuple(args)))]]),
+    );
     const bytes = new PickleWriter().proto(2).global('m', 'f').int(1).int(2).raw(0x86).op('R').stop().bytes();
     expect((load(bytes, { globals: spy }) as PyTuple).items).toEqual([1, 2]);
     expect(calls).toEqual(['2']);
@@ -126,7 +170,18 @@ describe('globals: an allowlist, nothing imported or run', () => {
   });
 
   test('BUILD sets attributes on a dict only', () => {
-    const ok = new PickleWriter().proto(2).global('collections', 'OrderedDict').op(')').op('R').op('}').str('_metadata').int(5).op('s').op('b').stop().bytes();
+    const ok = new PickleWriter()
+      .proto(2)
+      .global('collections', 'OrderedDict')
+      .op(')')
+      .op('R')
+      .op('}')
+      .str('_metadata')
+      .int(5)
+      .op('s')
+      .op('b')
+      .stop()
+      .bytes();
     expect((load(ok) as PyDict).attrs?.get('_metadata')).toBe(5);
     const onList = new PickleWriter().proto(2).op(']').op('}').op('b').stop().bytes();
     expect(formatError(() => load(onList)).message).toMatch(/BUILD .* on a list is not allowed/);
@@ -157,15 +212,49 @@ describe('malformed pickles are FormatErrors with the byte and opcode', () => {
     ['odd SETITEMS', w().op('}').mark().int(1).op('u').stop().bytes(), /odd number/],
     ['an unhashable key', w().op('}').op(']').int(1).op('s').stop().bytes(), /unhashable list/],
     ['BINUNICODE past the end', w().raw(0x58, 0xff, 0xff, 0xff, 0x7f).stop().bytes(), /needs 2147483647 more bytes/],
-    ['BINBYTES8 longer than the data', w().raw(0x8e, 0, 0, 0, 0, 0, 0, 0, 1).stop().bytes(), /larger than the whole data/],
+    [
+      'BINBYTES8 longer than the data',
+      w().raw(0x8e, 0, 0, 0, 0, 0, 0, 0, 1).stop().bytes(),
+      /larger than the whole data/,
+    ],
     ['LONG4 of negative length', w().raw(0x8b, 0xff, 0xff, 0xff, 0xff).stop().bytes(), /negative length/],
-    ['FRAME past the end', w().raw(0x95, 100, 0, 0, 0, 0, 0, 0, 0).none().stop().bytes(), /length 100 is larger than the whole data/],
-    ['FRAME past the end of a long pickle', w().raw(0x95, 3, 0, 0, 0, 0, 0, 0, 0).none().bytes(), /frame of 3 bytes runs past the end/],
+    [
+      'FRAME past the end',
+      w().raw(0x95, 100, 0, 0, 0, 0, 0, 0, 0).none().stop().bytes(),
+      /length 100 is larger than the whole data/,
+    ],
+    [
+      'FRAME past the end of a long pickle',
+      w().raw(0x95, 3, 0, 0, 0, 0, 0, 0, 0).none().bytes(),
+      /frame of 3 bytes runs past the end/,
+    ],
     ['invalid UTF-8', w().raw(0x8c, 2, 0xc3, 0x28).stop().bytes(), /not valid UTF-8/],
-    ['INT that is not a number', new PickleWriter().op('I').raw(...new TextEncoder().encode('12x\n')).stop().bytes(), /expected a decimal integer, got '12x'/],
+    [
+      'INT that is not a number',
+      new PickleWriter()
+        .op('I')
+        .raw(...new TextEncoder().encode('12x\n'))
+        .stop()
+        .bytes(),
+      /expected a decimal integer, got '12x'/,
+    ],
     ['out-of-band buffer', new PickleWriter().proto(5).raw(0x97).stop().bytes(), /out-of-band buffers/],
     ['extension code', w().raw(0x82, 1).stop().bytes(), /extension codes/],
-    ['NEWOBJ_EX with kwargs', new PickleWriter().proto(4).global('builtins', 'set').op(')').op('}').str('a').int(1).op('s').raw(0x92).stop().bytes(), /keyword arguments/],
+    [
+      'NEWOBJ_EX with kwargs',
+      new PickleWriter()
+        .proto(4)
+        .global('builtins', 'set')
+        .op(')')
+        .op('}')
+        .str('a')
+        .int(1)
+        .op('s')
+        .raw(0x92)
+        .stop()
+        .bytes(),
+      /keyword arguments/,
+    ],
   ])('%s', (_label, bytes, message) => {
     const err = formatError(() => load(bytes));
     expect(err.message).toMatch(/^test\.pkl: byte \d+ \(/);
@@ -173,8 +262,12 @@ describe('malformed pickles are FormatErrors with the byte and opcode', () => {
   });
 
   test('the where label names the pickle inside a file', () => {
-    const err = formatError(() => load(new PickleWriter().proto(2).raw(0xff).bytes(), { file: 'model.pt', where: 'archive/data.pkl' }));
-    expect(err.message).toBe('model.pt: archive/data.pkl: byte 2 (0xff): unknown opcode 0xff (not a pickle, or a corrupt one)');
+    const err = formatError(() =>
+      load(new PickleWriter().proto(2).raw(0xff).bytes(), { file: 'model.pt', where: 'archive/data.pkl' }),
+    );
+    expect(err.message).toBe(
+      'model.pt: archive/data.pkl: byte 2 (0xff): unknown opcode 0xff (not a pickle, or a corrupt one)',
+    );
   });
 });
 
@@ -182,22 +275,30 @@ describe('limits against pathological files', () => {
   test('opcode count', () => {
     const w = new PickleWriter().proto(2).op(']');
     for (let i = 0; i < 100; i++) w.int(i).op('a');
-    expect(formatError(() => load(w.stop().bytes(), { limits: { maxOps: 50 } })).message).toMatch(/more than 50 opcodes/);
+    expect(formatError(() => load(w.stop().bytes(), { limits: { maxOps: 50 } })).message).toMatch(
+      /more than 50 opcodes/,
+    );
   });
 
   test('memo size', () => {
     const w = new PickleWriter().proto(2).none();
     for (let i = 0; i < 20; i++) w.binput(i);
-    expect(formatError(() => load(w.stop().bytes(), { limits: { maxMemo: 10 } })).message).toMatch(/more than 10 memo entries/);
+    expect(formatError(() => load(w.stop().bytes(), { limits: { maxMemo: 10 } })).message).toMatch(
+      /more than 10 memo entries/,
+    );
   });
 
   test('stack depth and MARK nesting', () => {
     const deep = new PickleWriter().proto(2);
     for (let i = 0; i < 30; i++) deep.none();
-    expect(formatError(() => load(deep.stop().bytes(), { limits: { maxStack: 20 } })).message).toMatch(/more than 20 values on the stack/);
+    expect(formatError(() => load(deep.stop().bytes(), { limits: { maxStack: 20 } })).message).toMatch(
+      /more than 20 values on the stack/,
+    );
     const marks = new PickleWriter().proto(2);
     for (let i = 0; i < 30; i++) marks.mark();
-    expect(formatError(() => load(marks.stop().bytes(), { limits: { maxMarks: 20 } })).message).toMatch(/more than 20 nested MARKs/);
+    expect(formatError(() => load(marks.stop().bytes(), { limits: { maxMarks: 20 } })).message).toMatch(
+      /more than 20 nested MARKs/,
+    );
   });
 
   test('a 1 MB integer is refused before it is decoded', () => {
@@ -221,7 +322,11 @@ describe('values', () => {
   });
 
   test('Python 2 strings read as UTF-8, as torch.load does', () => {
-    const bytes = new PickleWriter().op('S').raw(...new TextEncoder().encode("'caf\\xc3\\xa9 \\n'\n")).stop().bytes();
+    const bytes = new PickleWriter()
+      .op('S')
+      .raw(...new TextEncoder().encode("'caf\\xc3\\xa9 \\n'\n"))
+      .stop()
+      .bytes();
     expect(load(bytes)).toBe('café \n');
   });
 });

@@ -1,4 +1,14 @@
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -27,7 +37,11 @@ const F = 'mem.safetensors';
 /** One tensor of every writable dtype, with edge values, plus empty tensors and scalars. */
 function everyDtype(): Record<string, TensorInput> {
   return {
-    'blocks.0.attn.W_Q': { dtype: 'F32', shape: [2, 2, 3], data: Float32Array.from([0, -0, 1.5, -2, NaN, Infinity, -Infinity, 3.4e38, 1e-45, 1, 2, 3]) },
+    'blocks.0.attn.W_Q': {
+      dtype: 'F32',
+      shape: [2, 2, 3],
+      data: Float32Array.from([0, -0, 1.5, -2, NaN, Infinity, -Infinity, 3.4e38, 1e-45, 1, 2, 3]),
+    },
     f64: { dtype: 'F64', shape: [5], data: Float64Array.from([Math.PI, -1e-300, 1.7976931348623157e308, 5e-324, NaN]) },
     u8_odd: { dtype: 'U8', shape: [3], data: Uint8Array.from([0, 128, 255]) }, // leaves the next tensor unaligned
     i32: { dtype: 'I32', shape: [2, 2], data: Int32Array.from([-2147483648, 2147483647, 0, -1]) },
@@ -101,7 +115,9 @@ describe('round trip', () => {
 
   test('writeSafetensors names the file when the input is bad, and writes nothing', () => {
     const file = join(dir, 'bad.safetensors');
-    expect(() => writeSafetensors(file, { w: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(/bad\.safetensors: encodeSafetensors: tensor 'w'/);
+    expect(() => writeSafetensors(file, { w: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(
+      /bad\.safetensors: encodeSafetensors: tensor 'w'/,
+    );
     expect(readdirSync(dir)).not.toContain('bad.safetensors');
   });
 });
@@ -109,16 +125,37 @@ describe('round trip', () => {
 describe('layout', () => {
   test('matches a file assembled by hand from the spec, byte for byte', () => {
     const bytes = encodeSafetensors(
-      { b: { dtype: 'F32', shape: [2], data: Float32Array.from([1.5, -2]) }, a: { dtype: 'U8', shape: [3], data: Uint8Array.from([1, 2, 3]) } },
+      {
+        b: { dtype: 'F32', shape: [2], data: Float32Array.from([1.5, -2]) },
+        a: { dtype: 'U8', shape: [3], data: Uint8Array.from([1, 2, 3]) },
+      },
       { step: '7' },
     );
-    const json = '{"__metadata__":{"step":"7"},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"U8","shape":[3],"data_offsets":[8,11]}}';
+    const json =
+      '{"__metadata__":{"step":"7"},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"U8","shape":[3],"data_offsets":[8,11]}}';
     expect(json.length).toBe(135); // padded with one space to 136 = 17 × 8
     const expected = [
-      136, 0, 0, 0, 0, 0, 0, 0, // header length, u64 little-endian
-      ...Array.from(json, (c) => c.charCodeAt(0)), 0x20,
-      0, 0, 192, 63, 0, 0, 0, 192, // 1.5f, -2f little-endian
-      1, 2, 3,
+      136,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // header length, u64 little-endian
+      ...Array.from(json, (c) => c.charCodeAt(0)),
+      0x20,
+      0,
+      0,
+      192,
+      63,
+      0,
+      0,
+      0,
+      192, // 1.5f, -2f little-endian
+      1,
+      2,
+      3,
     ];
     expect(Array.from(bytes)).toEqual(expected);
   });
@@ -180,7 +217,10 @@ describe('reading files written elsewhere', () => {
   });
 
   test('an unaligned tensor is copied, and an aligned one is a view of the buffer', () => {
-    const header = { a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] }, b: { dtype: 'F32', shape: [2], data_offsets: [1, 9] } };
+    const header = {
+      a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] },
+      b: { dtype: 'F32', shape: [2], data_offsets: [1, 9] },
+    };
     const bytes = buildFile(header, [7, ...f32le(0.5, -3)]); // header length is odd too
     const out = decodeSafetensors(bytes, F);
     expect(Array.from(out.tensors.b.data)).toEqual([0.5, -3]);
@@ -190,7 +230,8 @@ describe('reading files written elsewhere', () => {
   });
 
   test('unpadded headers, null metadata and entries in any JSON order', () => {
-    const header = '{"y":{"shape":[1],"data_offsets":[4,8],"dtype":"I32"},"__metadata__":null,"x":{"data_offsets":[0,4],"dtype":"I32","shape":[]}}';
+    const header =
+      '{"y":{"shape":[1],"data_offsets":[4,8],"dtype":"I32"},"__metadata__":null,"x":{"data_offsets":[0,4],"dtype":"I32","shape":[]}}';
     const out = decodeSafetensors(buildFile(header, [1, 0, 0, 0, 2, 0, 0, 0]), F);
     expect(out.order).toEqual(['x', 'y']); // data order
     expect(out.metadata).toEqual({});
@@ -246,7 +287,9 @@ describe('formatInspect', () => {
 
   test('an empty file', () => {
     const h = decodeHeaderOnly(encodeSafetensors({}));
-    expect(formatInspect(h, 'e')).toBe('e\n0 tensors, 0 parameters, 0 bytes of tensor data, 8-byte header\n\nmetadata: none\n');
+    expect(formatInspect(h, 'e')).toBe(
+      'e\n0 tensors, 0 parameters, 0 bytes of tensor data, 8-byte header\n\nmetadata: none\n',
+    );
   });
 });
 
@@ -258,22 +301,42 @@ function decodeHeaderOnly(bytes: Uint8Array) {
 
 describe('encode rejects bad input with a message naming the tensor', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['length mismatch', { w: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } }, /tensor 'w': shape \[2,3\] × F32 needs 6 elements \(24 bytes\) but data has 5 \(20 bytes\)/],
-    ['wrong array type', { w: { dtype: 'F32', shape: [1], data: new Float64Array(1) } }, /tensor 'w': F32 data must be a Float32Array, got Float64Array/],
+    [
+      'length mismatch',
+      { w: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } },
+      /tensor 'w': shape \[2,3\] × F32 needs 6 elements \(24 bytes\) but data has 5 \(20 bytes\)/,
+    ],
+    [
+      'wrong array type',
+      { w: { dtype: 'F32', shape: [1], data: new Float64Array(1) } },
+      /tensor 'w': F32 data must be a Float32Array, got Float64Array/,
+    ],
     ['plain array', { w: { dtype: 'I32', shape: [1], data: [1] } }, /I32 data must be a Int32Array, got Array/],
     ['unwritable dtype', { w: { dtype: 'F16', shape: [1], data: new Uint16Array(1) } }, /cannot write dtype "F16"/],
-    ['negative dim', { w: { dtype: 'U8', shape: [-1], data: new Uint8Array(0) } }, /shape must be an array of non-negative integers, got \[-1\]/],
+    [
+      'negative dim',
+      { w: { dtype: 'U8', shape: [-1], data: new Uint8Array(0) } },
+      /shape must be an array of non-negative integers, got \[-1\]/,
+    ],
     ['I64 not integer', { w: { dtype: 'I64', shape: [1], data: Float64Array.of(0.5) } }, /I64 element 0 is 0.5/],
-    ['I64 too large', { w: { dtype: 'I64', shape: [1], data: Float64Array.of(2 ** 53) } }, /I64 element 0 is 9007199254740992/],
+    [
+      'I64 too large',
+      { w: { dtype: 'I64', shape: [1], data: Float64Array.of(2 ** 53) } },
+      /I64 element 0 is 9007199254740992/,
+    ],
     ['reserved name', { __metadata__: { dtype: 'U8', shape: [0], data: new Uint8Array(0) } }, /reserved/],
   ];
   test.each(cases)('%s', (_, tensors, message) => {
     expect(() => encodeSafetensors(tensors as Record<string, TensorInput>)).toThrow(message);
   });
   test('non-string metadata', () => {
-    expect(() => encodeSafetensors({}, { step: 5 } as unknown as Record<string, string>)).toThrow(/metadata 'step': value must be a string, got number/);
+    expect(() => encodeSafetensors({}, { step: 5 } as unknown as Record<string, string>)).toThrow(
+      /metadata 'step': value must be a string, got number/,
+    );
   });
   test('not a FormatError: a bad tensor to write is a bug, not a bad file', () => {
-    expect(() => encodeSafetensors({ w: { dtype: 'U8', shape: [2], data: new Uint8Array(1) } })).not.toThrow(FormatError);
+    expect(() => encodeSafetensors({ w: { dtype: 'U8', shape: [2], data: new Uint8Array(1) } })).not.toThrow(
+      FormatError,
+    );
   });
 });

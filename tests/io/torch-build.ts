@@ -91,11 +91,19 @@ export interface TensorSpec {
 /** torch._utils._rebuild_tensor_v2(('storage', torch.<T>, key, 'cpu', numel), offset, size, stride, rg, OrderedDict()) */
 export function tensorOps(w: PickleWriter, t: TensorSpec): PickleWriter {
   w.global('torch._utils', '_rebuild_tensor_v2').mark();
-  w.mark().str('storage').global('torch', t.storageType ?? 'FloatStorage').str(t.key).str('cpu').int(t.numel);
+  w.mark()
+    .str('storage')
+    .global('torch', t.storageType ?? 'FloatStorage')
+    .str(t.key)
+    .str('cpu')
+    .int(t.numel);
   if (t.legacyView === null) w.none();
   else if (t.legacyView) w.mark().str(t.legacyView[0]).int(t.legacyView[1]).int(t.legacyView[2]).op('t');
   w.op('t').op('Q'); // TUPLE, BINPERSID
-  w.int(t.offset ?? 0).ints(t.size).ints(t.stride).bool(t.requiresGrad ?? false);
+  w.int(t.offset ?? 0)
+    .ints(t.size)
+    .ints(t.stride)
+    .bool(t.requiresGrad ?? false);
   w.global('collections', 'OrderedDict').op(')').op('R'); // OrderedDict()
   return w.op('t').op('R');
 }
@@ -116,7 +124,11 @@ export function torchZip(pickle: Uint8Array, storages: Record<string, Uint8Array
 }
 
 /** A legacy (pre-1.6) torch file: magic, protocol, sys_info, the object, the keys, the storages. */
-export function legacyFile(main: Uint8Array, storages: [key: string, count: number, bytes: Uint8Array][], littleEndian = true): Uint8Array {
+export function legacyFile(
+  main: Uint8Array,
+  storages: [key: string, count: number, bytes: Uint8Array][],
+  littleEndian = true,
+): Uint8Array {
   const parts: Uint8Array[] = [
     new PickleWriter().proto(2).long1(0x1950a86a20f9469cfc6cn).stop().bytes(),
     new PickleWriter().proto(2).int(1001).stop().bytes(),

@@ -37,13 +37,15 @@ export interface Expected {
 export function tagged(v: PyValue, tensorPath?: (t: TorchTensor) => string): Tagged {
   const rec = (x: PyValue) => tagged(x, tensorPath);
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : { $float: Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf' };
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? v : { $float: Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf' };
   if (typeof v === 'bigint') return { $int: String(v) };
   if (v instanceof Uint8Array) return { $bytes: Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('') };
   if (Array.isArray(v)) return v.map(rec);
   if (v instanceof PyTuple) return { $tuple: v.items.map(rec) };
   if (v instanceof PyComplex) return { $complex: [rec(v.re), rec(v.im)] };
-  if (v instanceof PySet) return { [`$${v.pyType}`]: [...v.values()].map(rec).sort((a, b) => cmp(JSON.stringify(a), JSON.stringify(b))) };
+  if (v instanceof PySet)
+    return { [`$${v.pyType}`]: [...v.values()].map(rec).sort((a, b) => cmp(JSON.stringify(a), JSON.stringify(b))) };
   if (v instanceof PyDict) return { $dict: [...v].map(([k, x]) => [rec(k), rec(x)]) };
   if (v instanceof TorchTensor && tensorPath) return { $tensor: tensorPath(v) };
   throw new Error(`cannot tag ${v.pyType}`);
@@ -67,7 +69,10 @@ export function checkTensor(t: TorchTensor, e: ExpectedTensor, label: string): v
     if (e.dtype === 'I64') {
       expect(got, `${label}[${i}]`).toBe(BigInt(want as number | string));
     } else {
-      let w = typeof want === 'object' ? ({ nan: NaN, inf: Infinity, '-inf': -Infinity } as Record<string, number>)[want.$float] : Number(want);
+      let w =
+        typeof want === 'object'
+          ? ({ nan: NaN, inf: Infinity, '-inf': -Infinity } as Record<string, number>)[want.$float]
+          : Number(want);
       if (floats32) w = Math.fround(w);
       if (!Object.is(got, w)) expect.fail(`${label}[${i}]: got ${String(got)}, torch says ${String(w)}`);
     }

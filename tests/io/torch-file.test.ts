@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FormatError } from '../../src/errors.ts';
 import { Rng } from '../../src/rng.ts';
-import { PyDict, readTorchBytes, readTorchFile, TorchTensor, UnsafeGlobalError, type TorchFile } from '../../src/io/torch-file.ts';
+import {
+  PyDict,
+  readTorchBytes,
+  readTorchFile,
+  TorchTensor,
+  UnsafeGlobalError,
+  type TorchFile,
+} from '../../src/io/torch-file.ts';
 import { f32bytes, legacyFile, PickleWriter, stateDictPickle, storedZip, tensorOps, torchZip } from './torch-build.ts';
 import { checkTensor, tagged, type Expected, type ExpectedFile } from './torch-expected.ts';
 
@@ -30,7 +37,10 @@ function resolveExpected(exp: Expected, name: string): ExpectedFile {
 /** Everything torch read from the file, we read too: format, tree, every tensor at its path. */
 function checkAgainstTorch(got: TorchFile, want: ExpectedFile, name: string): void {
   expect(got.format, name).toBe(want.format);
-  expect(got.tensors.map((t) => t.path), name).toEqual(want.tensors!.map((t) => t.path));
+  expect(
+    got.tensors.map((t) => t.path),
+    name,
+  ).toEqual(want.tensors!.map((t) => t.path));
   got.tensors.forEach((t, i) => checkTensor(t.tensor, want.tensors![i], `${name}: ${t.path}`));
   const firstPath = new Map<TorchTensor, string>();
   for (const t of got.tensors) if (!firstPath.has(t.tensor)) firstPath.set(t.tensor, t.path);
@@ -110,7 +120,9 @@ describe('fixtures written by torch read back exactly as torch.load reads them',
     for (const name of ['nanda-run.pt', 'dtypes-legacy.pt']) {
       const a = await readTorchFile(join(DIR, name));
       const b = await readTorchBytes(readFileSync(join(DIR, name)), name);
-      expect(b.tensors.map((t) => [t.path, Array.from(t.tensor.data, String)])).toEqual(a.tensors.map((t) => [t.path, Array.from(t.tensor.data, String)]));
+      expect(b.tensors.map((t) => [t.path, Array.from(t.tensor.data, String)])).toEqual(
+        a.tensors.map((t) => [t.path, Array.from(t.tensor.data, String)]),
+      );
     }
   });
 });
@@ -142,21 +154,100 @@ describe('malformed files are FormatErrors naming the file and the problem', () 
   });
 
   test.each<[string, () => Uint8Array, RegExp]>([
-    ['a storage record missing', () => torchZip(oneTensor([6], [1]), {}), /storage '0' is missing: the archive has no record archive\/data\/0/],
-    ['a storage shorter than declared', () => torchZip(oneTensor([6], [1]), { 0: six.subarray(0, 20) }), /storage '0' \(archive\/data\/0\) has 20 bytes, but its persistent id declares 24/],
-    ['a tensor past the end of its storage', () => torchZip(oneTensor([2, 3], [3, 1], 1), { 0: six }), /tensor 'w' \(storage '0'\): size \[2, 3\], stride \[3, 1\] and offset 1 reach element 6, but its storage has 6/],
-    ['a stride past the end', () => torchZip(oneTensor([2, 2], [5, 1]), { 0: six }), /reach element 6, but its storage has 6/],
-    ['size and stride of different lengths', () => torchZip(oneTensor([6], [1, 1]), { 0: six }), /size has 1 dimensions but stride has 2/],
-    ['an unknown storage type', () => torchZip(stateDictPickle({ w: { key: '0', numel: 6, size: [6], stride: [1], storageType: 'WeirdStorage' } }), { 0: six }), /Python global torch\.WeirdStorage/],
-    ['a dtype we cannot read', () => torchZip(stateDictPickle({ w: { key: '0', numel: 3, size: [3], stride: [1], storageType: 'ComplexFloatStorage' } }), { 0: six }), /has dtype torch\.complex64, which groklens cannot read/],
-    ['one key declared with two sizes', () => torchZip(stateDictPickle({ a: { key: '0', numel: 6, size: [6], stride: [1] }, b: { key: '0', numel: 5, size: [5], stride: [1] } }), { 0: six }), /storage '0' is declared both as 6 × float32 and as 5 × float32/],
+    [
+      'a storage record missing',
+      () => torchZip(oneTensor([6], [1]), {}),
+      /storage '0' is missing: the archive has no record archive\/data\/0/,
+    ],
+    [
+      'a storage shorter than declared',
+      () => torchZip(oneTensor([6], [1]), { 0: six.subarray(0, 20) }),
+      /storage '0' \(archive\/data\/0\) has 20 bytes, but its persistent id declares 24/,
+    ],
+    [
+      'a tensor past the end of its storage',
+      () => torchZip(oneTensor([2, 3], [3, 1], 1), { 0: six }),
+      /tensor 'w' \(storage '0'\): size \[2, 3\], stride \[3, 1\] and offset 1 reach element 6, but its storage has 6/,
+    ],
+    [
+      'a stride past the end',
+      () => torchZip(oneTensor([2, 2], [5, 1]), { 0: six }),
+      /reach element 6, but its storage has 6/,
+    ],
+    [
+      'size and stride of different lengths',
+      () => torchZip(oneTensor([6], [1, 1]), { 0: six }),
+      /size has 1 dimensions but stride has 2/,
+    ],
+    [
+      'an unknown storage type',
+      () =>
+        torchZip(stateDictPickle({ w: { key: '0', numel: 6, size: [6], stride: [1], storageType: 'WeirdStorage' } }), {
+          0: six,
+        }),
+      /Python global torch\.WeirdStorage/,
+    ],
+    [
+      'a dtype we cannot read',
+      () =>
+        torchZip(
+          stateDictPickle({ w: { key: '0', numel: 3, size: [3], stride: [1], storageType: 'ComplexFloatStorage' } }),
+          { 0: six },
+        ),
+      /has dtype torch\.complex64, which groklens cannot read/,
+    ],
+    [
+      'one key declared with two sizes',
+      () =>
+        torchZip(
+          stateDictPickle({
+            a: { key: '0', numel: 6, size: [6], stride: [1] },
+            b: { key: '0', numel: 5, size: [5], stride: [1] },
+          }),
+          { 0: six },
+        ),
+      /storage '0' is declared both as 6 × float32 and as 5 × float32/,
+    ],
     ['no data.pkl', () => storedZip({ 'archive/version': new Uint8Array([0x33]) }), /no archive\/data\.pkl/],
-    ['a TorchScript archive', () => storedZip({ 'archive/data.pkl': oneTensor([6], [1]), 'archive/constants.pkl': new Uint8Array(1) }), /TorchScript archive/],
-    ['a bad byteorder record', () => storedZip({ 'archive/data.pkl': oneTensor([6], [1]), 'archive/data/0': six, 'archive/byteorder': new TextEncoder().encode('middle') }), /says 'middle'/],
-    ['a persistent id of another kind', () => torchZip(new PickleWriter().proto(2).mark().str('module').none().none().none().none().op('t').op('Q').stop().bytes(), {}), /kind 'module': only 'storage'/],
+    [
+      'a TorchScript archive',
+      () => storedZip({ 'archive/data.pkl': oneTensor([6], [1]), 'archive/constants.pkl': new Uint8Array(1) }),
+      /TorchScript archive/,
+    ],
+    [
+      'a bad byteorder record',
+      () =>
+        storedZip({
+          'archive/data.pkl': oneTensor([6], [1]),
+          'archive/data/0': six,
+          'archive/byteorder': new TextEncoder().encode('middle'),
+        }),
+      /says 'middle'/,
+    ],
+    [
+      'a persistent id of another kind',
+      () =>
+        torchZip(
+          new PickleWriter().proto(2).mark().str('module').none().none().none().none().op('t').op('Q').stop().bytes(),
+          {},
+        ),
+      /kind 'module': only 'storage'/,
+    ],
     ['a zip that is only a header', () => new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]), /not a readable zip archive/],
-    ['a tar file', () => { const b = new Uint8Array(1024); b.set(new TextEncoder().encode('ustar'), 257); return b; }, /tar format of torch < 0\.4/],
-    ['a safetensors file', () => new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d, 0x20, 0x20]), /not a PyTorch checkpoint.*safetensors/],
+    [
+      'a tar file',
+      () => {
+        const b = new Uint8Array(1024);
+        b.set(new TextEncoder().encode('ustar'), 257);
+        return b;
+      },
+      /tar format of torch < 0\.4/,
+    ],
+    [
+      'a safetensors file',
+      () => new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d, 0x20, 0x20]),
+      /not a PyTorch checkpoint.*safetensors/,
+    ],
     ['an empty file', () => new Uint8Array(0), /the file is empty/],
   ])('zip: %s', async (_label, make, message) => {
     const err = await rejection(readTorchBytes(make(), 'bad.pt'));
@@ -184,12 +275,40 @@ describe('malformed files are FormatErrors naming the file and the problem', () 
   });
 
   test.each<[string, () => Uint8Array, RegExp]>([
-    ['a wrong magic number', () => { const b = legacyFile(legacyMain(6), [['140', 6, six]]); b[5] ^= 0xff; return b; }, /the magic number is 0x[0-9a-f]+, expected 0x1950a86a20f9469cfc6c/],
-    ['a count that disagrees with the pickle', () => legacyFile(legacyMain(6), [['140', 5, six.subarray(0, 20)]]), /storage '140' holds 5 elements but the pickle declares 6/],
-    ['a storage cut short', () => legacyFile(legacyMain(6), [['140', 6, six]]).subarray(0, -4), /storage '140' needs 24 bytes .* \(truncated file\?\)/],
-    ['a storage key missing', () => legacyFile(legacyMain(6), []), /storage '140' is used by a tensor but missing from the file/],
-    ['bytes after the last storage', () => legacyFile(legacyMain(6), [['140', 6, f32bytes([0, 1, 2, 3, 4, 5, 6])]]), /4 unexpected bytes after the last storage/],
-    ['a truncated pickle', () => legacyFile(legacyMain(6), [['140', 6, six]]).subarray(0, 100), /pickle 4 \(the saved object\): byte \d+ .*truncated file/],
+    [
+      'a wrong magic number',
+      () => {
+        const b = legacyFile(legacyMain(6), [['140', 6, six]]);
+        b[5] ^= 0xff;
+        return b;
+      },
+      /the magic number is 0x[0-9a-f]+, expected 0x1950a86a20f9469cfc6c/,
+    ],
+    [
+      'a count that disagrees with the pickle',
+      () => legacyFile(legacyMain(6), [['140', 5, six.subarray(0, 20)]]),
+      /storage '140' holds 5 elements but the pickle declares 6/,
+    ],
+    [
+      'a storage cut short',
+      () => legacyFile(legacyMain(6), [['140', 6, six]]).subarray(0, -4),
+      /storage '140' needs 24 bytes .* \(truncated file\?\)/,
+    ],
+    [
+      'a storage key missing',
+      () => legacyFile(legacyMain(6), []),
+      /storage '140' is used by a tensor but missing from the file/,
+    ],
+    [
+      'bytes after the last storage',
+      () => legacyFile(legacyMain(6), [['140', 6, f32bytes([0, 1, 2, 3, 4, 5, 6])]]),
+      /4 unexpected bytes after the last storage/,
+    ],
+    [
+      'a truncated pickle',
+      () => legacyFile(legacyMain(6), [['140', 6, six]]).subarray(0, 100),
+      /pickle 4 \(the saved object\): byte \d+ .*truncated file/,
+    ],
   ])('legacy: %s', async (_label, make, message) => {
     const err = await rejection(readTorchBytes(make(), 'old.pt'));
     expect(err.message).toMatch(/^old\.pt: /);
@@ -255,7 +374,14 @@ describe('malformed files are FormatErrors naming the file and the problem', () 
 });
 
 describe('fuzz: truncated and corrupted fixtures parse or throw FormatError, quickly', () => {
-  const names = ['tl-state-dict.pt', 'tl-state-dict-legacy.pt', 'nanda-run.pt', 'dtypes-p4.pt', 'dtypes-legacy.pt', 'hostile-os-system.pt'];
+  const names = [
+    'tl-state-dict.pt',
+    'tl-state-dict-legacy.pt',
+    'nanda-run.pt',
+    'dtypes-p4.pt',
+    'dtypes-legacy.pt',
+    'hostile-os-system.pt',
+  ];
   test('300 seeded mutations', async () => {
     const rng = new Rng(12);
     let parsed = 0;
@@ -266,7 +392,8 @@ describe('fuzz: truncated and corrupted fixtures parse or throw FormatError, qui
       const bytes = new Uint8Array(original);
       let mutated = bytes;
       const kind = rng.int(3);
-      if (kind === 0) mutated = bytes.subarray(0, rng.int(bytes.length)); // truncation
+      if (kind === 0)
+        mutated = bytes.subarray(0, rng.int(bytes.length)); // truncation
       else {
         const flips = kind === 1 ? 1 : 1 + rng.int(8);
         for (let k = 0; k < flips; k++) bytes[rng.int(bytes.length)] ^= 1 << rng.int(8);
@@ -276,7 +403,8 @@ describe('fuzz: truncated and corrupted fixtures parse or throw FormatError, qui
         await withTimeout(readTorchBytes(mutated, name), 5000, `${name} mutation ${i}`);
         parsed++;
       } catch (err) {
-        if (!(err instanceof FormatError)) throw new Error(`${name} mutation ${i} (kind ${kind}): not a FormatError: ${String(err)}`, { cause: err });
+        if (!(err instanceof FormatError))
+          throw new Error(`${name} mutation ${i} (kind ${kind}): not a FormatError: ${String(err)}`, { cause: err });
         refused++;
       }
       expect(performance.now() - start, `${name} mutation ${i}`).toBeLessThan(2000);
@@ -303,7 +431,9 @@ const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 
 describe.skipIf(!hasTorch)('live: files torch writes now', () => {
   test('a fresh run of scripts/make-torch-fixtures.py reads back exactly', async () => {
     const out = join(tmp, 'live');
-    const run = spawnSync('/usr/bin/python3', [join(ROOT, 'scripts', 'make-torch-fixtures.py'), '--out', out], { encoding: 'utf8' });
+    const run = spawnSync('/usr/bin/python3', [join(ROOT, 'scripts', 'make-torch-fixtures.py'), '--out', out], {
+      encoding: 'utf8',
+    });
     expect(run.status, run.stderr).toBe(0);
     const live: Expected = JSON.parse(readFileSync(join(out, 'expected.json'), 'utf8'));
     for (const name of Object.keys(live.files)) {

@@ -38,15 +38,35 @@ describe('runLinear', () => {
     expect(r.kind).toBe(LINEAR_RESULT_KIND);
     expect(r.settings).toMatchObject({ dIn: 60, nTrain: 120, lambda: 0.5, eta: 0.01, eps: 1e-3 });
     const d = r.data as TeacherStudentRun;
-    for (const key of ['train', 'gen', 'accuracy', 'tTrain', 'tGen', 'deltaT', 'mpIntegral', 'initAveraged', 'closedFormDeltaT', 'spectrum']) {
+    for (const key of [
+      'train',
+      'gen',
+      'accuracy',
+      'tTrain',
+      'tGen',
+      'deltaT',
+      'mpIntegral',
+      'initAveraged',
+      'closedFormDeltaT',
+      'spectrum',
+    ]) {
       expect(r.definitions[key], key).toBeTruthy();
     }
     const n = d.curve.steps.length;
-    for (const series of [d.curve.train, d.curve.gen, d.curve.mpTrain, d.curve.mpGen, d.curve.trainAccuracy, d.curve.testAccuracy, d.curve.testAccuracyAnalytic]) {
+    for (const series of [
+      d.curve.train,
+      d.curve.gen,
+      d.curve.mpTrain,
+      d.curve.mpGen,
+      d.curve.trainAccuracy,
+      d.curve.testAccuracy,
+      d.curve.testAccuracyAnalytic,
+    ]) {
       expect(series).toHaveLength(n);
     }
     // The measured and predicted times are points of the curve, so a report can mark them.
-    for (const t of [d.simulated.tTrain, d.simulated.tGen, d.mpIntegral.tTrain, d.mpIntegral.tGen]) expect(d.curve.steps).toContain(t);
+    for (const t of [d.simulated.tTrain, d.simulated.tGen, d.mpIntegral.tTrain, d.mpIntegral.tGen])
+      expect(d.curve.steps).toContain(t);
     expect(allFinite(r)).toBe(true);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
@@ -62,12 +82,22 @@ describe('runLinear', () => {
     }
     expect(r.sweep).toEqual({ key: 'lambda', values: [0.3, 0.6], seeds: [0, 1] });
 
-    const g = await runLinear({ setup: 'sweep-gamma', settings: { dIn: 40, lambda: 0.5 }, values: [0, 1e-3], seeds: [3] });
+    const g = await runLinear({
+      setup: 'sweep-gamma',
+      settings: { dIn: 40, lambda: 0.5 },
+      values: [0, 1e-3],
+      seeds: [3],
+    });
     const gr = g.data as TeacherStudentSweepRow[];
     expect(gr.map((x) => x.gamma)).toEqual([0, 1e-3]);
     expect(gr[1].closedFormDeltaT).toBeNull(); // the paper's formula is for γ = 0 only
 
-    const nu = await runLinear({ setup: 'sweep-ridge-nu2', settings: { m: 200, n: 20 }, values: [1e-3, 1, 10], seeds: [0] });
+    const nu = await runLinear({
+      setup: 'sweep-ridge-nu2',
+      settings: { m: 200, n: 20 },
+      values: [1e-3, 1, 10],
+      seeds: [0],
+    });
     const nr = nu.data as RidgeSweepRow[];
     expect(nr[0].mean.t2).toBe(0); // eliminated
     expect(nr[2].mean.t2!).toBeGreaterThan(nr[1].mean.t2!); // amplified
@@ -83,8 +113,11 @@ describe('runLinear', () => {
   });
 
   it('rejects unknown keys, contradictory keys and keys a sweep sets itself', async () => {
-    const run = (setup: LinearResult['setup'], settings: Record<string, number>, workers = 1) => runLinear({ setup, settings, values: [0.5], seeds: [0], workers });
-    await expect(run('teacher-student', { din: 10 })).rejects.toThrow(/teacher-student: unknown setting "din" \(expected one of dIn, /);
+    const run = (setup: LinearResult['setup'], settings: Record<string, number>, workers = 1) =>
+      runLinear({ setup, settings, values: [0.5], seeds: [0], workers });
+    await expect(run('teacher-student', { din: 10 })).rejects.toThrow(
+      /teacher-student: unknown setting "din" \(expected one of dIn, /,
+    );
     await expect(run('teacher-student', { lambda: 0.5, nTrain: 100 })).rejects.toThrow(/lambda or nTrain, not both/);
     await expect(run('sweep-lambda', { lambda: 0.5 })).rejects.toThrow(/sweep-lambda: lambda is set by the sweep/);
     await expect(run('ridge', { nu2: -2 })).rejects.toThrow(UserError);
@@ -104,7 +137,12 @@ describe('linearCommand', () => {
     const out = join(dir, 'nested', 'ts.json');
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      const result = await linearCommand('teacher-student', { set: ['dIn=50', 'lambda=1.5'], out, nTest: '0', quiet: true });
+      const result = await linearCommand('teacher-student', {
+        set: ['dIn=50', 'lambda=1.5'],
+        out,
+        nTest: '0',
+        quiet: true,
+      });
       expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(result)));
       const printed = write.mock.calls.map((c) => String(c[0])).join('');
       expect(printed).toContain('L_gen(∞)');
@@ -122,7 +160,12 @@ describe('linearCommand', () => {
   });
 
   it('prints every setup as a table', async () => {
-    const r = await runLinear({ setup: 'sweep-ridge-lambda', settings: { m: 200, n: 20 }, values: [1e-4, 1e-3], seeds: [0] });
+    const r = await runLinear({
+      setup: 'sweep-ridge-lambda',
+      settings: { m: 200, n: 20 },
+      values: [1e-4, 1e-3],
+      seeds: [0],
+    });
     const text = formatLinearTable(r);
     expect(text.split('\n')).toHaveLength(3);
     expect(text).toContain('bound t₂');

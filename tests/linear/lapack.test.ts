@@ -16,7 +16,13 @@ import { exactDynamics, lossAt } from '../../linear/modal.ts';
 import { createRunner } from '../../linear/pool.ts';
 import { drawRidge, ridgeLosses, ridgeProblem, ridgeTimes, RIDGE_DEFAULTS } from '../../linear/ridge.ts';
 import { sweepTeacherStudentLambda } from '../../linear/sweeps.ts';
-import { drawTeacherStudent, teacherStudentLosses, teacherStudentProblem, teacherStudentTimes, TEACHER_STUDENT_DEFAULTS } from '../../linear/teacher-student.ts';
+import {
+  drawTeacherStudent,
+  teacherStudentLosses,
+  teacherStudentProblem,
+  teacherStudentTimes,
+  TEACHER_STUDENT_DEFAULTS,
+} from '../../linear/teacher-student.ts';
 import { runSpectrumJob } from '../../linear/jobs.ts';
 import { Rng } from '../../src/rng.ts';
 
@@ -86,7 +92,11 @@ describe.runIf(status.ok)('LAPACK against ml-matrix on the problems themselves',
       for (let i = 0; i < n; i++) {
         for (let j = 0; j <= i; j++) {
           let s = 0;
-          for (let r = 0; r < k; r++) s += side === 'columns' ? x.data[r * x.cols + i] * x.data[r * x.cols + j] : x.data[i * x.cols + r] * x.data[j * x.cols + r];
+          for (let r = 0; r < k; r++)
+            s +=
+              side === 'columns'
+                ? x.data[r * x.cols + i] * x.data[r * x.cols + j]
+                : x.data[i * x.cols + r] * x.data[j * x.cols + r];
           expect(Math.abs(g[i * n + j] - 0.5 * s)).toBeLessThan(1e-13 * Math.max(1, Math.abs(s)));
         }
       }
@@ -113,7 +123,8 @@ describe.runIf(status.ok)('LAPACK against ml-matrix on the problems themselves',
     const [l, m] = SOLVERS.map((s) => covarianceEigen(draw.phi, s));
     expect(l.values.length).toBe(m.values.length);
     const [ll, lm] = [l, m].map((e) => ridgeLosses(exactDynamics(ridgeProblem(draw), e)));
-    for (const t of [0, 100, 20_000]) expect(Math.abs(lossAt(ll.population, t) / lossAt(lm.population, t) - 1)).toBeLessThan(1e-10);
+    for (const t of [0, 100, 20_000])
+      expect(Math.abs(lossAt(ll.population, t) / lossAt(lm.population, t) - 1)).toBeLessThan(1e-10);
     expect(ridgeTimes(ll, p, 1e7)).toEqual(ridgeTimes(lm, p, 1e7));
   });
 
@@ -122,7 +133,9 @@ describe.runIf(status.ok)('LAPACK against ml-matrix on the problems themselves',
       const params = { ...TEACHER_STUDENT_DEFAULTS, dIn: 40, dOut: 1, nTrain: 70, seed: 2 };
       const runner = createRunner(2);
       try {
-        const [viaLapack, viaJs] = await Promise.all((['lapack', 'ml-matrix'] as const).map((solver) => runner.run({ params, gammas: [0], solver })));
+        const [viaLapack, viaJs] = await Promise.all(
+          (['lapack', 'ml-matrix'] as const).map((solver) => runner.run({ params, gammas: [0], solver })),
+        );
         const inline = (solver: EigensolverName) => Array.from(runSpectrumJob({ params, gammas: [0], solver }).values);
         expect(Array.from(viaLapack.values)).toEqual(inline('lapack'));
         expect(Array.from(viaJs.values)).toEqual(inline('ml-matrix'));
@@ -145,7 +158,9 @@ describe.runIf(status.ok)('LAPACK against ml-matrix on the problems themselves',
       const pooled = await sweep('lapack', 2);
       expect(pooled).toEqual(await sweep('lapack', 1));
       const js = await sweep('ml-matrix', 2);
-      expect(pooled.map((r) => r.seeds.map((s) => [s.tTrain, s.tGen]))).toEqual(js.map((r) => r.seeds.map((s) => [s.tTrain, s.tGen])));
+      expect(pooled.map((r) => r.seeds.map((s) => [s.tTrain, s.tGen]))).toEqual(
+        js.map((r) => r.seeds.map((s) => [s.tTrain, s.tGen])),
+      );
     });
   });
 });
@@ -153,15 +168,35 @@ describe.runIf(status.ok)('LAPACK against ml-matrix on the problems themselves',
 describe('choosing the solver (child processes: the library can be made missing)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'groklens-eig-'));
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../cli/main.ts'), 'linear', 'ridge', '--set', 'n=10', '--set', 'm=40', '-q', ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-    });
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, '../../cli/main.ts'),
+        'linear',
+        'ridge',
+        '--set',
+        'n=10',
+        '--set',
+        'm=40',
+        '-q',
+        ...args,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      },
+    );
 
   it('--eigensolver lapack without a library: exit 2, naming what was tried and how to install it', () => {
-    const r = cli(['--eigensolver', 'lapack', '--out', join(dir, 'a.json')], { GROKLENS_LAPACK: '/nonexistent/liblapack.so.3' });
+    const r = cli(['--eigensolver', 'lapack', '--out', join(dir, 'a.json')], {
+      GROKLENS_LAPACK: '/nonexistent/liblapack.so.3',
+    });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/eigensolver lapack: no LAPACK library found \(\/nonexistent\/liblapack\.so\.3: .*\)\. Debian\/Ubuntu: apt-get install libopenblas0/);
+    expect(r.stderr).toMatch(
+      /eigensolver lapack: no LAPACK library found \(\/nonexistent\/liblapack\.so\.3: .*\)\. Debian\/Ubuntu: apt-get install libopenblas0/,
+    );
   });
 
   it('auto without a library: says so, falls back to ml-matrix, and records it in the result', () => {
@@ -169,7 +204,10 @@ describe('choosing the solver (child processes: the library can be made missing)
     const r = cli(['--out', out], { GROKLENS_LAPACK: '/nonexistent/liblapack.so.3' });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain("using ml-matrix's eigensolver (JavaScript): no LAPACK library found");
-    expect(JSON.parse(readFileSync(out, 'utf8')).eigensolver).toEqual({ name: 'ml-matrix', description: 'ml-matrix (JavaScript)' });
+    expect(JSON.parse(readFileSync(out, 'utf8')).eigensolver).toEqual({
+      name: 'ml-matrix',
+      description: 'ml-matrix (JavaScript)',
+    });
   });
 
   it('a library without dsyevd is refused by name; a bad choice is a one-line error', () => {

@@ -4,5 +4,6 @@ import { join } from 'node:path';
 import { LINEAR_FIXTURE_DIR, linearFixtureFiles } from './report-fixtures.ts';
 
 mkdirSync(LINEAR_FIXTURE_DIR, { recursive: true });
-for (const [name, text] of Object.entries(await linearFixtureFiles())) writeFileSync(join(LINEAR_FIXTURE_DIR, name), text);
+for (const [name, text] of Object.entries(await linearFixtureFiles()))
+  writeFileSync(join(LINEAR_FIXTURE_DIR, name), text);
 process.stdout.write(`wrote ${LINEAR_FIXTURE_DIR}\n`);

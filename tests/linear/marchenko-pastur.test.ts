@@ -38,7 +38,9 @@ describe('Marchenko–Pastur law', () => {
     const total = q.weights.reduce((a, b) => a + b, 0);
     expect(Math.abs(total - 1)).toBeLessThan(1e-12);
     // The continuous part alone has mass min(1, 1/λ), by the independent midpoint rule too.
-    expect(Math.abs(bruteForce(() => 1, lambda, 400_000) - mpAtom(lambda) - Math.min(1, 1 / lambda))).toBeLessThan(1e-6);
+    expect(Math.abs(bruteForce(() => 1, lambda, 400_000) - mpAtom(lambda) - Math.min(1, 1 / lambda))).toBeLessThan(
+      1e-6,
+    );
   });
 
   it.each(LAMBDAS)('λ = %f: moments 1…8 equal the Narayana polynomials', (lambda) => {
@@ -89,7 +91,11 @@ describe('Marchenko–Pastur law', () => {
       // Over the nonzero eigenvalues, below which lie the dIn − k exact zeros (compared to the atom below).
       const zeros = dIn - eig.values.length;
       const ks = (l: number) =>
-        Math.max(...Array.from(eig.values, (v, i) => Math.max(Math.abs(mpCdf(v, l) - (zeros + i) / dIn), Math.abs(mpCdf(v, l) - (zeros + i + 1) / dIn))));
+        Math.max(
+          ...Array.from(eig.values, (v, i) =>
+            Math.max(Math.abs(mpCdf(v, l) - (zeros + i) / dIn), Math.abs(mpCdf(v, l) - (zeros + i + 1) / dIn)),
+          ),
+        );
       expect(ks(lambda)).toBeLessThan(0.03);
       expect(ks(lambda * 1.3)).toBeGreaterThan(0.06);
       const h = spectrumHistogram(eig.values, dIn, lambda, 30);

@@ -33,7 +33,10 @@ describe('worker pool', () => {
     const runner = createRunner(2);
     let calls = 0;
     try {
-      const pooled = await sweepTeacherStudentLambda(BASE, lambdas, [0, 1, 2], 1e6, { runner, onProgress: () => calls++ });
+      const pooled = await sweepTeacherStudentLambda(BASE, lambdas, [0, 1, 2], 1e6, {
+        runner,
+        onProgress: () => calls++,
+      });
       expect(pooled).toEqual(inline);
       const g = await sweepTeacherStudentGamma(BASE, 0.5, [0, 1e-3, 1e-2], [4, 5], 1e6, { runner });
       expect(g).toEqual(await sweepTeacherStudentGamma(BASE, 0.5, [0, 1e-3, 1e-2], [4, 5], 1e6));
@@ -51,7 +54,9 @@ describe('worker pool', () => {
     const runner = createRunner(2);
     const bad = { params: { ...TEACHER_STUDENT_DEFAULTS, dIn: 10, nTrain: 20, eta: 3 }, gammas: [0] };
     const pooled = runner.run(bad).catch((e: Error) => e.message);
-    const inline = inlineRunner().run(bad).catch((e: Error) => e.message);
+    const inline = inlineRunner()
+      .run(bad)
+      .catch((e: Error) => e.message);
     expect(await pooled).toBe(await inline);
     expect(await pooled).toMatch(/eta = 3 makes gradient descent diverge/);
     await runner.close();

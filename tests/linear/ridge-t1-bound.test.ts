@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { iterateGd } from '../../linear/gd.ts';
 import { covarianceEigen } from '../../linear/linalg.ts';
 import { exactDynamics, limitLoss } from '../../linear/modal.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT1UpperBound, ridgeTimes, RIDGE_DEFAULTS, type RidgeParams } from '../../linear/ridge.ts';
+import {
+  drawRidge,
+  ridgeLosses,
+  ridgeProblem,
+  ridgeT1UpperBound,
+  ridgeTimes,
+  RIDGE_DEFAULTS,
+  type RidgeParams,
+} from '../../linear/ridge.ts';
 
 function exact(p: RidgeParams) {
   const draw = drawRidge(p);
@@ -92,7 +100,7 @@ describe('upper bound on t₁: rigorous for every draw (oracle: the iterated loo
 });
 
 describe('at the spec defaults (n 100, m 1000, η 1, ν² 1, λ 1e-4, ε 0.01)', () => {
-  it('t₁ ≤ bound ≤ 2.5·t₁ on each seed, and the MP estimate is within 10 % of the seeds\' mean bound', () => {
+  it("t₁ ≤ bound ≤ 2.5·t₁ on each seed, and the MP estimate is within 10 % of the seeds' mean bound", () => {
     const bounds: number[] = [];
     let mp = 0;
     for (const seed of [0, 1, 2]) {

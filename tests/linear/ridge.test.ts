@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { covarianceEigen } from '../../linear/linalg.ts';
 import { exactDynamics, lossAt } from '../../linear/modal.ts';
-import { drawRidge, ridgeLosses, ridgeProblem, ridgeT2LowerBound, ridgeTimes, RIDGE_DEFAULTS, type RidgeParams } from '../../linear/ridge.ts';
+import {
+  drawRidge,
+  ridgeLosses,
+  ridgeProblem,
+  ridgeT2LowerBound,
+  ridgeTimes,
+  RIDGE_DEFAULTS,
+  type RidgeParams,
+} from '../../linear/ridge.ts';
 
 const MAX = 10_000_000;
 const SEEDS = [0, 1, 2];
@@ -71,8 +79,12 @@ describe('amplification and elimination', () => {
 
 describe('input checks', () => {
   it('names the key and value', () => {
-    expect(() => drawRidge({ ...RIDGE_DEFAULTS, m: 0 })).toThrow(/ridge: m: 0 is not allowed; expected a positive integer/);
-    expect(() => drawRidge({ ...RIDGE_DEFAULTS, nu2: -1 })).toThrow(/ridge: nu2: -1 is not allowed; expected a number ≥ 0/);
+    expect(() => drawRidge({ ...RIDGE_DEFAULTS, m: 0 })).toThrow(
+      /ridge: m: 0 is not allowed; expected a positive integer/,
+    );
+    expect(() => drawRidge({ ...RIDGE_DEFAULTS, nu2: -1 })).toThrow(
+      /ridge: nu2: -1 is not allowed; expected a number ≥ 0/,
+    );
   });
 
   it('refuses a step that makes gradient descent diverge', () => {

@@ -94,7 +94,11 @@ describe('simulation at din = 1000 against the MP integral', () => {
     const mp = mpTeacherStudentPrediction({ lambda: dIn / draw.params.nTrain, ...SPEC }, MAX);
     const std = Math.sqrt(1 / (2 * dIn));
     const runs = Array.from({ length: 24 }, (_, s) => {
-      const reseeded = { ...draw, teacher: gaussian(new Rng(100 + s), dIn, 1, std), student0: gaussian(new Rng(200 + s), dIn, 1, std) };
+      const reseeded = {
+        ...draw,
+        teacher: gaussian(new Rng(100 + s), dIn, 1, std),
+        student0: gaussian(new Rng(200 + s), dIn, 1, std),
+      };
       return teacherStudentLosses(exactDynamics(teacherStudentProblem(reseeded), eig));
     });
     const mean = { train: meanLoss(runs.map((r) => r.train)), gen: meanLoss(runs.map((r) => r.gen)) };
@@ -110,14 +114,23 @@ describe('simulation at din = 1000 against the MP integral', () => {
   // The issue's own statistic: whole draws (X, T and S_0 all new per seed), Δt of each, averaged
   // over seeds. Twelve seeds (36 eigendecompositions at din = 1000): seconds with LAPACK, so it
   // runs only with one (without, ml-matrix would need ~8 minutes; the tests above cover the same).
-  it.runIf(lapackStatus().ok)('mean over 12 whole draws of the simulated Δt within 5 % of MP at λ = 0.3 / 0.5 / 0.7 (and of the seed-averaged curve)', async () => {
-    const rows = await sweepTeacherStudentLambda({ dIn, ...SPEC }, LAMBDAS, Array.from({ length: 12 }, (_, i) => i), MAX);
-    for (const r of rows) {
-      expect(r.seeds.every((s) => s.deltaT !== null)).toBe(true);
-      expect(Math.abs(r.simulated.deltaT! / r.mpIntegral.deltaT! - 1)).toBeLessThan(0.05);
-      expect(Math.abs(r.simulatedMeanCurve.deltaT! / r.mpIntegral.deltaT! - 1)).toBeLessThan(0.05);
-    }
-  }, 300_000);
+  it.runIf(lapackStatus().ok)(
+    'mean over 12 whole draws of the simulated Δt within 5 % of MP at λ = 0.3 / 0.5 / 0.7 (and of the seed-averaged curve)',
+    async () => {
+      const rows = await sweepTeacherStudentLambda(
+        { dIn, ...SPEC },
+        LAMBDAS,
+        Array.from({ length: 12 }, (_, i) => i),
+        MAX,
+      );
+      for (const r of rows) {
+        expect(r.seeds.every((s) => s.deltaT !== null)).toBe(true);
+        expect(Math.abs(r.simulated.deltaT! / r.mpIntegral.deltaT! - 1)).toBeLessThan(0.05);
+        expect(Math.abs(r.simulatedMeanCurve.deltaT! / r.mpIntegral.deltaT! - 1)).toBeLessThan(0.05);
+      }
+    },
+    300_000,
+  );
 
   it('weight decay γ = 1e-3 at λ = 0.5: simulation (init-averaged) and MP move together, within 5 %', () => {
     const { draw, eig } = draws.get(0.5)!;

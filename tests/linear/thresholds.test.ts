@@ -23,10 +23,12 @@ describe('threshold times on losses with known answers', () => {
   });
 
   it('a plateau: 0.3 + 0.7·0.81^t never reaches 0.2; reaches 0.31 at t = 21', () => {
-    const l = identity(system([
-      { r: 1, uu: 0, uw: 0, ww: 0.3 },
-      { r: 0.9, uu: 0, uw: 0, ww: 0.7 },
-    ]));
+    const l = identity(
+      system([
+        { r: 1, uu: 0, uw: 0, ww: 0.3 },
+        { r: 0.9, uu: 0, uw: 0, ww: 0.7 },
+      ]),
+    );
     expect(limitLoss(l)).toBeCloseTo(0.3, 15);
     expect(firstStepAtOrBelow(l, 0.2, 1e7)).toBeNull();
     expect(lastStepAtOrAbove(l, 0.2, 1e7)).toBeNull();
@@ -57,7 +59,11 @@ describe('threshold times on random systems match a brute-force scan', () => {
       return { x: rng.uniform() * 3, r, uu, ww, uw: Math.sqrt(uu * ww) * Math.cos(rng.uniform() * Math.PI) };
     });
     const s = system(modes);
-    const loss: ModalLoss = { system: s, weighting: rng.uniform() < 0.5 ? 'identity' : 'covariance', scale: 0.5 + rng.uniform() };
+    const loss: ModalLoss = {
+      system: s,
+      weighting: rng.uniform() < 0.5 ? 'identity' : 'covariance',
+      scale: 0.5 + rng.uniform(),
+    };
     it(`trial ${trial} (${k} modes, ${isMonotone(loss) ? 'monotone' : 'non-monotone'})`, () => {
       const series = Array.from({ length: HORIZON + 1 }, (_, t) => lossAt(loss, t));
       // Thresholds halfway between distinct values of the series: no ties.
@@ -91,7 +97,13 @@ describe('threshold times on random systems match a brute-force scan', () => {
 describe('meanLoss', () => {
   it('is the pointwise mean of the losses it merges', () => {
     const a = identity(system([{ r: 0.9, uu: 0.1, uw: 0.05, ww: 1 }]), 2);
-    const b = identity(system([{ r: 0.5, uu: 0, uw: 0, ww: 3 }, { r: 1, uu: 0, uw: 0, ww: 0.2 }]), 0.5);
+    const b = identity(
+      system([
+        { r: 0.5, uu: 0, uw: 0, ww: 3 },
+        { r: 1, uu: 0, uw: 0, ww: 0.2 },
+      ]),
+      0.5,
+    );
     const m = meanLoss([a, b]);
     for (const t of [0, 1, 7, 50]) expect(lossAt(m, t)).toBeCloseTo((lossAt(a, t) + lossAt(b, t)) / 2, 14);
     expect(() => meanLoss([a, { ...b, weighting: 'covariance' }])).toThrow(/mixed/);

@@ -13,7 +13,17 @@ import { ArgumentError } from '../../src/errors.ts';
 import { createModel, trainedSpecs, type ModelDims } from '../../src/models/index.ts';
 import { Linearisation } from '../../src/models/linearisation.ts';
 import { Rng } from '../../src/rng.ts';
-import { checkGradients, expectClose, expectNoLeaks, modularBatch, randomBatch, randomParams, setupTf, to64, toTensors } from './helpers.ts';
+import {
+  checkGradients,
+  expectClose,
+  expectNoLeaks,
+  modularBatch,
+  randomBatch,
+  randomParams,
+  setupTf,
+  to64,
+  toTensors,
+} from './helpers.ts';
 
 const P = 7;
 const MODULAR: ModelDims = { d_vocab: P + 1, n_ctx: 3, d_vocab_out: P };
@@ -21,7 +31,18 @@ const LONG: ModelDims = { d_vocab: 6, n_ctx: 5, d_vocab_out: 4 }; // random sequ
 const PARITY: ModelDims = { d_vocab: 2, n_ctx: 6, d_vocab_out: 2 };
 
 type T = Extract<ModelConfig, { kind: 'transformer' }>;
-const TF: T = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, act: 'relu', layer_norm: false, attn_bias: true, init_scale: 1 };
+const TF: T = {
+  kind: 'transformer',
+  n_layers: 1,
+  d_model: 8,
+  n_heads: 2,
+  d_head: 4,
+  d_mlp: 16,
+  act: 'relu',
+  layer_norm: false,
+  attn_bias: true,
+  init_scale: 1,
+};
 const MLP = { kind: 'mlp', d_embed: 4, hidden: [16], act: 'relu', init_scale: 1 } as const;
 const ACTS: Activation[] = ['relu', 'gelu', 'quadratic', 'tanh', 'linear'];
 
@@ -87,7 +108,11 @@ describe.each(KINDS)('%s', (_label, cfg, dims) => {
     const entered = lin.uses.flatMap((u) => [u.weight, ...(u.bias === null ? [] : [u.bias])]);
     const trained = trainedSpecs(model.specs).map((s) => s.name);
     for (const name of trained) expect(entered.filter((e) => e === name).length, name).toBe(1);
-    for (const name of entered) expect(model.specs.map((s) => s.name), name).toContain(name);
+    for (const name of entered)
+      expect(
+        model.specs.map((s) => s.name),
+        name,
+      ).toContain(name);
     lin.dispose();
     tf.dispose([...inputs, ...Object.values(tensors)]);
   });
@@ -97,7 +122,8 @@ describe.each(KINDS)('%s', (_label, cfg, dims) => {
     const tensors = toTensors(model, randomParams(model, 16));
     const out = model.forward(tensors, input, { cache: true });
     expect(model.attention !== null).toBe(cfg.kind === 'transformer');
-    if (model.attention) expect(out.cache[model.attention.hook].shape).toEqual([batch.n, (cfg as T).n_heads, dims.n_ctx]);
+    if (model.attention)
+      expect(out.cache[model.attention.hook].shape).toEqual([batch.n, (cfg as T).n_heads, dims.n_ctx]);
     expect(out.cache[model.neuronHook]).toBeDefined();
     tf.dispose([out.logits, ...Object.values(out.cache), ...Object.values(tensors)]);
     input.dispose();

@@ -30,7 +30,11 @@ export function modularBatch(p: number): { tokens: Int32Array; labels: Int32Arra
 }
 
 /** n random sequences of n_ctx tokens from [0, d_vocab) with random labels in [0, d_vocab_out). */
-export function randomBatch(model: Model, n: number, seed: number): { tokens: Int32Array; labels: Int32Array; n: number } {
+export function randomBatch(
+  model: Model,
+  n: number,
+  seed: number,
+): { tokens: Int32Array; labels: Int32Array; n: number } {
   const rng = new Rng(seed);
   const { d_vocab, n_ctx, d_vocab_out } = model.dims;
   const tokens = Int32Array.from({ length: n * n_ctx }, () => rng.int(d_vocab));
@@ -91,7 +95,13 @@ export function maxAbs(a: ArrayLike<number>): number {
 }
 
 /** Expect |a - b| ≤ atol + rtol·|b| entrywise, reporting the worst entry. */
-export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, atol: number, what: string): void {
+export function expectClose(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what: string,
+): void {
   expect(a.length, `${what}: length`).toBe(b.length);
   let worst = -1;
   let worstExcess = 0;
@@ -168,7 +178,11 @@ export function checkGradients(
  * whose outputs are then disposed; a gradient computation whose gradients are disposed; and
  * prepare() followed by dispose() (twice: idempotent).
  */
-export function expectNoLeaks(model: Model, params32: Record<string, Float32Array>, batch: { tokens: Int32Array; n: number }): void {
+export function expectNoLeaks(
+  model: Model,
+  params32: Record<string, Float32Array>,
+  batch: { tokens: Int32Array; n: number },
+): void {
   const params = toTensors(model, params32);
   const start = tf.memory().numTensors;
   const input = model.prepare(batch.tokens, batch.n);

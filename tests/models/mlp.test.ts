@@ -62,7 +62,10 @@ describe('mlp init', () => {
       const t = w[name];
       expect(t.length, name).toBe(shape[0] * (shape[1] ?? 1));
       if (name.endsWith('.b') || name === 'unembed.b_U') {
-        expect(t.every((x) => x === 0), name).toBe(true);
+        expect(
+          t.every((x) => x === 0),
+          name,
+        ).toBe(true);
         continue;
       }
       const target = name === 'embed.W_E' ? 1 : 1 / Math.sqrt(shape[0]);
@@ -87,8 +90,6 @@ describe.each(ACTS)('mlp with %s', (act) => {
     const model = createModel(cfg, dims);
     const batch = dims === MODULAR ? modularBatch(P) : randomBatch(model, 40, 3);
 
-
-
     it(`${label}: cache holds every hidden layer's post-activation`, () => {
       const input = model.prepare(batch.tokens, batch.n);
       const tensors = toTensors(model, randomParams(model, 23));
@@ -99,7 +100,6 @@ describe.each(ACTS)('mlp with %s', (act) => {
       tf.dispose([out.logits, ...Object.values(out.cache), ...Object.values(tensors)]);
       input.dispose();
     });
-
   }
 });
 

@@ -27,8 +27,6 @@ describe('quadratic model', () => {
     expect(model.neuronHook).toBe('hook_hidden');
   });
 
-
-
   it('hook_hidden is (W·x)² for x = one-hot(a) ‖ one-hot(b)', () => {
     const params = randomParams(model, 33);
     const input = model.prepare(batch.tokens, batch.n);
@@ -47,7 +45,6 @@ describe('quadratic model', () => {
     input.dispose();
   });
 
-
   it('init: W ~ N(0, 1/(2p)), V ~ N(0, 1/h), times α exactly', () => {
     const dims = { d_vocab: 114, n_ctx: 3, d_vocab_out: 113 };
     const big = createModel({ ...CFG, hidden: 500 }, dims).init(new Rng(6));
@@ -59,7 +56,9 @@ describe('quadratic model', () => {
   });
 
   it('rejects operands outside [0, p) and tasks without two operands', () => {
-    expect(() => model.prepare(Int32Array.from([7, 1, 7]), 1)).toThrow(/operand 7 at example 0, position 0 is outside \[0, 7\)/);
+    expect(() => model.prepare(Int32Array.from([7, 1, 7]), 1)).toThrow(
+      /operand 7 at example 0, position 0 is outside \[0, 7\)/,
+    );
     expect(() => createModel(CFG, { d_vocab: 2, n_ctx: 1, d_vocab_out: 2 })).toThrow(ConfigError);
     expect(() => createModel({ ...CFG, hidden: 0 }, DIMS)).toThrow(/model\.hidden/);
   });

@@ -12,7 +12,18 @@ type TConfig = Extract<ModelConfig, { kind: 'transformer' }>;
 
 const P = 7;
 const DIMS = { d_vocab: P + 1, n_ctx: 3, d_vocab_out: P };
-const BASE: TConfig = { kind: 'transformer', n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, act: 'relu', layer_norm: false, attn_bias: true, init_scale: 1 };
+const BASE: TConfig = {
+  kind: 'transformer',
+  n_layers: 1,
+  d_model: 8,
+  n_heads: 2,
+  d_head: 4,
+  d_mlp: 16,
+  act: 'relu',
+  layer_norm: false,
+  attn_bias: true,
+  init_scale: 1,
+};
 const LONG = { d_vocab: 6, n_ctx: 5, d_vocab_out: 4 }; // random sequences: exercises n_ctx ≠ 3
 const VARIANTS: Record<string, { cfg: TConfig; dims: typeof DIMS }> = {
   'nanda (1 layer, relu, no LN)': { cfg: BASE, dims: DIMS },
@@ -53,9 +64,16 @@ describe('transformer parameters', () => {
   it('places LayerNorm parameters per TransformerLens', () => {
     const names = createModel({ ...BASE, n_layers: 2, layer_norm: true }, DIMS).specs.map((s) => s.name);
     expect(names.filter((n) => n.includes('ln'))).toEqual([
-      'blocks.0.ln1.w', 'blocks.0.ln1.b', 'blocks.0.ln2.w', 'blocks.0.ln2.b',
-      'blocks.1.ln1.w', 'blocks.1.ln1.b', 'blocks.1.ln2.w', 'blocks.1.ln2.b',
-      'ln_final.w', 'ln_final.b',
+      'blocks.0.ln1.w',
+      'blocks.0.ln1.b',
+      'blocks.0.ln2.w',
+      'blocks.0.ln2.b',
+      'blocks.1.ln1.w',
+      'blocks.1.ln1.b',
+      'blocks.1.ln2.w',
+      'blocks.1.ln2.b',
+      'ln_final.w',
+      'ln_final.b',
     ]);
     expect(names.indexOf('blocks.0.ln1.b') + 1).toBe(names.indexOf('blocks.0.attn.W_Q'));
     expect(names.indexOf('blocks.0.ln2.b') + 1).toBe(names.indexOf('blocks.0.mlp.W_in'));
@@ -63,17 +81,30 @@ describe('transformer parameters', () => {
   });
 
   it('counts the Nanda model parameters', () => {
-    const m = createModel({ ...BASE, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512 }, { d_vocab: 114, n_ctx: 3, d_vocab_out: 113 });
+    const m = createModel(
+      { ...BASE, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512 },
+      { d_vocab: 114, n_ctx: 3, d_vocab_out: 113 },
+    );
     // W_E 114·128 + W_pos 3·128 + 4 · 4·128·32 + biases 3·128 + 128 + MLP 2·128·512 + 512 + 128 + W_U 128·113 + 113
     expect(countParams(m.specs)).toBe(14592 + 384 + 65536 + 384 + 128 + 131072 + 512 + 128 + 14464 + 113);
   });
 
-  it('without attn_bias (the spec\'s model) lists the attention biases as frozen: stored, not trained', () => {
-    const m = createModel({ ...BASE, attn_bias: false, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512 }, { d_vocab: 114, n_ctx: 3, d_vocab_out: 113 });
-    expect(m.specs.filter((s) => s.frozen).map((s) => s.name)).toEqual(['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O']);
+  it("without attn_bias (the spec's model) lists the attention biases as frozen: stored, not trained", () => {
+    const m = createModel(
+      { ...BASE, attn_bias: false, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512 },
+      { d_vocab: 114, n_ctx: 3, d_vocab_out: 113 },
+    );
+    expect(m.specs.filter((s) => s.frozen).map((s) => s.name)).toEqual([
+      'blocks.0.attn.b_Q',
+      'blocks.0.attn.b_K',
+      'blocks.0.attn.b_V',
+      'blocks.0.attn.b_O',
+    ]);
     // Nanda et al.'s parameter count: everything above but the 3·128 + 128 attention biases
     expect(countParams(trainedSpecs(m.specs))).toBe(14592 + 384 + 65536 + 131072 + 512 + 128 + 14464 + 113);
-    expect(m.specs.map((s) => s.name)).toEqual(createModel({ ...BASE, attn_bias: true }, DIMS).specs.map((s) => s.name));
+    expect(m.specs.map((s) => s.name)).toEqual(
+      createModel({ ...BASE, attn_bias: true }, DIMS).specs.map((s) => s.name),
+    );
   });
 
   it('rejects a bad config with the key and value', () => {
@@ -96,17 +127,27 @@ describe('transformer init (docs/measures.md#reference-training-setup, Nanda et 
       expect(t.length, name).toBe(shape.reduce((a, b) => a * b, 1));
       if (/\.W_/.test(name)) {
         const target = name === 'unembed.W_U' ? 1 / Math.sqrt(114) : 1 / Math.sqrt(128);
-        let s = 0, s2 = 0;
-        for (const x of t) { s += x; s2 += x * x; }
+        let s = 0,
+          s2 = 0;
+        for (const x of t) {
+          s += x;
+          s2 += x * x;
+        }
         const mean = s / t.length;
         const std = Math.sqrt(s2 / t.length - mean * mean);
         // the sample std has relative standard error ≈ 1/√(2N); allow 5 of them
         expect(Math.abs(std / target - 1), `${name} std ${std} vs ${target}`).toBeLessThan(5 / Math.sqrt(2 * t.length));
-        expect(Math.abs(mean), name).toBeLessThan(5 * target / Math.sqrt(t.length));
+        expect(Math.abs(mean), name).toBeLessThan((5 * target) / Math.sqrt(t.length));
       } else if (/ln(1|2|_final)?\.w$/.test(name) || name === 'ln_final.w') {
-        expect(t.every((x) => x === 1), name).toBe(true);
+        expect(
+          t.every((x) => x === 1),
+          name,
+        ).toBe(true);
       } else {
-        expect(t.every((x) => x === 0), name).toBe(true);
+        expect(
+          t.every((x) => x === 0),
+          name,
+        ).toBe(true);
       }
     }
   });
@@ -117,11 +158,20 @@ describe('transformer init (docs/measures.md#reference-training-setup, Nanda et 
     const m3 = createModel({ ...big, init_scale: 0.3 }, bigDims).init(new Rng(5));
     for (const name of Object.keys(m1)) {
       if (/ln(1|2)\.w$|ln_final\.w$/.test(name)) {
-        expect(m2[name].every((x) => x === 1), name).toBe(true);
+        expect(
+          m2[name].every((x) => x === 1),
+          name,
+        ).toBe(true);
         continue;
       }
       expect(Array.from(m2[name]), name).toEqual(Array.from(m1[name], (x) => 2 * x));
-      expectClose(m3[name], Array.from(m1[name], (x) => 0.3 * x), 1e-6, 0, name);
+      expectClose(
+        m3[name],
+        Array.from(m1[name], (x) => 0.3 * x),
+        1e-6,
+        0,
+        name,
+      );
     }
   });
 
@@ -136,8 +186,6 @@ describe.each(Object.entries(VARIANTS))('transformer %s', (_label, { cfg, dims }
   const model = createModel(cfg, dims);
   const batch = dims === DIMS ? modularBatch(P) : randomBatch(model, 30, 7);
   const T = dims.n_ctx;
-
-
 
   it('cache: hook shapes, values equal to the reference, pattern rows sum to 1', () => {
     const params = randomParams(model, 13);
@@ -167,7 +215,6 @@ describe.each(Object.entries(VARIANTS))('transformer %s', (_label, { cfg, dims }
     tf.dispose([out.logits, ...Object.values(out.cache), ...Object.values(tensors)]);
     input.dispose();
   });
-
 });
 
 describe('transformer attention', () => {
@@ -184,8 +231,16 @@ describe('transformer attention', () => {
     const k2 = tf.concat([tf.slice(k, [0, 0], [2 * n, HE]), tf.add(tf.slice(k, [2 * n, 0], [(T - 2) * n, HE]), 1)]);
     const v2 = tf.concat([tf.slice(v, [0, 0], [2 * n, HE]), tf.mul(tf.slice(v, [2 * n, 0], [(T - 2) * n, HE]), 3)]);
     const z2 = attendCausal(q, k2 as tf.Tensor2D, v2 as tf.Tensor2D, n, H, E).z;
-    expectClose(tf.slice(z2, [0, 0], [2 * n, HE]).dataSync(), tf.slice(z, [0, 0], [2 * n, HE]).dataSync(), 0, 0, 'z before position 2');
-    expect(maxAbs(tf.sub(tf.slice(z2, [2 * n, 0], [n, HE]), tf.slice(z, [2 * n, 0], [n, HE])).dataSync())).toBeGreaterThan(1e-3);
+    expectClose(
+      tf.slice(z2, [0, 0], [2 * n, HE]).dataSync(),
+      tf.slice(z, [0, 0], [2 * n, HE]).dataSync(),
+      0,
+      0,
+      'z before position 2',
+    );
+    expect(
+      maxAbs(tf.sub(tf.slice(z2, [2 * n, 0], [n, HE]), tf.slice(z, [2 * n, 0], [n, HE])).dataSync()),
+    ).toBeGreaterThan(1e-3);
     // position 0 attends only to itself: z = v at position 0
     expectClose(tf.slice(z, [0, 0], [n, HE]).dataSync(), tf.slice(v, [0, 0], [n, HE]).dataSync(), 1e-6, 1e-6, 'z at 0');
     // the last query's rows sum to 1
@@ -209,7 +264,9 @@ describe('transformer attention', () => {
     const other = createModel({ kind: 'mlp', d_embed: 4, hidden: [8], act: 'relu', init_scale: 1 }, DIMS);
     const input = other.prepare(Int32Array.from([0, 1, 7]), 1);
     const params = toTensors(m, m.init(new Rng(1)));
-    expect(() => m.forward(params, input)).toThrow(/transformer\.forward: input 'onehot' should be \[3,11\].*got nothing/); // the MLP prepares token ids
+    expect(() => m.forward(params, input)).toThrow(
+      /transformer\.forward: input 'onehot' should be \[3,11\].*got nothing/,
+    ); // the MLP prepares token ids
     tf.dispose(Object.values(params));
     input.dispose();
   });

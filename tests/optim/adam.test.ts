@@ -44,7 +44,12 @@ function run(c: AdamCase) {
     opt.apply({ W }, { W: grad });
     grad.dispose();
     const st = opt.getState();
-    trace.push({ theta: W.dataSync() as Float32Array, m: st.tensors['exp_avg.W'].data, v: st.tensors['exp_avg_sq.W'].data, lr });
+    trace.push({
+      theta: W.dataSync() as Float32Array,
+      m: st.tensors['exp_avg.W'].data,
+      v: st.tensors['exp_avg_sq.W'].data,
+      lr,
+    });
   }
   expect(opt.stepsTaken).toBe(GRADS.length);
   opt.dispose();
@@ -67,7 +72,11 @@ describe.each(CASES)('%s', (_label, c) => {
 
   it('agrees with the float64 textbook formulas for three steps', () => {
     const trace = ours();
-    const ref = adam64(Float32Array.from(THETA0), GRADS.map((g) => Float32Array.from(g)), c);
+    const ref = adam64(
+      Float32Array.from(THETA0),
+      GRADS.map((g) => Float32Array.from(g)),
+      c,
+    );
     trace.forEach((step, s) => {
       expect(closeTo(step.theta, ref.theta[s], 1e-6, 1e-9), `θ after step ${s + 1}`).toBeNull();
       expect(closeTo(step.m, ref.slots[s].exp_avg, 1e-5, 1e-12), `exp_avg after step ${s + 1}`).toBeNull();

@@ -49,10 +49,16 @@ describe('crossEntropy', () => {
     labels.forEach((y, i) => {
       for (let j = 0; j < c; j++) logits[i * c + j] = j === y ? 12 + 3 * i : 0.1 * j;
     });
-    const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => crossEntropy(x, oneHotMask(labels, c)))(tf.tensor2d(logits, [labels.length, c])).dataSync());
+    const grad = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => crossEntropy(x, oneHotMask(labels, c)))(tf.tensor2d(logits, [labels.length, c]))
+        .dataSync(),
+    );
     const want = crossEntropyGrad64(logits, labels, c);
     for (let k = 0; k < want.length; k++) {
-      expect(Math.abs(grad[k] - want[k]), `entry ${k}: ${grad[k]} vs ${want[k]}`).toBeLessThanOrEqual(1e-5 * Math.abs(want[k]) + 1e-30);
+      expect(Math.abs(grad[k] - want[k]), `entry ${k}: ${grad[k]} vs ${want[k]}`).toBeLessThanOrEqual(
+        1e-5 * Math.abs(want[k]) + 1e-30,
+      );
     }
   });
 
@@ -82,7 +88,9 @@ describe('crossEntropy', () => {
     const n = labels.length;
     const grad = tf.tidy(() => {
       const mask = oneHotMask(labels, c);
-      return tf.grad((x: tf.Tensor) => crossEntropy(x, mask))(tf.tensor2d(logits, [n, c])).dataSync();
+      return tf
+        .grad((x: tf.Tensor) => crossEntropy(x, mask))(tf.tensor2d(logits, [n, c]))
+        .dataSync();
     });
     expect(grad.every(Number.isFinite)).toBe(true);
     expect(closeTo(grad, crossEntropyGrad64(logits, labels, c), 1e-5, 1e-7)).toBeNull();
@@ -92,7 +100,9 @@ describe('crossEntropy', () => {
     // tf.grad runs the function in its own tidy: anything the backward pass needs must be saved.
     const grad = tf.tidy(() => {
       const ids = [3, 1];
-      return tf.grad((x: tf.Tensor) => crossEntropy(x, tf.tensor1d(ids, 'int32')))(tf.tensor2d(LOGITS.slice(0, 10), [2, 5])).dataSync();
+      return tf
+        .grad((x: tf.Tensor) => crossEntropy(x, tf.tensor1d(ids, 'int32')))(tf.tensor2d(LOGITS.slice(0, 10), [2, 5]))
+        .dataSync();
     });
     expect(closeTo(grad, crossEntropyGrad64(LOGITS.slice(0, 10), [3, 1], 5), 1e-5, 1e-7)).toBeNull();
   });
@@ -115,7 +125,9 @@ describe('crossEntropy', () => {
       const x = tf.zeros([3, 4]);
       expect(() => crossEntropy(x, tf.tensor1d([0, 1], 'int32'))).toThrow(/2 labels for 3 rows/);
       expect(() => crossEntropy(x, tf.tensor1d([0, 1, 2], 'float32'))).toThrow(/class ids must be int32, got float32/);
-      expect(() => crossEntropy(x, tf.zeros([3, 5]) as tf.Tensor2D)).toThrow(/one-hot mask has shape \[3,5\], logits \[3,4\]/);
+      expect(() => crossEntropy(x, tf.zeros([3, 5]) as tf.Tensor2D)).toThrow(
+        /one-hot mask has shape \[3,5\], logits \[3,4\]/,
+      );
     });
   });
 });
@@ -128,14 +140,35 @@ describe('mse', () => {
     const [value, grad] = tf.tidy(() => {
       const t = tf.tensor2d(tgt, [4, 3]);
       const o = tf.tensor2d(out, [4, 3]);
-      return [mse(o, t).dataSync()[0], tf.grad((x: tf.Tensor) => mse(x, t))(o).dataSync()];
+      return [
+        mse(o, t).dataSync()[0],
+        tf
+          .grad((x: tf.Tensor) => mse(x, t))(o)
+          .dataSync(),
+      ];
     });
     expect(closeTo([value], [expected], 1e-6)).toBeNull();
-    expect(closeTo(grad, Array.from(out, (o, i) => (2 * (o - tgt[i])) / 12), 1e-6, 1e-8)).toBeNull();
+    expect(
+      closeTo(
+        grad,
+        Array.from(out, (o, i) => (2 * (o - tgt[i])) / 12),
+        1e-6,
+        1e-8,
+      ),
+    ).toBeNull();
   });
 
   it('differentiates with targets made inside the differentiated function', () => {
-    const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => mse(x, tf.ones([2, 2])))(tf.tensor2d([[1, 2], [3, 5]])).dataSync());
+    const grad = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => mse(x, tf.ones([2, 2])))(
+          tf.tensor2d([
+            [1, 2],
+            [3, 5],
+          ]),
+        )
+        .dataSync(),
+    );
     expect(Array.from(grad)).toEqual([0, 0.5, 1, 2]);
   });
 
@@ -154,20 +187,36 @@ describe('mse', () => {
 describe('linfPenalty', () => {
   it('is the max |θ| over all parameters, with gradient sign(θ) at that entry only', () => {
     const [value, grads] = tf.tidy(() => {
-      const a = tf.tensor2d([[0.5, -3.25], [1, 2]]);
+      const a = tf.tensor2d([
+        [0.5, -3.25],
+        [1, 2],
+      ]);
       const b = tf.tensor1d([2.5, -0.1, 3]);
       const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => linfPenalty({ a: x, b: y }))([a, b]);
       return [linfPenalty([a, b]).dataSync()[0], g.map((t) => Array.from(t.dataSync(), (v) => v + 0))];
     });
     expect(value).toBe(3.25);
-    expect(grads).toEqual([[0, -1, 0, 0], [0, 0, 0]]);
+    expect(grads).toEqual([
+      [0, -1, 0, 0],
+      [0, 0, 0],
+    ]);
   });
 
   it('splits the gradient (dy = 2) evenly over exact ties, across tensors', () => {
     const grads = tf.tidy(() =>
-      tf.grads((x: tf.Tensor, y: tf.Tensor) => linfPenalty([x, y]))([tf.tensor1d([-4, 1]), tf.tensor1d([4, 4])], tf.scalar(2)).map((t) => Array.from(t.dataSync())),
+      tf
+        .grads((x: tf.Tensor, y: tf.Tensor) => linfPenalty([x, y]))(
+          [tf.tensor1d([-4, 1]), tf.tensor1d([4, 4])],
+          tf.scalar(2),
+        )
+        .map((t) => Array.from(t.dataSync())),
     );
-    expect(grads).toEqual([[-2 / 3, 0], [2 / 3, 2 / 3]].map((r) => r.map(Math.fround)));
+    expect(grads).toEqual(
+      [
+        [-2 / 3, 0],
+        [2 / 3, 2 / 3],
+      ].map((r) => r.map(Math.fround)),
+    );
   });
 
   it('works on a single tensor', () => {
@@ -186,7 +235,10 @@ describe('accuracy', () => {
     const labels = [1, 1, 2, 1];
     const [byIds, byMask] = tf.tidy(() => {
       const x = tf.tensor2d(logits);
-      return [accuracy(x, tf.tensor1d(labels, 'int32')).dataSync()[0], accuracy(x, oneHotMask(labels, 3)).dataSync()[0]];
+      return [
+        accuracy(x, tf.tensor1d(labels, 'int32')).dataSync()[0],
+        accuracy(x, oneHotMask(labels, 3)).dataSync()[0],
+      ];
     });
     expect(byIds).toBe(0.5);
     expect(byMask).toBe(0.5);

@@ -58,11 +58,18 @@ const CASES: [string, SgdCase][] = [
 describe.each(CASES)('SGD %s', (_label, c) => {
   it('agrees with the float64 formulas for three steps', () => {
     const trace = run(c);
-    const ref = sgd64(Float32Array.from(THETA0), GRADS.map((g) => Float32Array.from(g)), c);
+    const ref = sgd64(
+      Float32Array.from(THETA0),
+      GRADS.map((g) => Float32Array.from(g)),
+      c,
+    );
     trace.forEach((step, s) => {
       expect(closeTo(step.theta, ref.theta[s], 1e-6, 1e-9), `θ after step ${s + 1}`).toBeNull();
       if (c.momentum !== 0) {
-        expect(closeTo(step.buf!, ref.slots[s].momentum_buffer, 1e-6, 1e-9), `momentum_buffer after step ${s + 1}`).toBeNull();
+        expect(
+          closeTo(step.buf!, ref.slots[s].momentum_buffer, 1e-6, 1e-9),
+          `momentum_buffer after step ${s + 1}`,
+        ).toBeNull();
       } else {
         expect(step.buf).toBeUndefined();
       }
@@ -74,7 +81,8 @@ describe.each(CASES)('SGD %s', (_label, c) => {
     const ref = sgdF32(THETA0, GRADS, c);
     trace.forEach((step, s) => {
       expect(bits(step.theta), `θ after step ${s + 1}`).toEqual(bits(ref.theta[s]));
-      if (c.momentum !== 0) expect(bits(step.buf!), `buffer after step ${s + 1}`).toEqual(bits(ref.slots[s].momentum_buffer));
+      if (c.momentum !== 0)
+        expect(bits(step.buf!), `buffer after step ${s + 1}`).toEqual(bits(ref.slots[s].momentum_buffer));
     });
   });
 });

@@ -117,10 +117,26 @@ describe('setState validation', () => {
     return { ...st, stepsTaken: 4 };
   };
   const cases: [string, (s: OptimizerState) => void, RegExp][] = [
-    ['a missing slot', (s) => delete s.tensors['exp_avg_sq.unembed.W_U'], /missing slot 'exp_avg_sq\.unembed\.W_U' \(expected shape \[4,5\]\)/],
-    ['a wrong shape', (s) => (s.tensors['exp_avg.embed.W_E'].shape = [4, 5]), /slot 'exp_avg\.embed\.W_E' has shape \[4,5\], expected \[5,4\]/],
-    ['a wrong length', (s) => (s.tensors['exp_avg.blocks.0.mlp.b_in'].data = new Float32Array(2)), /slot 'exp_avg\.blocks\.0\.mlp\.b_in' needs 3 float32 values, got 2/],
-    ['an unexpected slot', (s) => (s.tensors['momentum_buffer.embed.W_E'] = { shape: [5, 4], data: new Float32Array(20) }), /unexpected slot 'momentum_buffer\.embed\.W_E'/],
+    [
+      'a missing slot',
+      (s) => delete s.tensors['exp_avg_sq.unembed.W_U'],
+      /missing slot 'exp_avg_sq\.unembed\.W_U' \(expected shape \[4,5\]\)/,
+    ],
+    [
+      'a wrong shape',
+      (s) => (s.tensors['exp_avg.embed.W_E'].shape = [4, 5]),
+      /slot 'exp_avg\.embed\.W_E' has shape \[4,5\], expected \[5,4\]/,
+    ],
+    [
+      'a wrong length',
+      (s) => (s.tensors['exp_avg.blocks.0.mlp.b_in'].data = new Float32Array(2)),
+      /slot 'exp_avg\.blocks\.0\.mlp\.b_in' needs 3 float32 values, got 2/,
+    ],
+    [
+      'an unexpected slot',
+      (s) => (s.tensors['momentum_buffer.embed.W_E'] = { shape: [5, 4], data: new Float32Array(20) }),
+      /unexpected slot 'momentum_buffer\.embed\.W_E'/,
+    ],
     ['a bad step count', (s) => (s.stepsTaken = -1), /stepsTaken must be a non-negative integer, got -1/],
   ];
   it.each(cases)('rejects %s with an error naming it, and changes nothing', (_label, spoil, message) => {
@@ -132,14 +148,17 @@ describe('setState validation', () => {
     expect(() => opt.setState(st)).toThrow(message);
     const after = opt.getState();
     expect(after.stepsTaken).toBe(0);
-    for (const k of Object.keys(before.tensors)) expect(bits(after.tensors[k].data)).toEqual(bits(before.tensors[k].data));
+    for (const k of Object.keys(before.tensors))
+      expect(bits(after.tensors[k].data)).toEqual(bits(before.tensors[k].data));
     opt.dispose();
   });
 
   it('rejects an SGD state loaded into Adam by naming the first missing slot', () => {
     const sgd = createOptimizer(SGD, SPECS);
     const adam = createOptimizer(CFG, SPECS);
-    expect(() => adam.setState(sgd.getState())).toThrow(/unexpected slot 'momentum_buffer\.embed\.W_E' for a 'adamw' optimiser/);
+    expect(() => adam.setState(sgd.getState())).toThrow(
+      /unexpected slot 'momentum_buffer\.embed\.W_E' for a 'adamw' optimiser/,
+    );
     sgd.dispose();
     adam.dispose();
   });
@@ -160,7 +179,10 @@ describe('apply validation', () => {
   });
 
   it('skips a parameter without a gradient, as PyTorch skips grad None', () => {
-    const opt = createOptimizer(CFG, [{ name: 'W', shape: [2] }, { name: 'b', shape: [2] }]);
+    const opt = createOptimizer(CFG, [
+      { name: 'W', shape: [2] },
+      { name: 'b', shape: [2] },
+    ]);
     const W = tf.variable(tf.ones([2]), true);
     const b = tf.variable(tf.ones([2]), true);
     tf.tidy(() => opt.apply({ W, b }, { W: tf.ones([2]) }));

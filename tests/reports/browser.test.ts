@@ -30,23 +30,29 @@ describe.skipIf(!haveChromium)('reports in Chromium', () => {
   const open = (html: string, name: string) => openHtml(browser, html, join(dir, `${name}.html`));
 
   async function checkCharts(page: Page): Promise<void> {
-    const sizes = await page.$$eval('figure svg.chart', (svgs) => svgs.map((s) => {
-      const r = s.getBoundingClientRect();
-      return { id: s.id, w: r.width, h: r.height };
-    }));
+    const sizes = await page.$$eval('figure svg.chart', (svgs) =>
+      svgs.map((s) => {
+        const r = s.getBoundingClientRect();
+        return { id: s.id, w: r.width, h: r.height };
+      }),
+    );
     expect(sizes.length).toBeGreaterThan(0);
     for (const s of sizes) expect(s.w > 0 && s.h > 0, `${s.id}: ${s.w} × ${s.h}`).toBe(true);
     // Every embedded PNG decodes (the page's CSP allows data: images).
-    const decoded = await page.$$eval('svg image', async (imgs) => Promise.all(imgs.map(async (el) => {
-      const img = new Image();
-      img.src = el.getAttribute('href')!;
-      try {
-        await img.decode();
-        return img.naturalWidth * img.naturalHeight > 0;
-      } catch {
-        return false;
-      }
-    })));
+    const decoded = await page.$$eval('svg image', async (imgs) =>
+      Promise.all(
+        imgs.map(async (el) => {
+          const img = new Image();
+          img.src = el.getAttribute('href')!;
+          try {
+            await img.decode();
+            return img.naturalWidth * img.naturalHeight > 0;
+          } catch {
+            return false;
+          }
+        }),
+      ),
+    );
     expect(decoded.length).toBeGreaterThan(0);
     expect(decoded.every(Boolean)).toBe(true);
   }
@@ -62,11 +68,15 @@ describe.skipIf(!haveChromium)('reports in Chromium', () => {
     await page.locator('#loss svg').scrollIntoViewIfNeeded();
     const box = (await page.locator('#loss svg').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
-    await expect.poll(() => page.textContent('#loss output.readout')).toMatch(/^step [\d.,k]+ · train loss [\d.e−-]+ · test loss /);
+    await expect
+      .poll(() => page.textContent('#loss output.readout'))
+      .toMatch(/^step [\d.,k]+ · train loss [\d.e−-]+ · test loss /);
     await page.locator('#fourier-heatmap svg').scrollIntoViewIfNeeded();
     const heat = (await page.locator('#fourier-heatmap svg').boundingBox())!;
     await page.mouse.move(heat.x + heat.width * 0.5, heat.y + heat.height * 0.6);
-    await expect.poll(() => page.textContent('#fourier-heatmap output.readout')).toMatch(/^k \d+, step [\d.,k]+: norm /);
+    await expect
+      .poll(() => page.textContent('#fourier-heatmap output.readout'))
+      .toMatch(/^k \d+, step [\d.,k]+: norm /);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true });
     await page.emulateMedia({ media: 'print' });
@@ -80,7 +90,9 @@ describe.skipIf(!haveChromium)('reports in Chromium', () => {
 
   it('shows the comparison with hostile names and config values as text, no requests', async () => {
     const { page, problems, requests, dialogs } = await open(renderCompareReport(hostileCompareRuns()), 'compare');
-    const sizes = await page.$$eval('figure svg.chart', (svgs) => svgs.map((s) => s.getBoundingClientRect().width * s.getBoundingClientRect().height));
+    const sizes = await page.$$eval('figure svg.chart', (svgs) =>
+      svgs.map((s) => s.getBoundingClientRect().width * s.getBoundingClientRect().height),
+    );
     expect(sizes.length).toBeGreaterThan(20);
     expect(sizes.every((a) => a > 0)).toBe(true);
     expect(await page.textContent('table.differs')).toContain(HOSTILE.configValue);

@@ -10,9 +10,25 @@ import { compareRuns, measureFigure } from '../../reports/compare/figures.ts';
 import { labelRuns } from '../../reports/compare/labels.ts';
 import { MEASURES } from '../../reports/compare/measures.ts';
 import { newDocument, svgText } from '../../reports/dom.ts';
-import { attentionFigures, clustersFigure, finalNormsFigure, fourierHeatmapFigure } from '../../reports/fourier-figures.ts';
+import {
+  attentionFigures,
+  clustersFigure,
+  finalNormsFigure,
+  fourierHeatmapFigure,
+} from '../../reports/fourier-figures.ts';
 import type { Figure } from '../../reports/page.ts';
-import { accuracyFigure, circuitFigure, distanceFigure, lossFigure, normFigure, perKeyFigure, sparsityFigure, STEP_LABEL, transitionMarkers, type RunContext } from '../../reports/run-figures.ts';
+import {
+  accuracyFigure,
+  circuitFigure,
+  distanceFigure,
+  lossFigure,
+  normFigure,
+  perKeyFigure,
+  sparsityFigure,
+  STEP_LABEL,
+  transitionMarkers,
+  type RunContext,
+} from '../../reports/run-figures.ts';
 import { timelineDomain } from '../../reports/series.ts';
 import { loadFixture } from './fixture.ts';
 import { matchSnapshot } from './snapshot.ts';
@@ -22,11 +38,32 @@ const input = loadFixture();
 
 function ctx(): RunContext {
   const doc = newDocument();
-  return { doc, a: input.analysis, rows: input.metrics, domain: timelineDomain(input.analysis, input.metrics), phases: phaseOverlay(input.analysis.summary), runLabel: 'run "synthetic"', idPrefix: '' };
+  return {
+    doc,
+    a: input.analysis,
+    rows: input.metrics,
+    domain: timelineDomain(input.analysis, input.metrics),
+    phases: phaseOverlay(input.analysis.summary),
+    runLabel: 'run "synthetic"',
+    idPrefix: '',
+  };
 }
 
 const CHARTS: [string, () => SVGSVGElement | undefined][] = [
-  ['timeline', () => { const c = ctx(); return renderTimeline(c.doc, { id: 'timeline-svg', title: 'Phases', domain: c.domain, xLabel: STEP_LABEL, phases: c.phases, markers: transitionMarkers(c.a) }); }],
+  [
+    'timeline',
+    () => {
+      const c = ctx();
+      return renderTimeline(c.doc, {
+        id: 'timeline-svg',
+        title: 'Phases',
+        domain: c.domain,
+        xLabel: STEP_LABEL,
+        phases: c.phases,
+        markers: transitionMarkers(c.a),
+      });
+    },
+  ],
   ['loss', () => lossFigure(ctx()).svg],
   ['accuracy', () => accuracyFigure(ctx()).svg],
   ['circuit', () => circuitFigure(ctx()).svg],
@@ -41,7 +78,18 @@ const CHARTS: [string, () => SVGSVGElement | undefined][] = [
 ];
 
 function compareFigure(n: number, align: 'step' | 't_mem'): Figure {
-  const inputs = [1, 0.5, 2, 0.3, 1.5].slice(0, n).map((wd, i) => syntheticRun({ name: `r${i}`, p: 31, checkpoints: 30, metricsRows: 60, weightDecay: wd, timeScale: 1 / wd, seed: i, attention: false }));
+  const inputs = [1, 0.5, 2, 0.3, 1.5].slice(0, n).map((wd, i) =>
+    syntheticRun({
+      name: `r${i}`,
+      p: 31,
+      checkpoints: 30,
+      metricsRows: 60,
+      weightDecay: wd,
+      timeScale: 1 / wd,
+      seed: i,
+      attention: false,
+    }),
+  );
   const labels = labelRuns(inputs.map((i) => ({ name: i.meta.name, config: i.meta.config })));
   const m = MEASURES.find((x) => x.id === 'test-loss')!;
   return measureFigure(newDocument(), compareRuns(inputs, labels.labels), m, align);

@@ -49,7 +49,11 @@ describe('groklens report', () => {
 
   it('reads the optional attention field from analysis.json', () => {
     expect(loadReportInput(runDir('c')).attention?.heads.length).toBe(4);
-    const without = loadReportInput(runDir('d', ({ analysis }) => { delete analysis.attention; }));
+    const without = loadReportInput(
+      runDir('d', ({ analysis }) => {
+        delete analysis.attention;
+      }),
+    );
     expect(without.attention).toBeNull();
   });
 
@@ -57,20 +61,36 @@ describe('groklens report', () => {
     const dir = runDir('e');
     rmSync(join(dir, 'analysis.json'));
     expect(() => writeRunReport(dir)).toThrow(UserError);
-    expect(() => writeRunReport(dir)).toThrow(`${join(dir, 'analysis.json')}: not found; run \`groklens analyze ${dir}\` first`);
+    expect(() => writeRunReport(dir)).toThrow(
+      `${join(dir, 'analysis.json')}: not found; run \`groklens analyze ${dir}\` first`,
+    );
   });
 
   it('names the file and key of a malformed analysis.json', () => {
-    const dir = runDir('f', ({ analysis }) => { (analysis.checkpoints as { step: number }[])[4].step = 1; });
+    const dir = runDir('f', ({ analysis }) => {
+      (analysis.checkpoints as { step: number }[])[4].step = 1;
+    });
     expect(() => writeRunReport(dir)).toThrow(FormatError);
     expect(() => writeRunReport(dir)).toThrow(new RegExp(`${join(dir, 'analysis.json')}: checkpoints\\[4\\]\\.step`));
   });
 
   it('names the file, the key and the value, whether the reader (analyses/store.ts) or the charts refuse it', () => {
     const cases: [string, (a: Record<string, unknown>) => void, string][] = [
-      ['g1', (a) => ((a.attention as { p: unknown }).p = 0), 'attention.p: 0 is not allowed; expected a positive integer'],
-      ['g2', (a) => ((a.attention as { heads: { to_b: unknown[] }[] }).heads[2].to_b[7] = 'x'), 'attention.heads[2].to_b[7]: "x" is not allowed; expected a list of numbers'],
-      ['g3', (a) => (a.attention as { heads: { to_b: unknown[] }[] }).heads[1].to_b.pop(), 'attention.heads[1].to_b: expected 31 rows (one per a), got "30 rows"'],
+      [
+        'g1',
+        (a) => ((a.attention as { p: unknown }).p = 0),
+        'attention.p: 0 is not allowed; expected a positive integer',
+      ],
+      [
+        'g2',
+        (a) => ((a.attention as { heads: { to_b: unknown[] }[] }).heads[2].to_b[7] = 'x'),
+        'attention.heads[2].to_b[7]: "x" is not allowed; expected a list of numbers',
+      ],
+      [
+        'g3',
+        (a) => (a.attention as { heads: { to_b: unknown[] }[] }).heads[1].to_b.pop(),
+        'attention.heads[1].to_b: expected 31 rows (one per a), got "30 rows"',
+      ],
     ];
     for (const [name, edit, problem] of cases) {
       const dir = runDir(name, ({ analysis }) => edit(analysis));

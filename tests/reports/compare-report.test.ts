@@ -11,10 +11,23 @@ import { HOSTILE, hostileCompareRuns } from './hostile.ts';
 import { syntheticRun } from './synthetic.ts';
 
 const parse = (html: string) => new JSDOM(html).window.document;
-const hoverOf = (doc: Document, id: string) => JSON.parse(doc.querySelector(`#${id} script.hover-data`)!.textContent!) as LinesHover;
+const hoverOf = (doc: Document, id: string) =>
+  JSON.parse(doc.querySelector(`#${id} script.hover-data`)!.textContent!) as LinesHover;
 
 const runs = (wds: number[], extra: Parameters<typeof syntheticRun>[0] = {}) =>
-  wds.map((wd, i) => syntheticRun({ name: `run-${i}`, p: 23, checkpoints: 24, metricsRows: 48, weightDecay: wd, timeScale: 1 / wd, seed: i, attention: false, ...extra }));
+  wds.map((wd, i) =>
+    syntheticRun({
+      name: `run-${i}`,
+      p: 23,
+      checkpoints: 24,
+      metricsRows: 48,
+      weightDecay: wd,
+      timeScale: 1 / wd,
+      seed: i,
+      attention: false,
+      ...extra,
+    }),
+  );
 
 describe('compare report', () => {
   const inputs = runs([1, 0.5, 2]);
@@ -23,7 +36,11 @@ describe('compare report', () => {
 
   it('labels runs by what differs and tabulates their transitions', () => {
     const legend = Array.from(doc.querySelectorAll('#step-test-acc .legend text')).map((t) => t.textContent);
-    expect(legend).toEqual(['weight_decay=1, steps=3000', 'weight_decay=0.5, steps=6000', 'weight_decay=2, steps=1500']);
+    expect(legend).toEqual([
+      'weight_decay=1, steps=3000',
+      'weight_decay=0.5, steps=6000',
+      'weight_decay=2, steps=1500',
+    ]);
     const head = Array.from(doc.querySelectorAll('table.differs th')).map((t) => t.textContent);
     expect(head).toEqual(['run', 'directory name', 'optimizer.weight_decay', 'training.steps']);
     const rows = Array.from(doc.querySelectorAll('table.transitions tbody tr'));
@@ -48,7 +65,10 @@ describe('compare report', () => {
   });
 
   it('shifts each run so that its T_mem (or T_grok) is at 0', () => {
-    for (const [align, key] of [['t_mem', 't_mem'], ['t_grok', 't_grok_95']] as const) {
+    for (const [align, key] of [
+      ['t_mem', 't_mem'],
+      ['t_grok', 't_grok_95'],
+    ] as const) {
       const h = hoverOf(doc, `${align}-test-loss`);
       h.series.forEach((s, i) => {
         const t = inputs[i].analysis.summary[key]!;
@@ -68,13 +88,20 @@ describe('compare report', () => {
     const fig = d.querySelector('#step-test-acc')!;
     expect(fig.querySelectorAll('g.panel').length).toBe(OVERLAY_MAX_RUNS + 1);
     // Each panel: the run in colour over every other run in grey.
-    for (const p of Array.from(fig.querySelectorAll('g.panel'))) expect(p.querySelectorAll('path[stroke="#c8c8c8"]').length).toBe(OVERLAY_MAX_RUNS);
+    for (const p of Array.from(fig.querySelectorAll('g.panel')))
+      expect(p.querySelectorAll('path[stroke="#c8c8c8"]').length).toBe(OVERLAY_MAX_RUNS);
     expect(fig.querySelector('script.hover-data')).toBeNull();
   });
 
   it('leaves out runs without a measure or without the alignment point, and says so', () => {
     const a = runs([1, 0.5]);
-    const b = syntheticRun({ name: 'no-circuit', p: 23, checkpoints: 24, passes: ['metrics', 'fourier'], attention: false });
+    const b = syntheticRun({
+      name: 'no-circuit',
+      p: 23,
+      checkpoints: 24,
+      passes: ['metrics', 'fourier'],
+      attention: false,
+    });
     b.analysis.summary.t_grok_95 = null;
     const d = parse(renderCompareReport([...a, b]));
     expect(d.querySelectorAll('#step-restricted g.series path').length).toBe(2);
@@ -88,6 +115,8 @@ describe('compare report', () => {
     const h = renderCompareReport(hostile);
     const d = parse(h);
     expect(injectionProblems(d, h, [HOSTILE.name, HOSTILE.description, HOSTILE.configValue])).toEqual([]);
-    expect(Array.from(d.querySelectorAll('#step-test-acc .legend text')).map((t) => t.textContent)[1]).toContain(HOSTILE.configValue);
+    expect(Array.from(d.querySelectorAll('#step-test-acc .legend text')).map((t) => t.textContent)[1]).toContain(
+      HOSTILE.configValue,
+    );
   });
 });

@@ -38,19 +38,29 @@ describe.skipIf(!haveChromium)('checkpoint explorer in Chromium', () => {
 
   it('moves every checkpoint-level view with the slider and the arrow keys', async () => {
     const { page, problems, requests } = await openHtml(browser, html, join(dir, 'explorer.html'));
-    const state = () => page.evaluate(() => ({
-      readout: document.querySelector('output.explorer-readout')!.textContent,
-      markers: Array.from(document.querySelectorAll('line.explorer-marker')).map((l) => Number(l.getAttribute('x1'))),
-      ringed: Array.from(document.querySelectorAll('circle[data-step][stroke]')).map((c) => c.getAttribute('data-step')),
-      bars: Array.from(document.querySelectorAll('rect.explorer-bar')).map((r) => Number(r.getAttribute('height'))),
-      disabled: (document.querySelector('input.explorer-slider') as HTMLInputElement).disabled,
-      sprites: Array.from(document.querySelectorAll('image.explorer-grid')).map((i) => i.getAttribute('href')!.length + ':' + i.getAttribute('href')!.slice(-40)),
-      clusters: Array.from(document.querySelectorAll('rect.explorer-cluster-bar')).map((r) => Number(r.getAttribute('height'))),
-      clusterText: document.querySelector('output.explorer-cluster-text')!.textContent,
-      ranges: Array.from(document.querySelectorAll('text.explorer-grid-range')).map((t) => t.textContent),
-      gridNote: document.querySelector('output.explorer-grid-note')!.textContent,
-    }));
-    const pixels = async () => Promise.all(['#explorer-neurons', '#explorer-attention', '#explorer-clusters'].map((id) => page.locator(id).screenshot()));
+    const state = () =>
+      page.evaluate(() => ({
+        readout: document.querySelector('output.explorer-readout')!.textContent,
+        markers: Array.from(document.querySelectorAll('line.explorer-marker')).map((l) => Number(l.getAttribute('x1'))),
+        ringed: Array.from(document.querySelectorAll('circle[data-step][stroke]')).map((c) =>
+          c.getAttribute('data-step'),
+        ),
+        bars: Array.from(document.querySelectorAll('rect.explorer-bar')).map((r) => Number(r.getAttribute('height'))),
+        disabled: (document.querySelector('input.explorer-slider') as HTMLInputElement).disabled,
+        sprites: Array.from(document.querySelectorAll('image.explorer-grid')).map(
+          (i) => i.getAttribute('href')!.length + ':' + i.getAttribute('href')!.slice(-40),
+        ),
+        clusters: Array.from(document.querySelectorAll('rect.explorer-cluster-bar')).map((r) =>
+          Number(r.getAttribute('height')),
+        ),
+        clusterText: document.querySelector('output.explorer-cluster-text')!.textContent,
+        ranges: Array.from(document.querySelectorAll('text.explorer-grid-range')).map((t) => t.textContent),
+        gridNote: document.querySelector('output.explorer-grid-note')!.textContent,
+      }));
+    const pixels = async () =>
+      Promise.all(
+        ['#explorer-neurons', '#explorer-attention', '#explorer-clusters'].map((id) => page.locator(id).screenshot()),
+      );
     const atEnd = await state();
     expect(atEnd.disabled).toBe(false);
     expect(atEnd.readout).toMatch(/^step /);
@@ -79,7 +89,8 @@ describe.skipIf(!haveChromium)('checkpoint explorer in Chromium', () => {
     expect(at10.clusterText).not.toBe(atEnd.clusterText);
     expect(at10.ranges).not.toEqual(atEnd.ranges);
     const shots10 = await pixels();
-    for (let v = 0; v < shots10.length; v++) expect(shots10[v].equals(shotsEnd[v]), `view ${v} drawn differently`).toBe(false);
+    for (let v = 0; v < shots10.length; v++)
+      expect(shots10[v].equals(shotsEnd[v]), `view ${v} drawn differently`).toBe(false);
     mkdirSync(ISSUE_SHOTS, { recursive: true });
     for (const [v, name] of ['neurons', 'attention', 'clusters'].entries()) {
       const { writeFileSync } = await import('node:fs');
@@ -87,7 +98,10 @@ describe.skipIf(!haveChromium)('checkpoint explorer in Chromium', () => {
       writeFileSync(join(ISSUE_SHOTS, `browser-${name}-step${steps[10]}.png`), shots10[v]);
     }
     // two checkpoints that share a grid checkpoint show the same grids (snapped), the read-out still moves
-    const i = steps.findIndex((s, j) => j > 0 && !gridSteps.includes(s) && !gridSteps.includes(steps[j - 1]) && nearest(s) === nearest(steps[j - 1]));
+    const i = steps.findIndex(
+      (s, j) =>
+        j > 0 && !gridSteps.includes(s) && !gridSteps.includes(steps[j - 1]) && nearest(s) === nearest(steps[j - 1]),
+    );
     expect(i).toBeGreaterThan(0); // 60 checkpoints, 24 with grids: such a pair exists
     {
       await page.locator('input.explorer-slider').fill(String(i - 1));

@@ -17,7 +17,11 @@ import { syntheticRun } from './synthetic.ts';
 import { withCheckpointGrids } from './synthetic-grids.ts';
 
 const page = (html: string) => new JSDOM(html).window.document;
-const explorerData = (doc: Document) => JSON.parse(doc.querySelector('script.explorer-data')!.textContent!) as { steps: number[]; grids: ExplorerGridData | null };
+const explorerData = (doc: Document) =>
+  JSON.parse(doc.querySelector('script.explorer-data')!.textContent!) as {
+    steps: number[];
+    grids: ExplorerGridData | null;
+  };
 
 describe('nearestIndex and thinToBudget', () => {
   it('maps each step to the nearest grid checkpoint', () => {
@@ -46,9 +50,13 @@ describe('grid views in the run report', () => {
     expect(ranges).toHaveLength(g.neurons.length);
     expect(ranges[0]).toContain(String(Number(last.neurons[0].hi.toPrecision(3))));
     const total = last.neuron_clusters.reduce((s, c) => s + c.neurons, 0);
-    expect(doc.querySelector('output.explorer-cluster-text')!.textContent).toContain(`${last.unclustered_neurons} unclustered`);
+    expect(doc.querySelector('output.explorer-cluster-text')!.textContent).toContain(
+      `${last.unclustered_neurons} unclustered`,
+    );
     expect(total).toBeGreaterThan(0);
-    const heights = Array.from(doc.querySelectorAll('rect.explorer-cluster-bar'), (r) => Number(r.getAttribute('height')));
+    const heights = Array.from(doc.querySelectorAll('rect.explorer-cluster-bar'), (r) =>
+      Number(r.getAttribute('height')),
+    );
     expect(heights.filter((h) => h > 0)).toHaveLength(last.neuron_clusters.filter((c) => c.neurons > 0).length);
   });
 
@@ -83,7 +91,9 @@ describe('grid views in the run report', () => {
     q.data = q.data.slice(0, 40);
     expect(() => checkReportInput(bad)).toThrow(FormatError);
     expect(() => checkReportInput(bad)).toThrow(/checkpoint_grids\.checkpoints\[1\]\.attention\[0\]\.to_b\.data/);
-    expect(gridCodes(input.analysis.checkpoint_grids!.checkpoints[1].attention[0].to_b, g.p * g.p)).toHaveLength(g.p * g.p);
+    expect(gridCodes(input.analysis.checkpoint_grids!.checkpoints[1].attention[0].to_b, g.p * g.p)).toHaveLength(
+      g.p * g.p,
+    );
   });
 
   it('400 checkpoints at p = 113 with llc, trajectory and grids stay within the 5 MB budget', () => {

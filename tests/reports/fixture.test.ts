@@ -23,7 +23,8 @@ describe('synthetic fixture', () => {
     const first = f.analysis.checkpoints.find((c) => c.metrics!.train_acc >= 0.99)!;
     expect(s.t_mem).toBe(first.step);
     // Excluded loss rises in circuit formation, test loss collapses in cleanup, Gini rises.
-    const at = (step: number) => f.analysis.checkpoints.reduce((a, c) => (Math.abs(c.step - step) < Math.abs(a.step - step) ? c : a));
+    const at = (step: number) =>
+      f.analysis.checkpoints.reduce((a, c) => (Math.abs(c.step - step) < Math.abs(a.step - step) ? c : a));
     const [b1, b2, b3] = s.boundaries.map((b) => b.step);
     expect(at(b2).circuit!.excluded_loss).toBeGreaterThan(10 * at(b1).circuit!.excluded_loss);
     expect(at(b3).metrics!.test_loss).toBeLessThan(at(b2).metrics!.test_loss / 100);

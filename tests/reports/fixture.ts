@@ -15,7 +15,8 @@ export const FIXTURE_DIR = join(import.meta.dirname, '../../fixtures/reports/syn
 export const SNAPSHOT_DIR = join(import.meta.dirname, '../../fixtures/reports');
 
 /** 7 significant digits, as analyses/store.ts writes analysis.json. */
-const round7 = (_k: string, v: unknown): unknown => (typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(7)) : v);
+const round7 = (_k: string, v: unknown): unknown =>
+  typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(7)) : v;
 
 export function fixtureFiles(): Record<'run.json' | 'metrics.jsonl' | 'analysis.json', string> {
   const run = syntheticRun({ name: 'synthetic', p: 31, checkpoints: 60, metricsRows: 240, seed: 7 });
@@ -32,7 +33,10 @@ export function loadFixture(): RunReportInput {
   const analysis = JSON.parse(read('analysis.json')) as AnalysisFile;
   return {
     meta: JSON.parse(read('run.json')) as RunMeta,
-    metrics: read('metrics.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricsRow),
+    metrics: read('metrics.jsonl')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as MetricsRow),
     analysis,
     attention: analysis.attention ?? null,
   };

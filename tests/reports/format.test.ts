@@ -11,7 +11,18 @@ import { Rng } from '../../src/rng.ts';
 describe('fmtStep', () => {
   it('is compact only when that is exact, and never rounds a step', () => {
     expect([0, 950, 1000, 1250, 1234, 14000, 14100, 14050, 999999, 2_500_000, 1_234_567, -3000].map(fmtStep)).toEqual([
-      '0', '950', '1k', '1.25k', '1,234', '14k', '14.1k', '14,050', '999,999', '2.5M', '1,234,567', '−3k',
+      '0',
+      '950',
+      '1k',
+      '1.25k',
+      '1,234',
+      '14k',
+      '14.1k',
+      '14,050',
+      '999,999',
+      '2.5M',
+      '1,234,567',
+      '−3k',
     ]);
   });
 
@@ -29,7 +40,10 @@ describe('fmtStep', () => {
 });
 
 describe("the page script's num() and step()", () => {
-  const page = runInNewContext(`${FORMAT_SCRIPT}; ({ num: num, step: step })`) as { num: (v: number) => string; step: (s: number) => string };
+  const page = runInNewContext(`${FORMAT_SCRIPT}; ({ num: num, step: step })`) as {
+    num: (v: number) => string;
+    step: (s: number) => string;
+  };
 
   it('write every value exactly as src/format.ts does', () => {
     const rng = new Rng(11);

@@ -14,7 +14,12 @@ export const HOSTILE = {
 };
 
 export function hostileRun(opts: { checkpoints?: number; p?: number } = {}): RunReportInput {
-  const run = syntheticRun({ name: HOSTILE.name, p: opts.p ?? 23, checkpoints: opts.checkpoints ?? 30, metricsRows: 60 });
+  const run = syntheticRun({
+    name: HOSTILE.name,
+    p: opts.p ?? 23,
+    checkpoints: opts.checkpoints ?? 30,
+    metricsRows: 60,
+  });
   run.meta.dataset.description = HOSTILE.description;
   run.meta.backend.name = HOSTILE.backend;
   run.analysis.warnings = [{ file: HOSTILE.warningFile, problem: HOSTILE.warningProblem }];
@@ -26,7 +31,14 @@ export function hostileRun(opts: { checkpoints?: number; p?: number } = {}): Run
 /** A second run for comparisons whose config carries a hostile value (a hand-edited run.json). */
 export function hostileCompareRuns(): RunReportInput[] {
   const a = hostileRun();
-  const b = syntheticRun({ name: HOSTILE.description, p: 23, checkpoints: 30, metricsRows: 60, weightDecay: 0.5, timeScale: 2 });
+  const b = syntheticRun({
+    name: HOSTILE.description,
+    p: 23,
+    checkpoints: 30,
+    metricsRows: 60,
+    weightDecay: 0.5,
+    timeScale: 2,
+  });
   (b.meta.config.split as { mode: string }).mode = HOSTILE.configValue;
   return [a, b];
 }

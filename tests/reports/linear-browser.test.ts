@@ -26,20 +26,33 @@ describe.skipIf(!haveChromium)('linear report in Chromium', () => {
 
   it('draws every chart with a size, makes no request, logs no error, and shows hostile strings as text', async () => {
     const hostile = '<img src=x onerror=alert(1)>';
-    const inputs = Object.keys(LINEAR_FIXTURES).map((n) => ({ result: loadLinearFixture(n), file: `fixtures/reports/linear/${n}.json` }));
+    const inputs = Object.keys(LINEAR_FIXTURES).map((n) => ({
+      result: loadLinearFixture(n),
+      file: `fixtures/reports/linear/${n}.json`,
+    }));
     inputs[0].result.source = hostile;
     inputs[0].result.definitions.note = '</script><script>alert(2)</script>';
-    const { page, problems, requests, dialogs } = await openHtml(browser, renderLinearReport(inputs, { title: '<script>alert(3)</script>' }), join(dir, 'linear.html'));
+    const { page, problems, requests, dialogs } = await openHtml(
+      browser,
+      renderLinearReport(inputs, { title: '<script>alert(3)</script>' }),
+      join(dir, 'linear.html'),
+    );
 
-    const sizes = await page.$$eval('figure svg.chart', (svgs) => svgs.map((s) => ({ id: s.id, w: s.getBoundingClientRect().width, h: s.getBoundingClientRect().height })));
+    const sizes = await page.$$eval('figure svg.chart', (svgs) =>
+      svgs.map((s) => ({ id: s.id, w: s.getBoundingClientRect().width, h: s.getBoundingClientRect().height })),
+    );
     expect(sizes.length).toBe(17);
     for (const s of sizes) expect(s.w > 200 && s.h > 100, `${s.id}: ${s.w} × ${s.h}`).toBe(true);
     expect(await page.textContent('h1')).toBe('<script>alert(3)</script>');
     expect(await page.textContent('#teacher-student')).toContain(hostile);
     // The marker tooltips are real SVG <title> elements (what the browser shows on hover).
-    expect(await page.$$eval('#teacher-student-loss g.marker > title', (t) => t.map((x) => x.textContent))).toEqual(expect.arrayContaining([expect.stringMatching(/^t_gen = \d+: first step with simulated L_gen ≤ ε\/4$/)]));
+    expect(await page.$$eval('#teacher-student-loss g.marker > title', (t) => t.map((x) => x.textContent))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^t_gen = \d+: first step with simulated L_gen ≤ ε\/4$/)]),
+    );
     // Lines are drawn inside their plot area (a path of real length, not collapsed to a point).
-    const lengths = await page.$$eval('#sweep-lambda-delta-t svg g.series path', (ps) => ps.map((p) => (p as SVGPathElement).getTotalLength()));
+    const lengths = await page.$$eval('#sweep-lambda-delta-t svg g.series path', (ps) =>
+      ps.map((p) => (p as SVGPathElement).getTotalLength()),
+    );
     expect(lengths.filter((l) => l > 100).length).toBeGreaterThanOrEqual(4);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'linear.png'), fullPage: true });

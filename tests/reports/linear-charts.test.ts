@@ -8,7 +8,14 @@ import { newDocument, svgText } from '../../reports/dom.ts';
 import type { Figure } from '../../reports/page.ts';
 import { ridgeLambdaFigure, ridgeLossFigure, ridgeNu2Figures } from '../../reports/linear/ridge-figures.ts';
 import {
-  deltaTLambdaFigure, gammaFigures, plateauFigure, plateauLambdaFigure, ratioLambdaFigure, spectrumFigure, tsAccuracyFigure, tsLossFigure,
+  deltaTLambdaFigure,
+  gammaFigures,
+  plateauFigure,
+  plateauLambdaFigure,
+  ratioLambdaFigure,
+  spectrumFigure,
+  tsAccuracyFigure,
+  tsLossFigure,
 } from '../../reports/linear/teacher-student-figures.ts';
 import type { RidgeRun, TeacherStudentRun } from '../../linear/runs.ts';
 import type { RidgeSweepRow, TeacherStudentSweepRow } from '../../linear/sweeps.ts';
@@ -55,7 +62,9 @@ describe('linear chart snapshots', () => {
   it('has no unrounded coordinates, no duplicate ids, and a title on every marker and point', () => {
     for (const [name, render] of CHARTS) {
       const text = svgOf(render);
-      const attrs = [...text.matchAll(/ (?:d|transform|x|y|x1|x2|y1|y2|cx|cy|width|height)="([^"]*)"/g)].map((m) => m[1]);
+      const attrs = [...text.matchAll(/ (?:d|transform|x|y|x1|x2|y1|y2|cx|cy|width|height)="([^"]*)"/g)].map(
+        (m) => m[1],
+      );
       const long = attrs.filter((v) => /\d\.\d{3,}/.test(v));
       expect(long, `${name}: ${long.slice(0, 3).join(' | ')}`).toEqual([]);
       const ids = [...text.matchAll(/ id="([^"]*)"/g)].map((m) => m[1]);

@@ -27,7 +27,15 @@ describe('linear report commands', () => {
     expect(printed()).toContain(`wrote ${join(dir, 'ridge.html')}`);
 
     const custom = join(dir, 'sub', 'sweep.html');
-    await linearCommand('sweep-lambda', { set: ['dIn=20'], values: '0.4,0.8', seeds: '0,1', workers: '1', out: join(dir, 'sweep.json'), report: custom, quiet: true });
+    await linearCommand('sweep-lambda', {
+      set: ['dIn=20'],
+      values: '0.4,0.8',
+      seeds: '0,1',
+      workers: '1',
+      out: join(dir, 'sweep.json'),
+      report: custom,
+      quiet: true,
+    });
     expect(existsSync(custom)).toBe(true);
     expect(existsSync(join(dir, 'sweep.html'))).toBe(false);
   });
@@ -47,7 +55,11 @@ describe('linear report commands', () => {
     await expect(linearReportCommand([join(dir, 'broken.json')])).rejects.toThrow(FormatError);
     await expect(linearReportCommand([join(dir, 'broken.json')])).rejects.toThrow(/broken\.json: not valid JSON/);
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ name: 'a run', config: {} }));
-    await expect(linearReportCommand([join(dir, 'run.json')])).rejects.toThrow(/run\.json: kind: expected "groklens\.linear"/);
-    await expect(linearCommand('ridge', { set: [], workers: '0' })).rejects.toThrow(/--workers: must be an integer ≥ 1, got 0/);
+    await expect(linearReportCommand([join(dir, 'run.json')])).rejects.toThrow(
+      /run\.json: kind: expected "groklens\.linear"/,
+    );
+    await expect(linearCommand('ridge', { set: [], workers: '0' })).rejects.toThrow(
+      /--workers: must be an integer ≥ 1, got 0/,
+    );
   });
 });

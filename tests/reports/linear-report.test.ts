@@ -30,7 +30,14 @@ describe('linear report', () => {
   it('is one self-contained page with a section per result, each figure drawn or explained', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(Array.from(doc.querySelectorAll('section')).map((s) => s.id)).toEqual([
-      'teacher-student', 'teacher-student-2', 'sweep-lambda', 'sweep-gamma', 'sweep-gamma-2', 'ridge', 'sweep-ridge-nu2', 'sweep-ridge-lambda',
+      'teacher-student',
+      'teacher-student-2',
+      'sweep-lambda',
+      'sweep-gamma',
+      'sweep-gamma-2',
+      'ridge',
+      'sweep-ridge-nu2',
+      'sweep-ridge-lambda',
     ]);
     expect(injectionProblems(doc, html, [])).toEqual([]);
     const figs = Array.from(doc.querySelectorAll('figure'));
@@ -50,19 +57,27 @@ describe('linear report', () => {
     const keys = Array.from(doc.querySelectorAll('#teacher-student .key')).map((k) => k.textContent ?? '');
     expect(keys.find((k) => k.startsWith('Δt simulated'))).toContain(fmtStep(d.simulated.deltaT));
     expect(keys.find((k) => k.startsWith('Δt MP integral'))).toContain(`t_gen ${fmtStep(d.mpIntegral.tGen)}`);
-    expect(keys.find((k) => k.startsWith("Δt paper's closed form"))).toContain(`${(d.closedFormDeltaT! / d.mpIntegral.deltaT!).toPrecision(3)}×`);
+    expect(keys.find((k) => k.startsWith("Δt paper's closed form"))).toContain(
+      `${(d.closedFormDeltaT! / d.mpIntegral.deltaT!).toPrecision(3)}×`,
+    );
     const rows = loadLinearFixture('sweep-lambda').data as TeacherStudentSweepRow[];
-    const cells = Array.from(doc.querySelectorAll('#sweep-lambda table.sweep tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent));
+    const cells = Array.from(doc.querySelectorAll('#sweep-lambda table.sweep tbody tr')).map((tr) =>
+      Array.from(tr.querySelectorAll('td')).map((td) => td.textContent),
+    );
     expect(cells.length).toBe(rows.length);
     rows.forEach((r, i) => {
       expect(cells[i][7]).toBe(r.mpIntegral.deltaT === null ? '–' : fmtStep(r.mpIntegral.deltaT));
       expect(cells[i][1]).toBe(String(r.nTrain));
     });
     const ridge = loadLinearFixture('sweep-ridge-lambda').data as RidgeSweepRow[];
-    const t2l = Array.from(doc.querySelectorAll('#sweep-ridge-lambda table.sweep tbody tr td:nth-child(8)')).map((td) => Number(td.textContent));
+    const t2l = Array.from(doc.querySelectorAll('#sweep-ridge-lambda table.sweep tbody tr td:nth-child(8)')).map((td) =>
+      Number(td.textContent),
+    );
     ridge.forEach((r, i) => expect(t2l[i]).toBeCloseTo(r.mean.t2! * r.lambda, 2));
     // The upper bound on t₁ (mean over seeds) sits beside the mean t₁ it bounds.
-    const t1b = Array.from(doc.querySelectorAll('#sweep-ridge-lambda table.sweep tbody tr td:nth-child(3)')).map((td) => Number(td.textContent));
+    const t1b = Array.from(doc.querySelectorAll('#sweep-ridge-lambda table.sweep tbody tr td:nth-child(3)')).map((td) =>
+      Number(td.textContent),
+    );
     ridge.forEach((r, i) => {
       expect(t1b[i]).toBeCloseTo(r.t1Bound.t1Upper!, -1);
       expect(t1b[i]).toBeGreaterThanOrEqual(r.mean.t1!);
@@ -75,21 +90,35 @@ describe('linear report', () => {
     const d1 = Math.ceil(Math.log10(last)); // the axis runs over whole decades from 10⁰
     const px = (t: number) => (INNER_W * Math.log10(t)) / d1;
     const markers = Array.from(doc.querySelectorAll('#teacher-student-loss g.marker'));
-    const at = (label: string) => Number(markers.find((m) => m.querySelector('text')!.textContent === label)!.querySelector('line')!.getAttribute('x1'));
+    const at = (label: string) =>
+      Number(
+        markers
+          .find((m) => m.querySelector('text')!.textContent === label)!
+          .querySelector('line')!
+          .getAttribute('x1'),
+      );
     expect(at('t_tr')).toBeCloseTo(px(d.simulated.tTrain!), 1);
     expect(at('t_gen')).toBeCloseTo(px(d.simulated.tGen!), 1);
     expect(at('t_gen MP')).toBeCloseTo(px(d.mpIntegral.tGen!), 1);
     expect(at('t_gen closed form')).toBeCloseTo(px(d.mpIntegral.tTrain! + d.closedFormDeltaT!), 1);
-    expect(markers.find((m) => m.querySelector('text')!.textContent === 't_gen')!.querySelector('title')!.textContent).toContain(String(d.simulated.tGen));
+    expect(
+      markers.find((m) => m.querySelector('text')!.textContent === 't_gen')!.querySelector('title')!.textContent,
+    ).toContain(String(d.simulated.tGen));
 
     const r = loadLinearFixture('ridge').data as RidgeRun;
     const ridge = Array.from(doc.querySelectorAll('#ridge-loss g.marker'));
     const rd1 = Math.ceil(Math.log10(r.curve.steps[r.curve.steps.length - 1]));
     const bound = ridge.find((m) => m.querySelector('text')!.textContent === 'bound on t₂')!;
-    expect(Number(bound.querySelector('line')!.getAttribute('x1'))).toBeCloseTo((INNER_W * Math.log10(r.bound.t2Lower)) / rd1, 1);
+    expect(Number(bound.querySelector('line')!.getAttribute('x1'))).toBeCloseTo(
+      (INNER_W * Math.log10(r.bound.t2Lower)) / rd1,
+      1,
+    );
     expect(r.times.t2!).toBeGreaterThan(r.bound.t2Lower); // the fixture shows t₂ past the bound
     const t1Bound = ridge.find((m) => m.querySelector('text')!.textContent === 'bound on t₁')!;
-    expect(Number(t1Bound.querySelector('line')!.getAttribute('x1'))).toBeCloseTo((INNER_W * Math.log10(r.t1Bound.t1Upper!)) / rd1, 1);
+    expect(Number(t1Bound.querySelector('line')!.getAttribute('x1'))).toBeCloseTo(
+      (INNER_W * Math.log10(r.t1Bound.t1Upper!)) / rd1,
+      1,
+    );
     expect(r.t1Bound.t1Upper!).toBeGreaterThanOrEqual(r.times.t1!);
   });
 
@@ -147,7 +176,9 @@ describe('validation', () => {
   const check = (v: unknown) => () => checkLinearResult(v, 'runs/linear/x.json');
 
   it('names the file, the key and the value', () => {
-    expect(check({ ...base(), kind: 'groklens.run' })).toThrow(/^runs\/linear\/x\.json: kind: expected "groklens\.linear" \(a result of groklens linear\), got "groklens\.run"$/);
+    expect(check({ ...base(), kind: 'groklens.run' })).toThrow(
+      /^runs\/linear\/x\.json: kind: expected "groklens\.linear" \(a result of groklens linear\), got "groklens\.run"$/,
+    );
     expect(check({ ...base(), version: 2 })).toThrow(/version: expected 1, got 2/);
     expect(check({ ...base(), setup: 'lasso' })).toThrow(/setup: expected one of teacher-student, .*got "lasso"/);
     expect(check({ ...base(), settings: { dIn: '1000' } })).toThrow(/settings\.dIn: expected a number, got "1000"/);
@@ -181,6 +212,8 @@ describe('validation', () => {
 
   it('refuses to render nothing, and renders nothing malformed', () => {
     expect(() => renderLinearReport([])).toThrow(UserError);
-    expect(() => renderLinearReport([{ result: { ...base(), kind: 'x' } as unknown as LinearResult, file: 'bad.json' }])).toThrow(/^bad\.json: kind/);
+    expect(() =>
+      renderLinearReport([{ result: { ...base(), kind: 'x' } as unknown as LinearResult, file: 'bad.json' }]),
+    ).toThrow(/^bad\.json: kind/);
   });
 });

@@ -16,7 +16,9 @@ import { withNewPasses } from './new-passes-fixture.ts';
 function subsetInput() {
   const input = withNewPasses();
   const a = input.analysis;
-  const keep = new Set(a.checkpoints.filter((_, i) => i % 7 === 0 || i === a.checkpoints.length - 1).map((c) => c.step));
+  const keep = new Set(
+    a.checkpoints.filter((_, i) => i % 7 === 0 || i === a.checkpoints.length - 1).map((c) => c.step),
+  );
   for (const c of a.checkpoints) if (!keep.has(c.step)) delete c.llc;
   const nullAt = [...keep][3];
   const c = a.checkpoints.find((x) => x.step === nullAt)!;
@@ -26,7 +28,15 @@ function subsetInput() {
 }
 
 function ctx(input: ReturnType<typeof withNewPasses>): RunContext {
-  return { doc: newDocument(), a: input.analysis, rows: input.metrics, domain: timelineDomain(input.analysis, input.metrics), phases: phaseOverlay(input.analysis.summary), runLabel: 'run "synthetic"', idPrefix: '' };
+  return {
+    doc: newDocument(),
+    a: input.analysis,
+    rows: input.metrics,
+    domain: timelineDomain(input.analysis, input.metrics),
+    phases: phaseOverlay(input.analysis.summary),
+    runLabel: 'run "synthetic"',
+    idPrefix: '',
+  };
 }
 
 describe('λ̂ on a checkpoint subset', () => {
@@ -40,11 +50,15 @@ describe('λ̂ on a checkpoint subset', () => {
     expect(mean.y.filter((v) => v === null)).toHaveLength(1);
     expect(mean.y[keep.indexOf(nullAt)]).toBeNull();
     // one dot per drawn λ̂ (not per checkpoint), and one continuous path on each side of the gap
-    const dots = [...f.svg!.querySelectorAll('circle')].filter((c) => c.getAttribute('fill') === f.svg!.querySelector('path[stroke-width="2"]')!.getAttribute('stroke'));
+    const dots = [...f.svg!.querySelectorAll('circle')].filter(
+      (c) => c.getAttribute('fill') === f.svg!.querySelector('path[stroke-width="2"]')!.getAttribute('stroke'),
+    );
     expect(dots).toHaveLength(keep.length - 1);
     const d = f.svg!.querySelector('path[stroke-width="2"]')!.getAttribute('d')!;
     expect(d.split('M')).toHaveLength(3); // '' + two segments
-    expect(f.caption!.join(' ')).toContain(`λ̂ is computed at ${keep.length} of the ${input.analysis.checkpoints.length} checkpoints (checkpoints=8`);
+    expect(f.caption!.join(' ')).toContain(
+      `λ̂ is computed at ${keep.length} of the ${input.analysis.checkpoints.length} checkpoints (checkpoints=8`,
+    );
   });
 
   it('with λ̂ at every checkpoint there are no dots and no subset sentence', () => {

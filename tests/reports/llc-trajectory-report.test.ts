@@ -19,7 +19,15 @@ import { withNewPasses } from './new-passes-fixture.ts';
 
 function ctx(input: ReturnType<typeof loadFixture>): RunContext {
   const doc = newDocument();
-  return { doc, a: input.analysis, rows: input.metrics, domain: timelineDomain(input.analysis, input.metrics), phases: phaseOverlay(input.analysis.summary), runLabel: 'run "synthetic"', idPrefix: '' };
+  return {
+    doc,
+    a: input.analysis,
+    rows: input.metrics,
+    domain: timelineDomain(input.analysis, input.metrics),
+    phases: phaseOverlay(input.analysis.summary),
+    runLabel: 'run "synthetic"',
+    idPrefix: '',
+  };
 }
 
 describe('llc and trajectory charts', () => {
@@ -55,7 +63,8 @@ describe('llc and trajectory charts', () => {
   });
 
   it('compare overlays λ̂ only when a run has it', () => {
-    const ids = (ins: ReturnType<typeof loadFixture>[]) => compareSections(newDocument(), ins).flatMap((s) => s.figures.map((f) => f.id));
+    const ids = (ins: ReturnType<typeof loadFixture>[]) =>
+      compareSections(newDocument(), ins).flatMap((s) => s.figures.map((f) => f.id));
     expect(ids([input, loadFixture()]).some((id) => id.includes('llc'))).toBe(true);
     expect(ids([loadFixture(), loadFixture()]).some((id) => id.includes('llc'))).toBe(false);
   });

@@ -14,16 +14,49 @@ export function withNewPasses(input: ReturnType<typeof loadFixture> = loadFixtur
   const last = a.checkpoints.at(-1)!.step;
   const n = a.run.n_train;
   a.options.passes = [...a.options.passes, 'llc', 'trajectory'];
-  a.options.llc = { epsilon: 1e-4, gamma: 100, nbeta: r4(n / Math.log(n)), chains: 3, draws: 200, burnin: 100, seed: 0, trace_points: 40, batch_size: 256, n, nbeta_rule: 'n/ln n' };
+  a.options.llc = {
+    epsilon: 1e-4,
+    gamma: 100,
+    nbeta: r4(n / Math.log(n)),
+    chains: 3,
+    draws: 200,
+    burnin: 100,
+    seed: 0,
+    trace_points: 40,
+    batch_size: 256,
+    n,
+    nbeta_rule: 'n/ln n',
+  };
   a.checkpoints.forEach((c, i) => {
     const u = c.step / last;
     const llc = r4(20 + 180 * Math.exp(-((u - 0.25) ** 2) / 0.02) + 40 * (1 - u));
     const chains: LlcResult['chains'] = [0, 1, 2].map((k) => {
       const diverged = i === 30 && k === 2;
-      const trace = Array.from({ length: 38 }, (_, j) => r4(diverged ? 0.01 * Math.exp(j / 3) : 0.01 + (llc / a.options.llc!.nbeta) * (1 - Math.exp(-j / 4)) * (1 + 0.03 * Math.sin(j + k))));
+      const trace = Array.from({ length: 38 }, (_, j) =>
+        r4(
+          diverged
+            ? 0.01 * Math.exp(j / 3)
+            : 0.01 + (llc / a.options.llc!.nbeta) * (1 - Math.exp(-j / 4)) * (1 + 0.03 * Math.sin(j + k)),
+        ),
+      );
       return diverged
-        ? { llc: null, mean_loss: null, status: 'diverged' as const, reason: 'loss running away', below_init: 0, trace, trace_every: 8 }
-        : { llc: r4(llc * (1 + 0.05 * (k - 1))), mean_loss: r4(0.01 + llc / a.options.llc!.nbeta), status: 'ok' as const, below_init: 0, trace, trace_every: 8 };
+        ? {
+            llc: null,
+            mean_loss: null,
+            status: 'diverged' as const,
+            reason: 'loss running away',
+            below_init: 0,
+            trace,
+            trace_every: 8,
+          }
+        : {
+            llc: r4(llc * (1 + 0.05 * (k - 1))),
+            mean_loss: r4(0.01 + llc / a.options.llc!.nbeta),
+            status: 'ok' as const,
+            below_init: 0,
+            trace,
+            trace_every: 8,
+          };
     });
     c.llc = { llc, llc_std: r4(llc * 0.05), init_loss: 0.01, diverged_chains: i === 30 ? 1 : 0, chains };
   });
@@ -54,4 +87,3 @@ export function withNewPasses(input: ReturnType<typeof loadFixture> = loadFixtur
   a.trajectory = trajectory;
   return { ...input, analysis: a };
 }
-

@@ -46,7 +46,12 @@ describe('png', () => {
     const w = 7;
     const h = 5;
     const idx = Uint8Array.from({ length: w * h }, (_, i) => (i * 3) % 4);
-    const palette: [number, number, number][] = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [1, 2, 3]];
+    const palette: [number, number, number][] = [
+      [0, 0, 0],
+      [255, 0, 0],
+      [0, 255, 0],
+      [1, 2, 3],
+    ];
     const png = encodeIndexedPng(w, h, idx, palette, 3);
     expect(Array.from(png.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const cs = chunks(png);
@@ -60,14 +65,21 @@ describe('png', () => {
     expect(raw.length).toBe(h * (w + 1));
     for (let y = 0; y < h; y++) {
       expect(raw[y * (w + 1)]).toBe(0); // filter None
-      expect(Array.from(raw.subarray(y * (w + 1) + 1, (y + 1) * (w + 1)))).toEqual(Array.from(idx.subarray(y * w, (y + 1) * w)));
+      expect(Array.from(raw.subarray(y * (w + 1) + 1, (y + 1) * (w + 1)))).toEqual(
+        Array.from(idx.subarray(y * w, (y + 1) * w)),
+      );
     }
   });
 
   it('rejects bad sizes, palettes and indices', () => {
     expect(() => encodeIndexedPng(0, 1, new Uint8Array(0), [[0, 0, 0]])).toThrow(/positive integers/);
     expect(() => encodeIndexedPng(2, 2, new Uint8Array(3), [[0, 0, 0]])).toThrow(/expected 4 indices, got 3/);
-    expect(() => encodeIndexedPng(1, 1, Uint8Array.of(2), [[0, 0, 0], [1, 1, 1]])).toThrow(/index 2 outside a palette of 2/);
+    expect(() =>
+      encodeIndexedPng(1, 1, Uint8Array.of(2), [
+        [0, 0, 0],
+        [1, 1, 1],
+      ]),
+    ).toThrow(/index 2 outside a palette of 2/);
     expect(() => encodeIndexedPng(1, 1, Uint8Array.of(0), [[0, 0, 0]], 1)).toThrow(/transparent index 1/);
   });
 });

@@ -21,7 +21,16 @@ describe('run report', () => {
 
   it('is one self-contained document with every section', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(Array.from(doc.querySelectorAll('section')).map((s) => s.id)).toEqual(['run', 'timeline', 'explorer', 'training', 'circuit', 'norms', 'fourier', 'attention']);
+    expect(Array.from(doc.querySelectorAll('section')).map((s) => s.id)).toEqual([
+      'run',
+      'timeline',
+      'explorer',
+      'training',
+      'circuit',
+      'norms',
+      'fourier',
+      'attention',
+    ]);
     expect(injectionProblems(doc, html, [])).toEqual([]);
     // Every figure of a complete analysis is drawn: timeline + 12 charts + 4 attention heads + the explorer's Fourier norms.
     expect(doc.querySelectorAll('figure svg.chart').length).toBe(18);
@@ -45,7 +54,17 @@ describe('run report', () => {
     const d1 = Math.max(...steps);
     const innerW = 720 - 64 - 36;
     const px = (s: number) => (innerW * (s - d0)) / (d1 - d0);
-    const charts = ['loss', 'accuracy', 'circuit', 'per-key', 'norm', 'distance', 'sparsity', 'non-fourier', 'fourier-heatmap'];
+    const charts = [
+      'loss',
+      'accuracy',
+      'circuit',
+      'per-key',
+      'norm',
+      'distance',
+      'sparsity',
+      'non-fourier',
+      'fourier-heatmap',
+    ];
     for (const id of charts) {
       const svg = doc.querySelector(`#${id} svg`)!;
       for (const ph of input.analysis.summary.phases) {
@@ -54,7 +73,9 @@ describe('run report', () => {
         expect(Number(rect.getAttribute('width')), `${id} ${ph.name}`).toBeCloseTo(px(ph.end ?? d1) - px(ph.start), 1);
       }
       const lines = Array.from(svg.querySelectorAll('g.boundary line'));
-      expect(lines.map((l) => Number(l.getAttribute('x1')))).toEqual(input.analysis.summary.boundaries.map((b) => Math.round(px(b.step) * 100) / 100));
+      expect(lines.map((l) => Number(l.getAttribute('x1')))).toEqual(
+        input.analysis.summary.boundaries.map((b) => Math.round(px(b.step) * 100) / 100),
+      );
       // The reason is in the boundary's tooltip and in the caption.
       input.analysis.summary.boundaries.forEach((b, i) => {
         expect(svg.querySelectorAll('g.boundary title')[i].textContent).toContain(b.reason);
@@ -73,7 +94,9 @@ describe('run report', () => {
     expect(fit.x[0]).toBe(f.from);
     expect(fit.x[fit.x.length - 1]).toBe(f.to);
     const tMem = input.analysis.summary.t_mem!;
-    fit.x.forEach((t, i) => expect(fit.y[i]).toBeCloseTo(Number((f.v_mem_fit * Math.exp(-f.c * (t - tMem))).toPrecision(4)), 6));
+    fit.x.forEach((t, i) =>
+      expect(fit.y[i]).toBeCloseTo(Number((f.v_mem_fit * Math.exp(-f.c * (t - tMem))).toPrecision(4)), 6),
+    );
   });
 
   it('draws each attention head as two p × p images', () => {
@@ -94,7 +117,16 @@ describe('missing passes', () => {
     const run = syntheticRun({ p: 23, checkpoints: 20, passes: ['metrics'], attention: false });
     const doc = parse(renderRunReport(run));
     const noteOf = (id: string) => doc.querySelector(`#${id} .note`)?.textContent ?? '';
-    for (const [id, pass] of [['circuit', 'circuit'], ['per-key', 'circuit'], ['sparsity', 'fourier'], ['non-fourier', 'fourier'], ['fourier-heatmap', 'fourier'], ['final-embed', 'fourier'], ['final-logit', 'fourier'], ['clusters', 'fourier']]) {
+    for (const [id, pass] of [
+      ['circuit', 'circuit'],
+      ['per-key', 'circuit'],
+      ['sparsity', 'fourier'],
+      ['non-fourier', 'fourier'],
+      ['fourier-heatmap', 'fourier'],
+      ['final-embed', 'fourier'],
+      ['final-logit', 'fourier'],
+      ['clusters', 'fourier'],
+    ]) {
       expect(doc.querySelector(`#${id} svg`), id).toBeNull();
       expect(noteOf(id), id).toContain(`'${pass}'`);
     }
@@ -117,7 +149,9 @@ describe('missing passes', () => {
   it('says an MLP has no attention', () => {
     const run = syntheticRun({ p: 23, checkpoints: 20, attention: false });
     run.meta.config.model = { kind: 'mlp', d_embed: 32, hidden: [64], act: 'relu', init_scale: 1 };
-    expect(parse(renderRunReport(run)).querySelector('#attention .note')!.textContent).toContain('a mlp has no attention');
+    expect(parse(renderRunReport(run)).querySelector('#attention .note')!.textContent).toContain(
+      'a mlp has no attention',
+    );
   });
 });
 
@@ -125,7 +159,13 @@ describe('escaping', () => {
   it('renders hostile run names, descriptions, reasons, notes and warnings as text', () => {
     const html = renderRunReport(hostileRun());
     const doc = parse(html);
-    expect(injectionProblems(doc, html, Object.values(HOSTILE).filter((v) => v !== HOSTILE.configValue))).toEqual([]);
+    expect(
+      injectionProblems(
+        doc,
+        html,
+        Object.values(HOSTILE).filter((v) => v !== HOSTILE.configValue),
+      ),
+    ).toEqual([]);
     expect(doc.querySelector('h1')!.textContent).toBe(HOSTILE.name);
     expect(doc.title).toContain(HOSTILE.name);
     expect(html).not.toContain(HOSTILE.name);
@@ -143,14 +183,38 @@ describe('input validation', () => {
   // Types, ascending steps and the key-frequency range are the readers' (analyses/store.ts,
   // src/run/store.ts; tests/analyses/analysis-file.test.ts): here only what the charts pair up.
   it('names the file, the key and the value of arrays whose lengths do not match', () => {
-    expect(bad((r) => { r.analysis.checkpoints[2].fourier!.embed_norms.pop(); })).toThrow(FormatError);
-    expect(bad((r) => { r.analysis.checkpoints[2].fourier!.embed_norms.pop(); })).toThrow('runs/x/analysis.json: checkpoints[2].fourier.embed_norms: expected 12 numbers, got "11 numbers"');
-    expect(bad((r) => { r.attention!.heads[1].to_b.pop(); })).toThrow('runs/x/analysis.json: attention.heads[1].to_b: expected 23 rows (one per a), got "22 rows"');
-    expect(bad((r) => { r.attention!.heads[0].to_a[4].pop(); })).toThrow('runs/x/analysis.json: attention.heads[0].to_a[4]: expected 23 numbers, got "22 numbers"');
-    expect(bad((r) => { r.analysis.checkpoints[1].circuit!.excluded_loss_per_key.push(1); })).toThrow(/excluded_loss_per_key: expected 5 numbers/);
+    expect(
+      bad((r) => {
+        r.analysis.checkpoints[2].fourier!.embed_norms.pop();
+      }),
+    ).toThrow(FormatError);
+    expect(
+      bad((r) => {
+        r.analysis.checkpoints[2].fourier!.embed_norms.pop();
+      }),
+    ).toThrow('runs/x/analysis.json: checkpoints[2].fourier.embed_norms: expected 12 numbers, got "11 numbers"');
+    expect(
+      bad((r) => {
+        r.attention!.heads[1].to_b.pop();
+      }),
+    ).toThrow('runs/x/analysis.json: attention.heads[1].to_b: expected 23 rows (one per a), got "22 rows"');
+    expect(
+      bad((r) => {
+        r.attention!.heads[0].to_a[4].pop();
+      }),
+    ).toThrow('runs/x/analysis.json: attention.heads[0].to_a[4]: expected 23 numbers, got "22 numbers"');
+    expect(
+      bad((r) => {
+        r.analysis.checkpoints[1].circuit!.excluded_loss_per_key.push(1);
+      }),
+    ).toThrow(/excluded_loss_per_key: expected 5 numbers/);
   });
   it('accepts null (NaN in JSON) as a gap', () => {
-    expect(bad((r) => { (r.analysis.checkpoints[2].fourier!.embed_norms as (number | null)[])[3] = null; })).not.toThrow();
+    expect(
+      bad((r) => {
+        (r.analysis.checkpoints[2].fourier!.embed_norms as (number | null)[])[3] = null;
+      }),
+    ).not.toThrow();
   });
 });
 
@@ -172,9 +236,21 @@ describe('degenerate inputs', () => {
   it('an analysis with no checkpoints and no phases yet renders notes, not broken charts', () => {
     const run = syntheticRun({ p: 23, checkpoints: 10, attention: false });
     run.analysis.checkpoints = [];
-    run.analysis.summary = { t_mem: null, t_grok_95: null, t_grok_99: null, delay_95: null, delay_99: null, phases: [], boundaries: [], contraction: null, notes: ['no checkpoint analysed yet'] };
+    run.analysis.summary = {
+      t_mem: null,
+      t_grok_95: null,
+      t_grok_99: null,
+      delay_95: null,
+      delay_99: null,
+      phases: [],
+      boundaries: [],
+      contraction: null,
+      notes: ['no checkpoint analysed yet'],
+    };
     const doc = parse(renderRunReport({ ...run, metrics: [] }));
-    expect(doc.querySelector('#timeline figcaption')!.textContent).toContain('no phase boundaries: no checkpoint analysed yet');
+    expect(doc.querySelector('#timeline figcaption')!.textContent).toContain(
+      'no phase boundaries: no checkpoint analysed yet',
+    );
     expect(doc.querySelectorAll('figure svg.chart').length).toBe(1); // the empty timeline only
     expect(doc.querySelectorAll('figure .note').length).toBeGreaterThan(8);
   });

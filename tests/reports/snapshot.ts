@@ -8,7 +8,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SNAPSHOT_DIR } from './fixture.ts';
 
-export function matchSnapshot(name: string, actual: string, dir = SNAPSHOT_DIR): { ok: true } | { ok: false; message: string } {
+export function matchSnapshot(
+  name: string,
+  actual: string,
+  dir = SNAPSHOT_DIR,
+): { ok: true } | { ok: false; message: string } {
   const file = join(dir, `${name}.svg`);
   const changed = join(dir, `${name}-changed.svg`);
   if (process.env.UPDATE_SNAPSHOTS === '1') {

@@ -30,33 +30,54 @@ describe.skipIf(!haveChromium)('sweep report in Chromium', () => {
   it('shows charts, tables and hostile strings as text, makes no request, and links to run reports', async () => {
     const sweepDir = join(dir, 'sweep');
     mkdirSync(join(sweepDir, 'runs', HOSTILE_IDS.linked), { recursive: true });
-    writeFileSync(join(sweepDir, 'runs', HOSTILE_IDS.linked, 'report.html'), '<!DOCTYPE html><html><head><title>linked run report</title></head><body></body></html>\n');
+    writeFileSync(
+      join(sweepDir, 'runs', HOSTILE_IDS.linked, 'report.html'),
+      '<!DOCTYPE html><html><head><title>linked run report</title></head><body></body></html>\n',
+    );
     const file = join(sweepDir, 'report.html');
-    const { page, problems, requests, dialogs } = await openHtml(browser, renderSweepReport(hostileSweepInput(), { phaseAxes: ['optimizer.kind', 'optimizer.weight_decay'] }), file);
+    const { page, problems, requests, dialogs } = await openHtml(
+      browser,
+      renderSweepReport(hostileSweepInput(), { phaseAxes: ['optimizer.kind', 'optimizer.weight_decay'] }),
+      file,
+    );
 
-    const sizes = await page.$$eval('figure svg.chart', (svgs) => svgs.map((s) => ({ id: s.id, w: s.getBoundingClientRect().width, h: s.getBoundingClientRect().height })));
+    const sizes = await page.$$eval('figure svg.chart', (svgs) =>
+      svgs.map((s) => ({ id: s.id, w: s.getBoundingClientRect().width, h: s.getBoundingClientRect().height })),
+    );
     expect(sizes.map((s) => s.id)).toEqual([
-      'phase-diagram-svg', 'fit-tgrok-vs-inv-wd-svg', 'fit-tgrok-vs-inv-lr-svg', 'fit-delay-vs-norm-law-svg', 'predictor-scatter-svg',
-      'accuracy-0-svg', 'accuracy-1-svg', 'accuracy-2-svg', 'accuracy-3-svg', // one per weight decay, the phase diagram's row axis
+      'phase-diagram-svg',
+      'fit-tgrok-vs-inv-wd-svg',
+      'fit-tgrok-vs-inv-lr-svg',
+      'fit-delay-vs-norm-law-svg',
+      'predictor-scatter-svg',
+      'accuracy-0-svg',
+      'accuracy-1-svg',
+      'accuracy-2-svg',
+      'accuracy-3-svg', // one per weight decay, the phase diagram's row axis
       'key-frequencies-svg',
     ]);
     for (const s of sizes) expect(s.w > 0 && s.h > 0, `${s.id}: ${s.w} × ${s.h}`).toBe(true);
-    const decoded = await page.$$eval('svg image', async (imgs) => Promise.all(imgs.map(async (el) => {
-      const img = new Image();
-      img.src = el.getAttribute('href')!;
-      try {
-        await img.decode();
-        return img.naturalWidth * img.naturalHeight > 0;
-      } catch {
-        return false;
-      }
-    })));
+    const decoded = await page.$$eval('svg image', async (imgs) =>
+      Promise.all(
+        imgs.map(async (el) => {
+          const img = new Image();
+          img.src = el.getAttribute('href')!;
+          try {
+            await img.decode();
+            return img.naturalWidth * img.naturalHeight > 0;
+          } catch {
+            return false;
+          }
+        }),
+      ),
+    );
     expect(decoded).toEqual([true]); // the delay colour bar
 
     expect(await page.textContent('h1')).toBe(`Sweep ${HOSTILE.name}`);
     expect(await page.locator('img').count()).toBe(0);
     const table = (await page.textContent('table.runs'))!;
-    for (const t of [HOSTILE_IDS.linked, HOSTILE_IDS.failed, HOSTILE.configValue, HOSTILE.reason]) expect(table).toContain(t);
+    for (const t of [HOSTILE_IDS.linked, HOSTILE_IDS.failed, HOSTILE.configValue, HOSTILE.reason])
+      expect(table).toContain(t);
 
     // The hashed script runs: hovering a bar of the key-frequency chart fills its read-out.
     await page.locator('#key-frequencies svg').scrollIntoViewIfNeeded();
@@ -77,7 +98,9 @@ describe.skipIf(!haveChromium)('sweep report in Chromium', () => {
     await page.locator('table.runs td.link a').click();
     await page.waitForURL(/\/report\.html$/);
     expect(await page.title()).toBe('linked run report');
-    expect(decodeURIComponent(new URL(page.url()).pathname)).toBe(join(sweepDir, 'runs', HOSTILE_IDS.linked, 'report.html'));
+    expect(decodeURIComponent(new URL(page.url()).pathname)).toBe(
+      join(sweepDir, 'runs', HOSTILE_IDS.linked, 'report.html'),
+    );
     expect(dialogs).toEqual([]);
     await page.close();
   });

@@ -22,7 +22,10 @@ async function capture(fn: () => Promise<unknown>): Promise<{ out: string; err: 
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     await fn();
-    return { out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).join('') };
+    return {
+      out: out.mock.calls.map((c) => String(c[0])).join(''),
+      err: err.mock.calls.map((c) => String(c[0])).join(''),
+    };
   } finally {
     out.mockRestore();
     err.mockRestore();
@@ -41,8 +44,12 @@ describe('groklens sweep report', () => {
     writeSyntheticSweep(dir);
     const { out } = await capture(() => sweepReportCommand(dir, { resamples: '200' }));
     const html = join(dir, 'report.html');
-    expect(out).toMatch(/^sweep fixture: 16 runs: 6 grokked, 1 memorised only, 7 never memorised, 0 diverged, 1 failed, 1 unfinished/);
-    expect(out).toMatch(new RegExp(`\\nwrote ${escapeRe(join(dir, 'aggregate.json'))}\\nwrote ${escapeRe(html)} \\(\\d+ kB\\)\\n$`));
+    expect(out).toMatch(
+      /^sweep fixture: 16 runs: 6 grokked, 1 memorised only, 7 never memorised, 0 diverged, 1 failed, 1 unfinished/,
+    );
+    expect(out).toMatch(
+      new RegExp(`\\nwrote ${escapeRe(join(dir, 'aggregate.json'))}\\nwrote ${escapeRe(html)} \\(\\d+ kB\\)\\n$`),
+    );
     const doc = new JSDOM(readFileSync(html, 'utf8')).window.document;
     expect(doc.querySelector('h1')!.textContent).toBe('Sweep fixture');
     const agg = JSON.parse(readFileSync(join(dir, 'aggregate.json'), 'utf8'));
@@ -61,7 +68,9 @@ describe('groklens sweep report', () => {
     await capture(() => sweepReportCommand(dir, { resamples: '50' }));
     const before = new JSDOM(readFileSync(join(dir, 'report.html'), 'utf8')).window.document;
     expect(before.querySelectorAll('table.runs a').length).toBe(0);
-    expect(Array.from(before.querySelectorAll('table.runs td.link')).every((td) => td.textContent === 'no report yet')).toBe(true);
+    expect(
+      Array.from(before.querySelectorAll('table.runs td.link')).every((td) => td.textContent === 'no report yet'),
+    ).toBe(true);
     writeFileSync(join(dir, 'runs', WITH_REPORT_ID, 'report.html'), '<!DOCTYPE html><title>r</title>\n');
     await capture(() => sweepReportCommand(dir, { resamples: '50' }));
     const after = new JSDOM(readFileSync(join(dir, 'report.html'), 'utf8')).window.document;
@@ -72,13 +81,19 @@ describe('groklens sweep report', () => {
     const dir = join(root, 'axes');
     writeSyntheticSweep(dir, { reports: [] });
     await capture(() => sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.kind,optimizer.lr' }));
-    const fig = new JSDOM(readFileSync(join(dir, 'report.html'), 'utf8')).window.document.querySelector('#phase-diagram')!;
+    const fig = new JSDOM(readFileSync(join(dir, 'report.html'), 'utf8')).window.document.querySelector(
+      '#phase-diagram',
+    )!;
     expect(fig.textContent).toContain('optimizer.kind');
     expect(fig.textContent).toContain('optimizer.lr');
     expect(fig.querySelector('svg')!.textContent).not.toContain('optimizer.weight_decay'); // not an axis (the caption says the runs differ in it)
     expect(fig.textContent).toContain('Axes: as asked for with --phase-axes.');
-    await expect(sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.lr' })).rejects.toThrow(/--phase-axes: expected two swept keys/);
-    await expect(sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.lr,model.d_model' })).rejects.toThrow(/model\.d_model.*not a swept key/);
+    await expect(sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.lr' })).rejects.toThrow(
+      /--phase-axes: expected two swept keys/,
+    );
+    await expect(sweepReportCommand(dir, { resamples: '50', phaseAxes: 'optimizer.lr,model.d_model' })).rejects.toThrow(
+      /model\.d_model.*not a swept key/,
+    );
   });
 
   it('keeps stdout pure JSON with --json and names the report on stderr', async () => {
@@ -94,10 +109,15 @@ describe('groklens sweep report', () => {
     const dir = join(root, 'd');
     writeSyntheticSweep(dir);
     const file = join(dir, 'runs', WITH_REPORT_ID, 'metrics.jsonl');
-    const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     rows[3].test_acc = 'high';
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     await expect(capture(() => sweepReportCommand(dir, { resamples: '50' }))).rejects.toThrow(FormatError);
-    await expect(capture(() => sweepReportCommand(dir, { resamples: '50' }))).rejects.toThrow(`${file}: line 4: test_acc: "high" is not allowed; expected a number in [0, 1] or null (not finite)`);
+    await expect(capture(() => sweepReportCommand(dir, { resamples: '50' }))).rejects.toThrow(
+      `${file}: line 4: test_acc: "high" is not allowed; expected a number in [0, 1] or null (not finite)`,
+    );
   });
 });

@@ -61,10 +61,20 @@ function plan(id: string, kind: string, lr: number, wd: number, steps: number, e
   const rng = Rng.derive(7, id);
   const rows: MetricsRow[] = [];
   const row = (step: number, train: number, test: number, norm: number) =>
-    rows.push({ step, train_loss: r6(1.02 - train), train_acc: r6(train), test_loss: r6(1.02 - test), test_acc: r6(test), sq_norm: r6(norm), lr, wall_time: r6(step / 200) });
+    rows.push({
+      step,
+      train_loss: r6(1.02 - train),
+      train_acc: r6(train),
+      test_loss: r6(1.02 - test),
+      test_acc: r6(test),
+      sq_norm: r6(norm),
+      lr,
+      wall_time: r6(step / 200),
+    });
   if (kind === 'sgd') {
     const last = id === FAILED_ID ? 200 : steps;
-    for (let t = 0; t <= last; t += every) row(t, 0.05 + 0.6 * (1 - Math.exp(-t / 500)), 0.02 + 0.005 * rng.uniform(), 1500 * Math.exp(-5e-5 * t));
+    for (let t = 0; t <= last; t += every)
+      row(t, 0.05 + 0.6 * (1 - Math.exp(-t / 500)), 0.02 + 0.005 * rng.uniform(), 1500 * Math.exp(-5e-5 * t));
     return { rows, status: id === FAILED_ID ? 'failed' : 'finished', analysis: null };
   }
   const tMem = lr >= 0.003 ? 150 : 300;
@@ -74,12 +84,19 @@ function plan(id: string, kind: string, lr: number, wd: number, steps: number, e
   const last = id === UNFINISHED_ID ? 100 : steps;
   for (let t = 0; t <= last; t += every) {
     const train = t >= tMem ? 1 : 0.05 + 0.9 * (t / tMem) ** 2;
-    const test = t >= tGrok ? Math.min(1, 0.95 + (0.05 * (t - tGrok)) / 200) : 0.02 + 0.9 * Math.exp(-(tGrok - t) / (0.15 * (tGrok - tMem) + 50));
+    const test =
+      t >= tGrok
+        ? Math.min(1, 0.95 + (0.05 * (t - tGrok)) / 200)
+        : 0.02 + 0.9 * Math.exp(-(tGrok - t) / (0.15 * (tGrok - tMem) + 50));
     const norm = t <= tMem ? 1500 + 2500 * (t / tMem) : 4000 * Math.exp(-c * (t - tMem)) * (1 + 0.003 * rng.normal());
     row(t, train, test, norm);
   }
   const grokked = tGrok <= steps && id !== UNFINISHED_ID;
-  const sets = [[14, 35, 41], [14, 35, 52], [4, 14, 35]];
+  const sets = [
+    [14, 35, 41],
+    [14, 35, 52],
+    [4, 14, 35],
+  ];
   return {
     rows,
     status: id === UNFINISHED_ID ? 'interrupted' : 'finished',
@@ -101,15 +118,24 @@ export function writeSyntheticSweep(sweepDir: string, opts: { reports?: string[]
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ name: run.id, config: run.config }) + '\n');
     const step = p.rows.at(-1)?.step ?? 0;
     const status = {
-      format_version: 1, state: p.status, step, final_step: p.status === 'finished' ? step : null, checkpoints: [], updated_at: '2026-01-01T00:00:00.000Z',
+      format_version: 1,
+      state: p.status,
+      step,
+      final_step: p.status === 'finished' ? step : null,
+      checkpoints: [],
+      updated_at: '2026-01-01T00:00:00.000Z',
       ...(p.status === 'failed' ? { error: 'RuntimeError: Aborted(OOM) in wasm backend' } : {}),
     };
     writeFileSync(join(dir, 'status.json'), JSON.stringify(status) + '\n');
     writeFileSync(join(dir, 'metrics.jsonl'), p.rows.map((r) => JSON.stringify(r) + '\n').join(''));
     if (p.analysis) {
-      writeFileSync(join(dir, 'analysis.json'), JSON.stringify(minimalAnalysis(run.id, p.analysis.c, p.analysis.key_frequencies)) + '\n');
+      writeFileSync(
+        join(dir, 'analysis.json'),
+        JSON.stringify(minimalAnalysis(run.id, p.analysis.c, p.analysis.key_frequencies)) + '\n',
+      );
     }
-    if ((opts.reports ?? [WITH_REPORT_ID]).includes(run.id)) writeFileSync(join(dir, 'report.html'), `<!DOCTYPE html><title>${run.id}</title><h1>run report</h1>\n`);
+    if ((opts.reports ?? [WITH_REPORT_ID]).includes(run.id))
+      writeFileSync(join(dir, 'report.html'), `<!DOCTYPE html><title>${run.id}</title><h1>run report</h1>\n`);
   }
   return manifest;
 }
@@ -117,11 +143,19 @@ export function writeSyntheticSweep(sweepDir: string, opts: { reports?: string[]
 /** The renderer input of a sweep directory, as `groklens sweep report` builds it (no file names). */
 export function inputFromDir(sweepDir: string): SweepReportInput {
   const { manifest, inputs } = loadSweep(sweepDir, NO_WORKERS);
-  const agg = aggregateSweep(manifest.name, inputs, { bootstrap: { resamples: 500, seed: 0, level: 0.95 }, predictHorizon: 300 });
+  const agg = aggregateSweep(manifest.name, inputs, {
+    bootstrap: { resamples: 500, seed: 0, level: 0.95 },
+    predictHorizon: 300,
+  });
   const input = sweepReportInput(sweepDir, manifest, inputs, agg);
   return {
-    manifest, aggregate: agg,
-    runs: input.runs.map((r) => ({ id: r.id, hasReport: r.hasReport, rows: r.rows.map((x) => ({ step: x.step, train_acc: x.train_acc, test_acc: x.test_acc })) })),
+    manifest,
+    aggregate: agg,
+    runs: input.runs.map((r) => ({
+      id: r.id,
+      hasReport: r.hasReport,
+      rows: r.rows.map((x) => ({ step: x.step, train_acc: x.train_acc, test_acc: x.test_acc })),
+    })),
   };
 }
 
@@ -175,7 +209,8 @@ export function hostileSweepInput(): SweepReportInput {
   }
   const failed = input.aggregate.runs.find((r) => r.id === HOSTILE_IDS.failed)!;
   failed.reason = HOSTILE.reason;
-  for (const f of input.aggregate.fits) for (const e of f.excluded) if (e.id === HOSTILE_IDS.failed) e.reason = `run failed: ${HOSTILE.reason}`;
+  for (const f of input.aggregate.fits)
+    for (const e of f.excluded) if (e.id === HOSTILE_IDS.failed) e.reason = `run failed: ${HOSTILE.reason}`;
   return input;
 }
 
@@ -191,17 +226,45 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
  */
 export function minimalAnalysis(name: string, c: number | null, keyFrequencies: number[]): Record<string, unknown> {
   return {
-    format: 'groklens-analysis', format_version: ANALYSIS_FORMAT_VERSION, groklens_version: '0.0.0-test',
-    run: { name, task: 'a + b mod 113', model: 'transformer', n_params: 1, n_train: 1, n_test: 1, lr: 1e-3, weight_decay: 1, optimizer: 'adamw', seed: 0, backend: 'wasm', steps: 1 },
+    format: 'groklens-analysis',
+    format_version: ANALYSIS_FORMAT_VERSION,
+    groklens_version: '0.0.0-test',
+    run: {
+      name,
+      task: 'a + b mod 113',
+      model: 'transformer',
+      n_params: 1,
+      n_train: 1,
+      n_test: 1,
+      lr: 1e-3,
+      weight_decay: 1,
+      optimizer: 'adamw',
+      seed: 0,
+      backend: 'wasm',
+      steps: 1,
+    },
     options: { passes: ['metrics'], key_freq_source: 'final', probe: null },
     group: { kind: 'additive', n: 113, description: 'Z/113' },
-    key_frequencies: keyFrequencies, key_frequencies_step: null, neuron_clusters: [], unclustered_neurons: 0,
+    key_frequencies: keyFrequencies,
+    key_frequencies_step: null,
+    neuron_clusters: [],
+    unclustered_neurons: 0,
     checkpoints: [],
     summary: {
-      t_mem: null, t_grok_95: null, t_grok_99: null, delay_95: null, delay_99: null, phases: [], boundaries: [],
-      contraction: c === null ? null : { c, c_over_lr_wd: null, v_mem: 1, v_mem_fit: 1, v_at_grok: null, v_fit_end: 1, r2: 1, from: 0, to: 1 },
+      t_mem: null,
+      t_grok_95: null,
+      t_grok_99: null,
+      delay_95: null,
+      delay_99: null,
+      phases: [],
+      boundaries: [],
+      contraction:
+        c === null
+          ? null
+          : { c, c_over_lr_wd: null, v_mem: 1, v_mem_fit: 1, v_at_grok: null, v_fit_end: 1, r2: 1, from: 0, to: 1 },
       notes: [],
     },
-    warnings: [], updated_at: '2026-01-01T00:00:00Z',
+    warnings: [],
+    updated_at: '2026-01-01T00:00:00Z',
   };
 }

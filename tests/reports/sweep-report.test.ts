@@ -19,7 +19,15 @@ import type { SweepManifest } from '../../src/sweep/store.ts';
 import { injectionProblems } from './escape-check.ts';
 import { HOSTILE } from './hostile.ts';
 import { matchSnapshot } from './snapshot.ts';
-import { FAILED_ID, HOSTILE_IDS, hostileSweepInput, loadSweepFixture, SWEEP_FIXTURE_DIR, UNFINISHED_ID, WITH_REPORT_ID } from './sweep-fixture.ts';
+import {
+  FAILED_ID,
+  HOSTILE_IDS,
+  hostileSweepInput,
+  loadSweepFixture,
+  SWEEP_FIXTURE_DIR,
+  UNFINISHED_ID,
+  WITH_REPORT_ID,
+} from './sweep-fixture.ts';
 
 const input = loadSweepFixture();
 const agg = input.aggregate;
@@ -32,7 +40,12 @@ function figures() {
   const d = newDocument();
   const swept = sweptAxes(input.manifest);
   const axes = phaseAxes(swept);
-  const fit = (name: string) => fitFigure(d, agg, agg.fits.find((f) => f.name === name)!);
+  const fit = (name: string) =>
+    fitFigure(
+      d,
+      agg,
+      agg.fits.find((f) => f.name === name)!,
+    );
   return {
     'sweep-phase-diagram': () => phaseFigure(d, input.manifest, agg, swept, axes),
     'sweep-fit-tgrok-vs-inv-wd': () => fit('tgrok_vs_inv_wd'),
@@ -51,7 +64,9 @@ describe('sweep chart snapshots', () => {
       const r = matchSnapshot(name, text, SWEEP_FIXTURE_DIR);
       expect(r.ok, r.ok ? '' : r.message).toBe(true);
       expect(svgText((figures() as Record<string, () => { svg?: SVGSVGElement }>)[name]().svg!)).toBe(text); // a fresh document, the same bytes
-      const long = [...text.matchAll(/ (?:d|transform|x|y|x1|x2|y1|y2|cx|cy|width|height|points)="([^"]*)"/g)].map((m) => m[1]).filter((v) => /\d\.\d{3,}/.test(v));
+      const long = [...text.matchAll(/ (?:d|transform|x|y|x1|x2|y1|y2|cx|cy|width|height|points)="([^"]*)"/g)]
+        .map((m) => m[1])
+        .filter((v) => /\d\.\d{3,}/.test(v));
       expect(long, `${name}: unrounded ${long.slice(0, 3).join(' | ')}`).toEqual([]);
       const ids = [...text.matchAll(/ id="([^"]*)"/g)].map((m) => m[1]);
       expect(new Set(ids).size, `${name}: duplicate ids`).toBe(ids.length);
@@ -73,17 +88,39 @@ describe('swept axes', () => {
       ['optimizer.momentum', [0, 0.9]],
     ]);
     expect(phaseAxes(axes).map((a) => a.key)).toEqual(['optimizer.weight_decay', 'optimizer.lr']);
-    expect(phaseAxes(axes, ['optimizer.kind', 'optimizer.lr']).map((a) => a.key)).toEqual(['optimizer.kind', 'optimizer.lr']);
+    expect(phaseAxes(axes, ['optimizer.kind', 'optimizer.lr']).map((a) => a.key)).toEqual([
+      'optimizer.kind',
+      'optimizer.lr',
+    ]);
     expect(() => phaseAxes(axes, ['optimizer.betas'])).toThrow(UserError);
-    expect(() => phaseAxes(axes, ['optimizer.betas'])).toThrow('"optimizer.betas": not a swept key; swept: optimizer.weight_decay, optimizer.lr, optimizer.kind, optimizer.momentum');
+    expect(() => phaseAxes(axes, ['optimizer.betas'])).toThrow(
+      '"optimizer.betas": not a swept key; swept: optimizer.weight_decay, optimizer.lr, optimizer.kind, optimizer.momentum',
+    );
   });
 
   it('takes the seed as an axis only when nothing else varies, and one seed key for all', () => {
     const m = structuredClone(input.manifest) as SweepManifest;
-    m.sweep = { ...m.sweep, grid: { 'model.d_mlp': [64, 128, 256] }, list: [], seeds: { values: [0, 1, 2, 3], keys: ['training.seed', 'split.seed'] } };
-    m.runs = [64, 128, 256].flatMap((d, i) => [0, 1, 2, 3].map((s) => ({ id: `d_mlp=${d}_seed=${s}`, index: i * 4 + s, dir: '', settings: { 'model.d_mlp': d, 'training.seed': s, 'split.seed': s }, seed: s, diff: [] })));
+    m.sweep = {
+      ...m.sweep,
+      grid: { 'model.d_mlp': [64, 128, 256] },
+      list: [],
+      seeds: { values: [0, 1, 2, 3], keys: ['training.seed', 'split.seed'] },
+    };
+    m.runs = [64, 128, 256].flatMap((d, i) =>
+      [0, 1, 2, 3].map((s) => ({
+        id: `d_mlp=${d}_seed=${s}`,
+        index: i * 4 + s,
+        dir: '',
+        settings: { 'model.d_mlp': d, 'training.seed': s, 'split.seed': s },
+        seed: s,
+        diff: [],
+      })),
+    );
     const axes = sweptAxes(m);
-    expect(axes.map((a) => [a.key, a.seed])).toEqual([['model.d_mlp', false], ['training.seed', true]]);
+    expect(axes.map((a) => [a.key, a.seed])).toEqual([
+      ['model.d_mlp', false],
+      ['training.seed', true],
+    ]);
     expect(phaseAxes(axes).map((a) => a.key)).toEqual(['model.d_mlp', 'training.seed']); // the seed has more values, yet comes second
     m.sweep.grid = {};
     m.runs.forEach((r) => delete r.settings['model.d_mlp']);
@@ -102,18 +139,26 @@ describe('phase diagram', () => {
 
   it('has one square per run, classed by outcome, with the counts of the aggregate', () => {
     expect(squares.length).toBe(agg.runs.length);
-    for (const [outcome, n] of Object.entries(agg.counts)) expect(fig.querySelectorAll(`g.run-${outcome}`).length, outcome).toBe(n);
+    for (const [outcome, n] of Object.entries(agg.counts))
+      expect(fig.querySelectorAll(`g.run-${outcome}`).length, outcome).toBe(n);
     expect(agg.counts).toEqual({ grokked: 6, memorised: 1, 'not-memorised': 7, diverged: 0, failed: 1, unfinished: 1 });
   });
 
   it('colours grokked runs by delay: shortest at the dark end of viridis, longest at the bright end', () => {
     const grokked = agg.runs.filter((r) => r.outcome === 'grokked');
-    const fillOf = (id: string) => squares.find((s) => s.querySelector('title')!.textContent!.startsWith(`${id}:`))!.querySelector('rect')!.getAttribute('fill');
+    const fillOf = (id: string) =>
+      squares
+        .find((s) => s.querySelector('title')!.textContent!.startsWith(`${id}:`))!
+        .querySelector('rect')!
+        .getAttribute('fill');
     const byDelay = [...grokked].sort((a, b) => a.delay_95! - b.delay_95!);
     expect(fillOf(byDelay[0].id)).toBe('#440154'); // viridis(0)
     expect(fillOf(byDelay.at(-1)!.id)).toBe('#fde725'); // viridis(1)
     // Luminance grows with delay along viridis.
-    const lum = (hex: string) => 0.2126 * parseInt(hex.slice(1, 3), 16) + 0.7152 * parseInt(hex.slice(3, 5), 16) + 0.0722 * parseInt(hex.slice(5, 7), 16);
+    const lum = (hex: string) =>
+      0.2126 * parseInt(hex.slice(1, 3), 16) +
+      0.7152 * parseInt(hex.slice(3, 5), 16) +
+      0.0722 * parseInt(hex.slice(5, 7), 16);
     const l = byDelay.map((r) => lum(fillOf(r.id)!));
     for (let i = 1; i < l.length; i++) expect(l[i]).toBeGreaterThanOrEqual(l[i - 1]);
   });
@@ -127,18 +172,26 @@ describe('phase diagram', () => {
     const h = num(cells[0], 'height');
     const wds = [0.1, 0.5, 1, 2];
     for (const r of agg.runs) {
-      const sq = squares.find((s) => s.querySelector('title')!.textContent!.startsWith(`${r.id}:`))!.querySelector('rect')!;
+      const sq = squares
+        .find((s) => s.querySelector('title')!.textContent!.startsWith(`${r.id}:`))!
+        .querySelector('rect')!;
       const col = Math.floor((num(sq, 'x') - xs[0]) / w);
       const row = Math.floor((num(sq, 'y') - ys[0]) / h);
       expect(col, r.id).toBe(wds.indexOf(r.weight_decay));
       expect(row, r.id).toBe(r.lr === 0.003 ? 0 : 1); // larger lr on top
     }
-    expect(Array.from(fig.querySelectorAll('.axis-x text')).map((t) => t.textContent)).toEqual(['0.1', '0.5', '1', '2']);
+    expect(Array.from(fig.querySelectorAll('.axis-x text')).map((t) => t.textContent)).toEqual([
+      '0.1',
+      '0.5',
+      '1',
+      '2',
+    ]);
     expect(Array.from(fig.querySelectorAll('.axis-y text')).map((t) => t.textContent)).toEqual(['0.001', '0.003']);
   });
 
   it('marks the runs that did not grok with glyphs readable without colour', () => {
-    const glyph = (outcome: string) => Array.from(fig.querySelectorAll(`g.run-${outcome} text`)).map((t) => t.textContent);
+    const glyph = (outcome: string) =>
+      Array.from(fig.querySelectorAll(`g.run-${outcome} text`)).map((t) => t.textContent);
     expect(glyph('memorised')).toEqual(['m']);
     expect(glyph('not-memorised')).toEqual(Array(7).fill('×'));
     expect(glyph('failed')).toEqual(['!']);
@@ -164,7 +217,9 @@ describe('delay-law fits', () => {
       const dots = Array.from(fig.querySelectorAll('g.points circle'));
       expect(dots.length).toBe(f.points.length);
       const caption = fig.querySelector('figcaption')!.textContent!;
-      const shown = new Set(Array.from(fig.querySelectorAll('g.points title')).map((t) => t.textContent!.split(':')[0]));
+      const shown = new Set(
+        Array.from(fig.querySelectorAll('g.points title')).map((t) => t.textContent!.split(':')[0]),
+      );
       for (const r of agg.runs) {
         const inFit = f.points.some((p) => p.id === r.id);
         expect(inFit || caption.includes(r.id), `${r.id} dropped from ${f.name}`).toBe(true);
@@ -179,23 +234,36 @@ describe('delay-law fits', () => {
 
     it(`${f.name}: the line is the least-squares line of the points, with its numbers printed`, () => {
       const fig = doc.querySelector(`#${id}`)!;
-      const pts = Array.from(fig.querySelectorAll('g.points circle')).map((c) => [num(c, 'cx'), num(c, 'cy')] as [number, number]);
+      const pts = Array.from(fig.querySelectorAll('g.points circle')).map(
+        (c) => [num(c, 'cx'), num(c, 'cy')] as [number, number],
+      );
       const line = fig.querySelector('line.fit-line')!;
       const at = olsPx(pts);
       expect(Math.abs(num(line, 'y1') - at(num(line, 'x1')))).toBeLessThan(0.5);
       expect(Math.abs(num(line, 'y2') - at(num(line, 'x2')))).toBeLessThan(0.5);
       const stats = fig.querySelector('text.stats')!.textContent!;
       const fit = f.fit!;
-      expect(stats).toBe(`slope ${fmtNum(fit.slope)} [95 % CI ${fmtNum(fit.slope_ci!.lo)}, ${fmtNum(fit.slope_ci!.hi)}] · intercept ${fmtNum(fit.intercept)} · R² ${fmtNum(fit.r2)} · r ${fmtNum(fit.pearson_r)} · n ${fit.n}`);
+      expect(stats).toBe(
+        `slope ${fmtNum(fit.slope)} [95 % CI ${fmtNum(fit.slope_ci!.lo)}, ${fmtNum(fit.slope_ci!.hi)}] · intercept ${fmtNum(fit.intercept)} · R² ${fmtNum(fit.r2)} · r ${fmtNum(fit.pearson_r)} · n ${fit.n}`,
+      );
       expect(fig.querySelector('polygon.interval')).not.toBeNull();
     });
   }
 
   it('lists the fits beside the paper in one table', () => {
-    const rows = Array.from(doc.querySelectorAll('table.fits tbody tr')).map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.textContent));
+    const rows = Array.from(doc.querySelectorAll('table.fits tbody tr')).map((r) =>
+      Array.from(r.querySelectorAll('td')).map((c) => c.textContent),
+    );
     expect(rows.length).toBe(3);
     const law = agg.fits.find((f) => f.name === 'delay_vs_norm_law')!;
-    expect(rows[2].slice(1, 7)).toEqual([String(law.fit!.n), fmtNum(law.fit!.slope), `${fmtNum(law.fit!.slope_ci!.lo)} … ${fmtNum(law.fit!.slope_ci!.hi)} (95 %)`, fmtNum(law.fit!.intercept), fmtNum(law.fit!.r2), fmtNum(law.fit!.pearson_r)]);
+    expect(rows[2].slice(1, 7)).toEqual([
+      String(law.fit!.n),
+      fmtNum(law.fit!.slope),
+      `${fmtNum(law.fit!.slope_ci!.lo)} … ${fmtNum(law.fit!.slope_ci!.hi)} (95 %)`,
+      fmtNum(law.fit!.intercept),
+      fmtNum(law.fit!.r2),
+      fmtNum(law.fit!.pearson_r),
+    ]);
     expect(rows[0][0]).toContain('the learning rate varies across these runs');
   });
 
@@ -229,15 +297,22 @@ describe('delay predictor', () => {
     const id = fig.querySelector('line.identity')!;
     // y = x with equal domains: the diagonal of the plot square in data units.
     const dots = Array.from(fig.querySelectorAll('g.points circle'));
-    const x1 = num(id, 'x1'), y1 = num(id, 'y1'), x2 = num(id, 'x2'), y2 = num(id, 'y2');
+    const x1 = num(id, 'x1'),
+      y1 = num(id, 'y1'),
+      x2 = num(id, 'x2'),
+      y2 = num(id, 'y2');
     p.rows.forEach((r, i) => {
       // Pixel position along each axis, interpolated from the identity line's ends.
       const t = (num(dots[i], 'cx') - x1) / (x2 - x1);
       const u = (num(dots[i], 'cy') - y1) / (y2 - y1);
       expect(u / t).toBeCloseTo(r.predicted_t_grok / r.actual_t_grok, 2);
     });
-    expect(fig.querySelector('text.stats')!.textContent).toBe(`mean absolute error ${fmtNum(p.mean_abs_pct_error)} % over ${p.rows.length} runs (Truong et al.: 34.6 %)`);
-    const rows = Array.from(doc.querySelectorAll('table.predictor tbody tr')).map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.textContent));
+    expect(fig.querySelector('text.stats')!.textContent).toBe(
+      `mean absolute error ${fmtNum(p.mean_abs_pct_error)} % over ${p.rows.length} runs (Truong et al.: 34.6 %)`,
+    );
+    const rows = Array.from(doc.querySelectorAll('table.predictor tbody tr')).map((r) =>
+      Array.from(r.querySelectorAll('td')).map((c) => c.textContent),
+    );
     expect(rows.map((r) => r[0])).toEqual(p.rows.map((r) => r.id));
     expect(rows.map((r) => r[4])).toEqual(p.rows.map((r) => `${fmtNum(r.abs_pct_error)} %`));
     for (const e of p.excluded) expect(fig.querySelector('figcaption')!.textContent).toContain(e.id);
@@ -247,20 +322,35 @@ describe('delay predictor', () => {
 describe('test accuracy small multiples', () => {
   it('draws every run once, grouped by learning rate, in its outcome colour', () => {
     const figs = Array.from(doc.querySelectorAll('#accuracy figure'));
-    expect(figs.map((f) => f.querySelector('h3')!.textContent)).toEqual(['Test accuracy per run (optimizer.lr = 0.001)', 'Test accuracy per run (optimizer.lr = 0.003)']);
+    expect(figs.map((f) => f.querySelector('h3')!.textContent)).toEqual([
+      'Test accuracy per run (optimizer.lr = 0.001)',
+      'Test accuracy per run (optimizer.lr = 0.003)',
+    ]);
     const panels = figs.flatMap((f) => Array.from(f.querySelectorAll('g.panel')));
     expect(panels.length).toBe(agg.runs.length);
-    const titles = panels.map((p) => p.querySelector('text title')?.textContent ?? p.querySelector('text')!.textContent);
-    const colours = panels.map((p) => Array.from(p.querySelectorAll('path[stroke-width="1.8"]')).map((x) => x.getAttribute('stroke'))[0]);
+    const titles = panels.map(
+      (p) => p.querySelector('text title')?.textContent ?? p.querySelector('text')!.textContent,
+    );
+    const colours = panels.map(
+      (p) => Array.from(p.querySelectorAll('path[stroke-width="1.8"]')).map((x) => x.getAttribute('stroke'))[0],
+    );
     for (const r of agg.runs) {
-      const i = titles.findIndex((t, k) => t === shortLabels(agg.runs.filter((x) => x.lr === r.lr).map((x) => x.id)).labels.get(r.id) && colours[k] === OUTCOME_STYLE[r.outcome].colour);
+      const i = titles.findIndex(
+        (t, k) =>
+          t === shortLabels(agg.runs.filter((x) => x.lr === r.lr).map((x) => x.id)).labels.get(r.id) &&
+          colours[k] === OUTCOME_STYLE[r.outcome].colour,
+      );
       expect(i, r.id).toBeGreaterThanOrEqual(0);
     }
   });
 
   it('drops the shared parts of ids from panel titles', () => {
     expect(shortLabels(['wd=0.1_lr=0.001_seed=0', 'opt=sgd_wd=0.1_lr=0.001_seed=0', 'wd=2_lr=0.001_seed=0'])).toEqual({
-      labels: new Map([['wd=0.1_lr=0.001_seed=0', 'wd=0.1'], ['opt=sgd_wd=0.1_lr=0.001_seed=0', 'opt=sgd_wd=0.1'], ['wd=2_lr=0.001_seed=0', 'wd=2']]),
+      labels: new Map([
+        ['wd=0.1_lr=0.001_seed=0', 'wd=0.1'],
+        ['opt=sgd_wd=0.1_lr=0.001_seed=0', 'opt=sgd_wd=0.1'],
+        ['wd=2_lr=0.001_seed=0', 'wd=2'],
+      ]),
       common: ['lr=0.001', 'seed=0'],
     });
     expect(shortLabels(['a_b']).labels.get('a_b')).toBe('a_b');
@@ -284,7 +374,11 @@ describe('runs table', () => {
       const r = agg.runs[i];
       const cells = Array.from(row.querySelectorAll('td')).map((c) => c.textContent);
       expect(cells[0]).toBe(r.id);
-      expect(cells.slice(3, 6)).toEqual([fmtStep(r.t_mem), `${fmtStep(r.t_grok_95)} / ${fmtStep(r.t_grok_99)}`, fmtStep(r.delay_95)]);
+      expect(cells.slice(3, 6)).toEqual([
+        fmtStep(r.t_mem),
+        `${fmtStep(r.t_grok_95)} / ${fmtStep(r.t_grok_99)}`,
+        fmtStep(r.delay_95),
+      ]);
       expect(cells[9]).toBe(fmtNum(r.c_over_lr_wd));
       expect(cells[10]).toBe(r.key_frequencies?.join(', ') ?? '–');
       expect(cells[2]).toContain(OUTCOME_STYLE[r.outcome].label);
@@ -295,17 +389,25 @@ describe('runs table', () => {
     expect(failed.textContent).toContain('RuntimeError: Aborted(OOM) in wasm backend');
   });
 
-  it('shows each run\'s config diff from the base by short key', () => {
+  it("shows each run's config diff from the base by short key", () => {
     const cell = (id: string) => rows[agg.runs.findIndex((r) => r.id === id)].querySelectorAll('td')[1];
-    expect(Array.from(cell(FAILED_ID).querySelectorAll('div')).map((d) => [d.textContent, d.getAttribute('title')])).toEqual([
-      ['kind = sgd', 'optimizer.kind'], ['lr = 0.003', 'optimizer.lr'], ['weight_decay = 2', 'optimizer.weight_decay'], ['momentum = 0.9', 'optimizer.momentum'],
+    expect(
+      Array.from(cell(FAILED_ID).querySelectorAll('div')).map((d) => [d.textContent, d.getAttribute('title')]),
+    ).toEqual([
+      ['kind = sgd', 'optimizer.kind'],
+      ['lr = 0.003', 'optimizer.lr'],
+      ['weight_decay = 2', 'optimizer.weight_decay'],
+      ['momentum = 0.9', 'optimizer.momentum'],
     ]);
     expect(cell(WITH_REPORT_ID).textContent).toBe('same as base');
   });
 
   it('links runs that have a report, and says so for the others', () => {
     const links = Array.from(doc.querySelectorAll('table.runs a'));
-    expect(links.map((a) => a.getAttribute('href'))).toEqual([`runs/${WITH_REPORT_ID}/report.html`, `runs/${WITH_REPORT_ID}/report.html`]);
+    expect(links.map((a) => a.getAttribute('href'))).toEqual([
+      `runs/${WITH_REPORT_ID}/report.html`,
+      `runs/${WITH_REPORT_ID}/report.html`,
+    ]);
     const last = rows.map((r) => r.querySelector('td:last-child')!.textContent);
     expect(last.filter((t) => t === 'no report yet').length).toBe(agg.runs.length - 1);
   });
@@ -318,7 +420,11 @@ describe('runs table', () => {
 
   it('counts key frequencies over the analysed runs', () => {
     const bars = Array.from(doc.querySelectorAll('#key-frequencies g.bars text')).map((t) => t.textContent);
-    expect(bars).toEqual(Object.entries(agg.key_frequency_counts).sort((a, b) => Number(a[0]) - Number(b[0])).map(([, n]) => String(n)));
+    expect(bars).toEqual(
+      Object.entries(agg.key_frequency_counts)
+        .sort((a, b) => Number(a[0]) - Number(b[0]))
+        .map(([, n]) => String(n)),
+    );
   });
 });
 
@@ -338,8 +444,20 @@ describe('escaping', () => {
 
   it('shows hostile sweep names, run ids, config values and reasons as text', () => {
     const h = hostileSweepInput();
-    const page = renderSweepReport(h, { phaseAxes: ['optimizer.kind', 'optimizer.weight_decay'], source: HOSTILE.warningFile });
-    const d = check(page, [HOSTILE.name, HOSTILE.description, HOSTILE.note, HOSTILE.configValue, HOSTILE.reason, HOSTILE_IDS.linked, HOSTILE_IDS.failed, HOSTILE.warningFile]);
+    const page = renderSweepReport(h, {
+      phaseAxes: ['optimizer.kind', 'optimizer.weight_decay'],
+      source: HOSTILE.warningFile,
+    });
+    const d = check(page, [
+      HOSTILE.name,
+      HOSTILE.description,
+      HOSTILE.note,
+      HOSTILE.configValue,
+      HOSTILE.reason,
+      HOSTILE_IDS.linked,
+      HOSTILE_IDS.failed,
+      HOSTILE.warningFile,
+    ]);
     expect(d.querySelector('h1')!.textContent).toBe(`Sweep ${HOSTILE.name}`);
     expect(d.title).toBe(`${HOSTILE.name} · groklens sweep report`);
     expect(parse(page).querySelector('table.runs a')!.getAttribute('href')).toBe(runReportHref(HOSTILE_IDS.linked));
@@ -349,8 +467,12 @@ describe('escaping', () => {
     expect(ticks[0].textContent).toBe('adamw');
     expect(ticks[1].firstChild!.textContent).toMatch(/^<script>alert\(6\)<.*…$/);
     expect(ticks[1].querySelector('title')!.textContent).toBe(HOSTILE.configValue);
-    expect(Array.from(d.querySelectorAll('#phase-diagram title')).map((t) => t.textContent)).toContain(HOSTILE.configValue);
-    expect(Array.from(d.querySelectorAll('svg title')).some((t) => t.textContent!.startsWith(HOSTILE_IDS.failed))).toBe(true);
+    expect(Array.from(d.querySelectorAll('#phase-diagram title')).map((t) => t.textContent)).toContain(
+      HOSTILE.configValue,
+    );
+    expect(Array.from(d.querySelectorAll('svg title')).some((t) => t.textContent!.startsWith(HOSTILE_IDS.failed))).toBe(
+      true,
+    );
   });
 });
 
@@ -363,13 +485,27 @@ describe('input checks', () => {
 
   it('names the file, the key and the value', () => {
     expect(broken((i) => ((i.aggregate as { format: string }).format = 'nope'))).toThrow(FormatError);
-    expect(broken((i) => ((i.aggregate as { format: string }).format = 'nope'))).toThrow('aggregate.json: format: expected "groklens-sweep-aggregate", got "nope"');
-    expect(broken((i) => (i.runs[2].rows[5].step = 1))).toThrow(`runs/${i2id(2)}/metrics.jsonl: row 6: step: expected steps in ascending order (previous 200), got 1`);
-    expect(broken((i) => ((i.runs[0].rows[0] as { test_acc: unknown }).test_acc = 'high'))).toThrow(/row 1: test_acc: expected a number, got "high"/);
-    expect(broken((i) => (i.aggregate.runs[0].id = 'ghost'))).toThrow('aggregate.json: runs[0].id: expected a run of the manifest manifest.json, got "ghost"');
-    expect(broken((i) => ((i.manifest as { runs: unknown }).runs = {}))).toThrow('manifest.json: runs: expected an array, got {}');
+    expect(broken((i) => ((i.aggregate as { format: string }).format = 'nope'))).toThrow(
+      'aggregate.json: format: expected "groklens-sweep-aggregate", got "nope"',
+    );
+    expect(broken((i) => (i.runs[2].rows[5].step = 1))).toThrow(
+      `runs/${i2id(2)}/metrics.jsonl: row 6: step: expected steps in ascending order (previous 200), got 1`,
+    );
+    expect(broken((i) => ((i.runs[0].rows[0] as { test_acc: unknown }).test_acc = 'high'))).toThrow(
+      /row 1: test_acc: expected a number, got "high"/,
+    );
+    expect(broken((i) => (i.aggregate.runs[0].id = 'ghost'))).toThrow(
+      'aggregate.json: runs[0].id: expected a run of the manifest manifest.json, got "ghost"',
+    );
+    expect(broken((i) => ((i.manifest as { runs: unknown }).runs = {}))).toThrow(
+      'manifest.json: runs: expected an array, got {}',
+    );
     const named = structuredClone(input) as SweepReportInput;
-    named.files = { aggregate: '/s/aggregate.json', manifest: '/s/manifest.json', metrics: (id) => `/s/runs/${id}/metrics.jsonl` };
+    named.files = {
+      aggregate: '/s/aggregate.json',
+      manifest: '/s/manifest.json',
+      metrics: (id) => `/s/runs/${id}/metrics.jsonl`,
+    };
     named.runs[0].rows[1].step = -1;
     expect(() => renderSweepReport(named)).toThrow(`/s/runs/${input.runs[0].id}/metrics.jsonl: row 2: step`);
   });

@@ -5,7 +5,12 @@
  * periodic preference, and neuron clusters that fill up with the key frequencies. Noise keeps the
  * early grids as incompressible as a real memorising network's, so the report's size is honest.
  */
-import { checkpointGridsEntry, CHECKPOINT_GRIDS_VERSION, MAX_GRID_NEURONS, selectGridSteps } from '../../analyses/checkpoint-grids.ts';
+import {
+  checkpointGridsEntry,
+  CHECKPOINT_GRIDS_VERSION,
+  MAX_GRID_NEURONS,
+  selectGridSteps,
+} from '../../analyses/checkpoint-grids.ts';
 import type { CheckpointGrids } from '../../analyses/types.ts';
 import type { RunReportInput } from '../../reports/input.ts';
 import { Rng } from '../../src/rng.ts';
@@ -16,11 +21,19 @@ export function withCheckpointGrids(input: RunReportInput, seed = 0): RunReportI
   const steps = a.checkpoints.map((c) => c.step);
   const last = steps.at(-1)!;
   const s = a.summary;
-  const chosen = selectGridSteps(steps, { t_mem: s.t_mem, t_grok_95: s.t_grok_95, t_grok_99: s.t_grok_99, boundaries: s.boundaries.map((b) => b.step) });
+  const chosen = selectGridSteps(steps, {
+    t_mem: s.t_mem,
+    t_grok_95: s.t_grok_95,
+    t_grok_99: s.t_grok_99,
+    boundaries: s.boundaries.map((b) => b.step),
+  });
   const keys = a.key_frequencies.slice(0, MAX_GRID_NEURONS);
   const follow = keys.map((k, i) => ({ neuron: 10 + 37 * i, frequency: k, explained: 0.9 }));
   const n = p * p;
-  const operands = { a: Int32Array.from({ length: n }, (_, e) => Math.floor(e / p)), b: Int32Array.from({ length: n }, (_, e) => e % p) };
+  const operands = {
+    a: Int32Array.from({ length: n }, (_, e) => Math.floor(e / p)),
+    b: Int32Array.from({ length: n }, (_, e) => e % p),
+  };
   const heads = 4;
   const checkpoints = chosen.map((step) => {
     const rng = Rng.derive(seed, `grids-${step}`);
@@ -29,7 +42,9 @@ export function withCheckpointGrids(input: RunReportInput, seed = 0): RunReportI
     const neurons = new Float32Array(n * width);
     for (const f of follow) {
       for (let e = 0; e < n; e++) {
-        const v = 3 * u * Math.cos((2 * Math.PI * f.frequency * (operands.a[e] + operands.b[e])) / p + f.neuron) + (1.2 - u) * rng.normal();
+        const v =
+          3 * u * Math.cos((2 * Math.PI * f.frequency * (operands.a[e] + operands.b[e])) / p + f.neuron) +
+          (1.2 - u) * rng.normal();
         neurons[e * width + f.neuron] = Math.max(0, v);
       }
     }
@@ -45,14 +60,32 @@ export function withCheckpointGrids(input: RunReportInput, seed = 0): RunReportI
         attention[(e * heads + h) * 3 + 2] = Math.exp(-1) / z;
       }
     }
-    const clusters = keys.filter((_, i) => u > 0.2 + 0.1 * i).map((k, i) => ({ frequency: k, neurons: Math.round((40 + 10 * i) * u), mean_explained: 0.86 + 0.1 * u }));
+    const clusters = keys
+      .filter((_, i) => u > 0.2 + 0.1 * i)
+      .map((k, i) => ({ frequency: k, neurons: Math.round((40 + 10 * i) * u), mean_explained: 0.86 + 0.1 * u }));
     const unclustered = 512 - clusters.reduce((t, c) => t + c.neurons, 0);
-    return checkpointGridsEntry({ step, p, operands, n, neurons, width, follow, attention, heads, clusters: { clusters, unclustered } });
+    return checkpointGridsEntry({
+      step,
+      p,
+      operands,
+      n,
+      neurons,
+      width,
+      follow,
+      attention,
+      heads,
+      clusters: { clusters, unclustered },
+    });
   });
   const grids: CheckpointGrids = {
-    version: CHECKPOINT_GRIDS_VERSION, p, quantisation: 'uint8',
+    version: CHECKPOINT_GRIDS_VERSION,
+    p,
+    quantisation: 'uint8',
     selection: `${chosen.length} of ${steps.length} checkpoints: log-spaced over the run, the checkpoints around T_mem, T_grok and each phase boundary, and the last`,
-    neurons: follow, neurons_step: last, heads: Array.from({ length: heads }, (_, head) => ({ layer: 0, head })), checkpoints,
+    neurons: follow,
+    neurons_step: last,
+    heads: Array.from({ length: heads }, (_, head) => ({ layer: 0, head })),
+    checkpoints,
   };
   return { ...input, analysis: { ...a, checkpoint_grids: grids } };
 }

@@ -47,7 +47,8 @@ function checkpointSteps(n: number, steps: number): number[] {
   const regular = n - 1 - early;
   const every = steps / regular;
   const out = [0];
-  for (let i = 0; i < early; i++) out.push(Math.max(out[out.length - 1] + 1, Math.round(every ** ((i + 1) / (early + 1)))));
+  for (let i = 0; i < early; i++)
+    out.push(Math.max(out[out.length - 1] + 1, Math.round(every ** ((i + 1) / (early + 1)))));
   for (let i = 1; i <= regular; i++) out.push(Math.max(out[out.length - 1] + 1, Math.round(i * every)));
   return out;
 }
@@ -60,12 +61,15 @@ function curves(T: number, p: number, lr: number, wd: number) {
   const tm = 0.07 * T;
   const rate = 1.4 * lr * wd; // contraction c/(lr·wd) ≈ 1.4 (Truong et al.)
   return {
-    m, c, g,
+    m,
+    c,
+    g,
     trainLoss: (t: number) => 10 ** ((1 - m(t)) * Math.log10(4.7) + m(t) * -2.3 - 3.5 * g(t)),
     testLoss: (t: number) => 10 ** ((1 - g(t)) * (Math.log10(4.7) + 0.41 * m(t)) + g(t) * -5.5),
     trainAcc: (t: number) => 1 / p + (1 - 1 / p) * sig((t - 0.05 * T) / (0.004 * T)),
     testAcc: (t: number) => 1 / p + (1 - 1 / p) * sig((t - 0.62 * T) / (0.01 * T)),
-    sqNorm: (t: number) => Math.exp(Math.log(900 + 600 * m(t)) - rate * Math.min(Math.max(0, t - tm), 0.66 * T - tm) - 0.8 * g(t)),
+    sqNorm: (t: number) =>
+      Math.exp(Math.log(900 + 600 * m(t)) - rate * Math.min(Math.max(0, t - tm), 0.66 * T - tm) - 0.8 * g(t)),
     restricted: (t: number) => 10 ** (0.62 - 1.0 * c(t) - 4.5 * g(t)),
   };
 }
@@ -74,8 +78,30 @@ export function syntheticConfig(p: number, lr: number, wd: number, steps: number
   return {
     task: { kind: 'modular', op: 'add', p },
     split: { train_fraction: 0.3, seed: 0, mode: 'python-random' },
-    model: { kind: 'transformer', n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, act: 'relu', layer_norm: false, attn_bias: false, init_scale: 1 },
-    optimizer: { kind: 'adamw', lr, weight_decay: wd, betas: [0.9, 0.98], eps: 1e-8, momentum: 0, nesterov: false, decoupled_weight_decay: true, linf_penalty: 0, warmup_steps: 10 },
+    model: {
+      kind: 'transformer',
+      n_layers: 1,
+      d_model: 128,
+      n_heads: 4,
+      d_head: 32,
+      d_mlp: 512,
+      act: 'relu',
+      layer_norm: false,
+      attn_bias: false,
+      init_scale: 1,
+    },
+    optimizer: {
+      kind: 'adamw',
+      lr,
+      weight_decay: wd,
+      betas: [0.9, 0.98],
+      eps: 1e-8,
+      momentum: 0,
+      nesterov: false,
+      decoupled_weight_decay: true,
+      linf_penalty: 0,
+      warmup_steps: 10,
+    },
     training: { steps, batch_size: null, loss: 'cross-entropy', early_stop_after_grok: null, eval_every: 100, seed: 0 },
     checkpoints: { every: 100, log_spaced: 20 },
   };
@@ -128,7 +154,15 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunReportInput {
     preset: null,
     backend: { name: 'wasm', requested: 'auto', tfjs_version: '4.22.0', simd: true, threads: 1 },
     config,
-    dataset: { description: `a+b mod ${p}`, n: p * p, n_ctx: 3, d_vocab: p + 1, d_vocab_out: p, n_train: nTrain, n_test: p * p - nTrain },
+    dataset: {
+      description: `a+b mod ${p}`,
+      n: p * p,
+      n_ctx: 3,
+      d_vocab: p + 1,
+      d_vocab_out: p,
+      n_train: nTrain,
+      n_test: p * p - nTrain,
+    },
     params: specs,
     n_params: nParams,
   } as unknown as RunMeta;
@@ -161,9 +195,12 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunReportInput {
       const trL = trainLoss;
       const teL = cv.testLoss(t) * noise(0.03);
       ck.metrics = {
-        train_loss: trL, train_acc: Math.min(1, cv.trainAcc(t)),
-        test_loss: teL, test_acc: Math.min(1, cv.testAcc(t)),
-        all_loss: 0.3 * trL + 0.7 * teL, all_acc: 0.3 * Math.min(1, cv.trainAcc(t)) + 0.7 * Math.min(1, cv.testAcc(t)),
+        train_loss: trL,
+        train_acc: Math.min(1, cv.trainAcc(t)),
+        test_loss: teL,
+        test_acc: Math.min(1, cv.testAcc(t)),
+        all_loss: 0.3 * trL + 0.7 * teL,
+        all_acc: 0.3 * Math.min(1, cv.trainAcc(t)) + 0.7 * Math.min(1, cv.testAcc(t)),
       };
     }
     const embed = baseE.map((b, k) => {
@@ -209,7 +246,17 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunReportInput {
     }
     if (passes.includes('norms')) {
       const V = cv.sqNorm(t);
-      const share: Record<string, number> = { 'embed.W_E': 0.12, 'pos_embed.W_pos': 0.01, 'blocks.0.attn.W_Q': 0.1, 'blocks.0.attn.W_K': 0.1, 'blocks.0.attn.W_V': 0.1, 'blocks.0.attn.W_O': 0.1, 'blocks.0.mlp.W_in': 0.22, 'blocks.0.mlp.W_out': 0.2, 'unembed.W_U': 0.05 };
+      const share: Record<string, number> = {
+        'embed.W_E': 0.12,
+        'pos_embed.W_pos': 0.01,
+        'blocks.0.attn.W_Q': 0.1,
+        'blocks.0.attn.W_K': 0.1,
+        'blocks.0.attn.W_V': 0.1,
+        'blocks.0.attn.W_O': 0.1,
+        'blocks.0.mlp.W_in': 0.22,
+        'blocks.0.mlp.W_out': 0.2,
+        'unembed.W_U': 0.05,
+      };
       const rel = 0.05 + 0.35 * m(t) + 0.5 * c(t) + 0.4 * g(t);
       ck.norms = {
         sq_norm_total: V,
@@ -239,14 +286,32 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunReportInput {
     format_version: ANALYSIS_FORMAT_VERSION,
     groklens_version: '0.1.0',
     run: {
-      name, task: `a+b mod ${p}`, model: 'transformer (1 layer, d_model 128, 4 heads, d_mlp 512)', n_params: nParams,
-      n_train: nTrain, n_test: p * p - nTrain, lr, weight_decay: wd, optimizer: 'adamw', seed: 0, backend: 'wasm', steps: T,
+      name,
+      task: `a+b mod ${p}`,
+      model: 'transformer (1 layer, d_model 128, 4 heads, d_mlp 512)',
+      n_params: nParams,
+      n_train: nTrain,
+      n_test: p * p - nTrain,
+      lr,
+      weight_decay: wd,
+      optimizer: 'adamw',
+      seed: 0,
+      backend: 'wasm',
+      steps: T,
     },
-    options: { passes, key_freq_source: 'final', probe: passes.includes('ntk') ? { n: 8, seed: 0, indices: [3, 17, 29, 40, 58, 77, 91, 100], projection: [0.5, -0.5, 0.5, -0.5] } : null },
+    options: {
+      passes,
+      key_freq_source: 'final',
+      probe: passes.includes('ntk')
+        ? { n: 8, seed: 0, indices: [3, 17, 29, 40, 58, 77, 91, 100], projection: [0.5, -0.5, 0.5, -0.5] }
+        : null,
+    },
     group: { kind: 'additive', n: p, description: 'a + b' },
     key_frequencies: passes.includes('fourier') ? keys : [],
     key_frequencies_step: passes.includes('fourier') ? steps[steps.length - 1] : null,
-    neuron_clusters: passes.includes('fourier') ? keys.map((k, i) => ({ frequency: k, neurons: 40 + ((i * 37) % 60), mean_explained: 0.9 + 0.015 * i })) : [],
+    neuron_clusters: passes.includes('fourier')
+      ? keys.map((k, i) => ({ frequency: k, neurons: 40 + ((i * 37) % 60), mean_explained: 0.9 + 0.015 * i }))
+      : [],
     unclustered_neurons: passes.includes('fourier') ? 512 - keys.reduce((s, _, i) => s + 40 + ((i * 37) % 60), 0) : 0,
     checkpoints,
     summary: summarise(steps, cv, lr, wd, checkpoints),
@@ -256,13 +321,27 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunReportInput {
   return {
     meta,
     metrics,
-    analysis: passes.includes('fourier') ? analysis : { ...analysis, checkpoints: checkpoints.map((c) => ({ ...c, circuit: c.circuit && { ...c.circuit, excluded_loss_per_key: [] } })) },
+    analysis: passes.includes('fourier')
+      ? analysis
+      : {
+          ...analysis,
+          checkpoints: checkpoints.map((c) => ({
+            ...c,
+            circuit: c.circuit && { ...c.circuit, excluded_loss_per_key: [] },
+          })),
+        },
     attention: opts.attention === false ? null : syntheticAttention(p, keys, steps[steps.length - 1]),
   };
 }
 
 /** The transition summary from the checkpoint curves, by simple rules on the noiseless curves. */
-function summarise(steps: number[], cv: ReturnType<typeof curves>, lr: number, wd: number, cks: CheckpointResult[]): AnalysisFile['summary'] {
+function summarise(
+  steps: number[],
+  cv: ReturnType<typeof curves>,
+  lr: number,
+  wd: number,
+  cks: CheckpointResult[],
+): AnalysisFile['summary'] {
   const first = (f: (t: number) => boolean) => steps.find(f) ?? null;
   const tMem = first((t) => cv.trainAcc(t) >= 0.99);
   const t95 = first((t) => cv.testAcc(t) >= 0.95);
@@ -270,16 +349,38 @@ function summarise(steps: number[], cv: ReturnType<typeof curves>, lr: number, w
   const boundaries: PhaseBoundary[] = [];
   const startCleanup = first((t) => cv.g(t) >= 0.1);
   const endCleanup = first((t) => cv.g(t) >= 0.98);
-  if (tMem !== null) boundaries.push({ from: 'memorisation', to: 'circuit_formation', step: tMem, reason: 'train accuracy reached 99 % and the excluded loss stopped falling' });
-  if (startCleanup !== null) boundaries.push({ from: 'circuit_formation', to: 'cleanup', step: startCleanup, reason: 'test loss fell below half its plateau while ‖θ‖² dropped faster' });
-  if (endCleanup !== null) boundaries.push({ from: 'cleanup', to: 'stable', step: endCleanup, reason: 'Gini of the embedding norms stopped rising (within 2 % of its final value)' });
+  if (tMem !== null)
+    boundaries.push({
+      from: 'memorisation',
+      to: 'circuit_formation',
+      step: tMem,
+      reason: 'train accuracy reached 99 % and the excluded loss stopped falling',
+    });
+  if (startCleanup !== null)
+    boundaries.push({
+      from: 'circuit_formation',
+      to: 'cleanup',
+      step: startCleanup,
+      reason: 'test loss fell below half its plateau while ‖θ‖² dropped faster',
+    });
+  if (endCleanup !== null)
+    boundaries.push({
+      from: 'cleanup',
+      to: 'stable',
+      step: endCleanup,
+      reason: 'Gini of the embedding norms stopped rising (within 2 % of its final value)',
+    });
   const cut = boundaries.map((b) => b.step);
   const names = ['memorisation', 'circuit_formation', 'cleanup', 'stable'] as const;
-  const phases = names.slice(0, cut.length + 1).map((name, i) => ({ name, start: i === 0 ? 0 : cut[i - 1], end: i < cut.length ? cut[i] : null }));
+  const phases = names
+    .slice(0, cut.length + 1)
+    .map((name, i) => ({ name, start: i === 0 ? 0 : cut[i - 1], end: i < cut.length ? cut[i] : null }));
   let contraction: AnalysisFile['summary']['contraction'] = null;
   const fitTo = startCleanup;
   if (tMem !== null && fitTo !== null) {
-    const pts = cks.filter((c) => c.step >= tMem && c.step <= fitTo && c.norms).map((c) => [c.step - tMem, Math.log(c.norms!.sq_norm_total)]);
+    const pts = cks
+      .filter((c) => c.step >= tMem && c.step <= fitTo && c.norms)
+      .map((c) => [c.step - tMem, Math.log(c.norms!.sq_norm_total)]);
     if (pts.length >= 3) {
       const n = pts.length;
       const mx = pts.reduce((s, q) => s + q[0], 0) / n;
@@ -292,20 +393,27 @@ function summarise(steps: number[], cv: ReturnType<typeof curves>, lr: number, w
       const sst = pts.reduce((s, q) => s + (q[1] - my) ** 2, 0);
       const last = cks[cks.length - 1].norms;
       contraction = {
-        c: -slope, c_over_lr_wd: lr * wd > 0 ? -slope / (lr * wd) : null,
+        c: -slope,
+        c_over_lr_wd: lr * wd > 0 ? -slope / (lr * wd) : null,
         v_mem: cks.find((c) => c.step === tMem)?.norms?.sq_norm_total ?? Math.exp(icpt),
         v_mem_fit: Math.exp(icpt),
         v_at_grok: t95 === null ? null : (cks.find((c) => c.step === t95)?.norms?.sq_norm_total ?? null),
         v_fit_end: last?.sq_norm_total ?? NaN,
-        r2: 1 - ssr / sst, from: tMem, to: fitTo,
+        r2: 1 - ssr / sst,
+        from: tMem,
+        to: fitTo,
       };
     }
   }
   return {
-    t_mem: tMem, t_grok_95: t95, t_grok_99: t99,
+    t_mem: tMem,
+    t_grok_95: t95,
+    t_grok_99: t99,
     delay_95: tMem !== null && t95 !== null ? t95 - tMem : null,
     delay_99: tMem !== null && t99 !== null ? t99 - tMem : null,
-    phases, boundaries, contraction,
+    phases,
+    boundaries,
+    contraction,
     notes: contraction ? [] : ['contraction fit needs ≥ 3 checkpoints with norms between T_mem and the cleanup'],
   };
 }

@@ -15,12 +15,29 @@ import { syntheticConfig } from './synthetic.ts';
 
 describe('format', () => {
   it('prints numbers, steps and powers of ten compactly', () => {
-    expect([fmtNum(0.012345), fmtNum(1234.5), fmtNum(-2.5e-7), fmtNum(3e9), fmtNum(NaN), fmtNum(null), fmtNum(Infinity)]).toEqual(['0.0123', '1230', '−2.5e-7', '3e9', '–', '–', '∞']);
-    expect([fmtStep(950), fmtStep(1400), fmtStep(14000), fmtStep(1250000), fmtStep(-2500), fmtStep(null)]).toEqual(['950', '1.4k', '14k', '1.25M', '−2.5k', '–']);
+    expect([
+      fmtNum(0.012345),
+      fmtNum(1234.5),
+      fmtNum(-2.5e-7),
+      fmtNum(3e9),
+      fmtNum(NaN),
+      fmtNum(null),
+      fmtNum(Infinity),
+    ]).toEqual(['0.0123', '1230', '−2.5e-7', '3e9', '–', '–', '∞']);
+    expect([fmtStep(950), fmtStep(1400), fmtStep(14000), fmtStep(1250000), fmtStep(-2500), fmtStep(null)]).toEqual([
+      '950',
+      '1.4k',
+      '14k',
+      '1.25M',
+      '−2.5k',
+      '–',
+    ]);
     expect([pow10Label(-3), pow10Label(0), pow10Label(1), pow10Label(12)]).toEqual(['10⁻³', '1', '10', '10¹²']);
   });
   it('rounds long decimals in attribute strings and nothing else', () => {
-    expect(roundNumbersIn('M0.123456,10L2.5,3.33333 translate(12.005,0.1)')).toBe('M0.12,10L2.5,3.33 translate(12.01,0.1)');
+    expect(roundNumbersIn('M0.123456,10L2.5,3.33333 translate(12.005,0.1)')).toBe(
+      'M0.12,10L2.5,3.33 translate(12.01,0.1)',
+    );
     expect(roundNumbersIn('M-0.0001,5')).toBe('M0,5');
   });
 });
@@ -33,7 +50,9 @@ describe('axes', () => {
     expect(t.values.map((v) => Math.round(Math.log10(v)))).toEqual([-4, -3, -2, -1, 0, 1, 2]);
     expect(t.format(1e-3)).toBe('10⁻³');
     const wide = makeYScale({ scale: 'log', label: '' }, [3e-6, 42], 100);
-    expect(yTicks(wide, { scale: 'log', label: '' }).values.map((v) => Math.round(Math.log10(v)))).toEqual([-6, -4, -2, 0, 2]);
+    expect(yTicks(wide, { scale: 'log', label: '' }).values.map((v) => Math.round(Math.log10(v)))).toEqual([
+      -6, -4, -2, 0, 2,
+    ]);
   });
   it('a log scale with no positive data still gets a valid domain', () => {
     const y = makeYScale({ scale: 'log', label: '' }, null, 100);
@@ -43,7 +62,7 @@ describe('axes', () => {
 });
 
 describe('thinIndices', () => {
-  it('keeps every column\'s first, last, lowest and highest point, and at most four per column', () => {
+  it("keeps every column's first, last, lowest and highest point, and at most four per column", () => {
     const rng = new Rng(11);
     const n = 5000;
     const px = Float64Array.from({ length: n }, (_, i) => (i / n) * 100); // 50 points per pixel column
@@ -68,7 +87,14 @@ describe('thinIndices', () => {
 
 describe('raster', () => {
   it('maps values to 255 levels and gaps to the transparent index', () => {
-    expect([level(0, 0, 1), level(1, 0, 1), level(0.5, 0, 1), level(-3, 0, 1), level(7, 0, 1), level(NaN, 0, 1)]).toEqual([0, 254, 127, 0, 254, 255]);
+    expect([
+      level(0, 0, 1),
+      level(1, 0, 1),
+      level(0.5, 0, 1),
+      level(-3, 0, 1),
+      level(7, 0, 1),
+      level(NaN, 0, 1),
+    ]).toEqual([0, 254, 127, 0, 254, 255]);
   });
   it('each image column takes the data column whose span holds its centre (uneven spans)', () => {
     const steps = [0, 1, 3, 10, 50, 100];
@@ -92,7 +118,11 @@ describe('labelRuns', () => {
     b.optimizer.weight_decay = 0.5;
     const c = structuredClone(base);
     c.training.seed = 3;
-    const l = labelRuns([{ name: 'a', config: base }, { name: 'b', config: b }, { name: 'c', config: c }]);
+    const l = labelRuns([
+      { name: 'a', config: base },
+      { name: 'b', config: b },
+      { name: 'c', config: c },
+    ]);
     expect(l.keys).toEqual(['optimizer.weight_decay', 'training.seed']);
     expect(l.labels).toEqual(['weight_decay=1, seed=0', 'weight_decay=0.5, seed=0', 'weight_decay=1, seed=3']);
   });
@@ -100,20 +130,35 @@ describe('labelRuns', () => {
     const b = structuredClone(base);
     b.training.seed = 1;
     b.split.seed = 2;
-    const l = labelRuns([{ name: 'a', config: base }, { name: 'b', config: b }]);
+    const l = labelRuns([
+      { name: 'a', config: base },
+      { name: 'b', config: b },
+    ]);
     expect(l.labels).toEqual(['split.seed=0, training.seed=0', 'split.seed=2, training.seed=1']);
   });
   it('falls back to run names when the configs are identical, and disambiguates repeats', () => {
-    expect(labelRuns([{ name: 'x', config: base }, { name: 'y', config: structuredClone(base) }]).labels).toEqual(['x', 'y']);
+    expect(
+      labelRuns([
+        { name: 'x', config: base },
+        { name: 'y', config: structuredClone(base) },
+      ]).labels,
+    ).toEqual(['x', 'y']);
     const b = structuredClone(base);
     b.optimizer.lr = 0.01;
-    const l = labelRuns([{ name: 'p', config: base }, { name: 'q', config: b }, { name: 'r', config: structuredClone(base) }]);
+    const l = labelRuns([
+      { name: 'p', config: base },
+      { name: 'q', config: b },
+      { name: 'r', config: structuredClone(base) },
+    ]);
     expect(l.labels).toEqual(['p: lr=0.001', 'q: lr=0.01', 'r: lr=0.001']);
   });
   it('marks keys a run does not have (a model kind switch)', () => {
     const b = structuredClone(base);
     b.model = { kind: 'mlp', d_embed: 32, hidden: [64], act: 'relu', init_scale: 1 };
-    const l = labelRuns([{ name: 'a', config: base }, { name: 'b', config: b }]);
+    const l = labelRuns([
+      { name: 'a', config: base },
+      { name: 'b', config: b },
+    ]);
     expect(l.values[0][l.keys.indexOf('model.d_embed')]).toBe('(absent)');
     expect(l.values[1][l.keys.indexOf('model.kind')]).toBe('mlp');
   });

@@ -26,9 +26,21 @@ beforeAll(async () => {
 const BIASES = ['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O'];
 // Large SGD steps (but not divergent) with decoupled weight decay: every trained tensor moves visibly in a few steps.
 const SETS = [
-  'task.p=7', 'split.train_fraction=0.5', 'model.d_model=8', 'model.n_heads=2', 'model.d_head=4', 'model.d_mlp=16',
-  'optimizer.kind=sgd', 'optimizer.lr=0.2', 'optimizer.momentum=0.5', 'optimizer.weight_decay=0.1', 'optimizer.warmup_steps=0',
-  'training.steps=12', 'training.eval_every=4', 'checkpoints.every=1', 'checkpoints.log_spaced=0',
+  'task.p=7',
+  'split.train_fraction=0.5',
+  'model.d_model=8',
+  'model.n_heads=2',
+  'model.d_head=4',
+  'model.d_mlp=16',
+  'optimizer.kind=sgd',
+  'optimizer.lr=0.2',
+  'optimizer.momentum=0.5',
+  'optimizer.weight_decay=0.1',
+  'optimizer.warmup_steps=0',
+  'training.steps=12',
+  'training.eval_every=4',
+  'checkpoints.every=1',
+  'checkpoints.log_spaced=0',
 ];
 
 async function run(name: string, extra: string[] = []) {
@@ -45,14 +57,19 @@ describe('model.attn_bias', () => {
     expect(meta.config.model).toMatchObject({ kind: 'transformer', attn_bias: false });
     expect(meta.format_version).toBe(2);
     expect(meta.params.filter((p) => p.frozen).map((p) => p.name)).toEqual(BIASES);
-    expect(meta.n_params).toBe(meta.params.filter((p) => !p.frozen).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0));
+    expect(meta.n_params).toBe(
+      meta.params.filter((p) => !p.frozen).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
+    );
     const steps = store.checkpointSteps();
     expect(steps).toEqual(Array.from({ length: 13 }, (_, i) => i));
     const first = store.readCheckpoint(0, model.specs);
     for (const step of steps) {
       const ck = store.readCheckpoint(step, model.specs);
       for (const b of BIASES) expect(maxAbs(ck[b].data), `${b} at step ${step}`).toBe(0);
-      if (step > 1) expect(maxAbs(ck['blocks.0.attn.W_Q'].data.map((v, i) => v - first['blocks.0.attn.W_Q'].data[i]))).toBeGreaterThan(1e-3);
+      if (step > 1)
+        expect(
+          maxAbs(ck['blocks.0.attn.W_Q'].data.map((v, i) => v - first['blocks.0.attn.W_Q'].data[i])),
+        ).toBeGreaterThan(1e-3);
     }
     const resume = readSafetensors(store.path('resume.safetensors')).tensors;
     for (const b of BIASES) {
@@ -92,7 +109,10 @@ describe('model.attn_bias', () => {
 
     // Resuming needs the bias slots the old run has: it must train them, as it did before.
     const logs: string[] = [];
-    writeFileSync(join(res.dir, 'status.json'), JSON.stringify({ ...status, state: 'interrupted', final_step: null, step: 12 }));
+    writeFileSync(
+      join(res.dir, 'status.json'),
+      JSON.stringify({ ...status, state: 'interrupted', final_step: null, step: 12 }),
+    );
     await expect(resumeRun({ dir: res.dir, backend, hooks: { log: (l) => logs.push(l) } })).resolves.toBeDefined();
     expect(logs.join('\n')).toMatch(/note: run\.json is format version 1/);
   });

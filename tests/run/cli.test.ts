@@ -49,7 +49,11 @@ describe('groklens CLI', () => {
   });
 
   it('says how to install a missing optional backend', () => {
-    expectUserError(cli('train', '--backend', 'tensorflow', '--set', 'task.p=5'), '@tensorflow/tfjs-node', /npm install/);
+    expectUserError(
+      cli('train', '--backend', 'tensorflow', '--set', 'task.p=5'),
+      '@tensorflow/tfjs-node',
+      /npm install/,
+    );
   });
 
   it('refuses --resume on something that is not a run', () => {

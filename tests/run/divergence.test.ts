@@ -29,11 +29,20 @@ beforeAll(async () => {
 });
 
 const DIVERGING = [
-  'task.p=23', 'model.d_model=32', 'model.d_mlp=64', 'model.d_head=8', 'training.steps=60',
-  'optimizer.kind=sgd', 'optimizer.lr=50', 'training.eval_every=10', 'checkpoints.every=10', 'checkpoints.log_spaced=5',
+  'task.p=23',
+  'model.d_model=32',
+  'model.d_mlp=64',
+  'model.d_head=8',
+  'training.steps=60',
+  'optimizer.kind=sgd',
+  'optimizer.lr=50',
+  'training.eval_every=10',
+  'checkpoints.every=10',
+  'checkpoints.log_spaced=5',
 ];
 
-const allFinite = (file: string) => Object.values(readSafetensors(file).tensors).every((t) => Array.from(t.data as Float32Array).every(Number.isFinite));
+const allFinite = (file: string) =>
+  Object.values(readSafetensors(file).tensors).every((t) => Array.from(t.data as Float32Array).every(Number.isFinite));
 
 let stoppedDir = '';
 
@@ -60,12 +69,21 @@ describe('a diverging run', () => {
 
     // Resuming would replay the same updates: refused, naming the step and the setting to change.
     await expect(resumeRun({ dir: res.dir, backend })).rejects.toThrow(UserError);
-    await expect(resumeRun({ dir: res.dir, backend })).rejects.toThrow(new RegExp(`diverged at step ${d.step}.*optimizer\\.lr.*--on-divergence continue`));
+    await expect(resumeRun({ dir: res.dir, backend })).rejects.toThrow(
+      new RegExp(`diverged at step ${d.step}.*optimizer\\.lr.*--on-divergence continue`),
+    );
   });
 
   it("with on_divergence 'continue' trains to the end and records the divergence", async () => {
     const { config } = resolveConfig({ sets: DIVERGING });
-    const res = await startRun({ config, name: 'continue', runsDir: root, preset: null, backend, onDivergence: 'continue' });
+    const res = await startRun({
+      config,
+      name: 'continue',
+      runsDir: root,
+      preset: null,
+      backend,
+      onDivergence: 'continue',
+    });
     expect(res.state).toBe('diverged');
     const { store } = loadRun(res.dir);
     const status = store.status();
@@ -87,7 +105,10 @@ describe('a diverging run', () => {
     const { analysis } = await analyzeRun(stoppedDir, { passes: ['metrics', 'norms'] });
     const status = loadRun(stoppedDir).store.status();
     expect(analysis.run.divergence).toEqual({
-      step: status.divergence!.step, what: status.divergence!.what, detail: status.divergence!.detail, last_finite_checkpoint: status.divergence!.last_finite_checkpoint,
+      step: status.divergence!.step,
+      what: status.divergence!.what,
+      detail: status.divergence!.detail,
+      last_finite_checkpoint: status.divergence!.last_finite_checkpoint,
     });
     const html = readFileSync(writeRunReport(stoppedDir), 'utf8');
     expect(html).toContain(`Training diverged at step ${status.divergence!.step}`);
@@ -95,7 +116,20 @@ describe('a diverging run', () => {
   });
 
   it('the CLI prints one line and exits 3', () => {
-    const r = spawnSync(process.execPath, ['bin/groklens.js', 'train', '-q', '--runs-dir', root, '--name', 'cli', ...DIVERGING.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        'bin/groklens.js',
+        'train',
+        '-q',
+        '--runs-dir',
+        root,
+        '--name',
+        'cli',
+        ...DIVERGING.flatMap((s) => ['--set', s]),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(3);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('diverged'));
     expect(lines).toHaveLength(1);
@@ -109,7 +143,8 @@ describe('DivergenceWatch', () => {
   it('finds the first non-finite loss or gradient step, without leaking tensors', () => {
     const before = tf.memory().numTensors;
     const w = new DivergenceWatch();
-    const feed = (step: number, loss: number, g: number) => tf.tidy(() => w.observe(tf.scalar(loss), { a: tf.tensor1d([1, g]) }, step));
+    const feed = (step: number, loss: number, g: number) =>
+      tf.tidy(() => w.observe(tf.scalar(loss), { a: tf.tensor1d([1, g]) }, step));
     feed(0, 1, 2);
     feed(1, 0.5, 1);
     expect(w.check()).toBeNull();

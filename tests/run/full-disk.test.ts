@@ -43,7 +43,10 @@ function fill(leave: number): string {
   return ballast;
 }
 const oneLine = (stderr: string) => {
-  const lines = stderr.trim().split('\n').filter((l) => l.startsWith('groklens:'));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('groklens:'));
   expect(lines, stderr).toHaveLength(1);
   expect(stderr).not.toMatch(/\n\s+at /);
   return lines[0];
@@ -53,11 +56,21 @@ describe.runIf(mounted)('a full disk', () => {
   it('train: one line naming the file, exit 2, and the run resumes bit-identically once there is room', () => {
     const runs = join(mnt, 'runs');
     mkdirSync(runs);
-    const sets = ['task.p=23', 'model.d_model=32', 'model.d_mlp=64', 'model.d_head=8', 'training.steps=200', 'checkpoints.every=10', 'checkpoints.log_spaced=0'].flatMap((s) => ['--set', s]);
+    const sets = [
+      'task.p=23',
+      'model.d_model=32',
+      'model.d_mlp=64',
+      'model.d_head=8',
+      'training.steps=200',
+      'checkpoints.every=10',
+      'checkpoints.log_spaced=0',
+    ].flatMap((s) => ['--set', s]);
     const ballast = fill(300_000); // room for a few checkpoints of ~40 kB, not for 20
     const r = cli(['train', '-q', '--runs-dir', runs, '--name', 'full', ...sets]);
     expect(r.status, r.stderr).toBe(2);
-    expect(oneLine(r.stderr)).toMatch(/^groklens: .*full\/.*: cannot (write|append to): no space left on device \(ENOSPC\)$/);
+    expect(oneLine(r.stderr)).toMatch(
+      /^groklens: .*full\/.*: cannot (write|append to): no space left on device \(ENOSPC\)$/,
+    );
     rmSync(ballast);
     const again = cli(['train', '-q', '--resume', join(runs, 'full')]);
     expect(again.status, again.stderr).toBe(0);
@@ -65,8 +78,12 @@ describe.runIf(mounted)('a full disk', () => {
     const roomy = mkdtempSync(join(tmpdir(), 'groklens-roomy-'));
     try {
       expect(cli(['train', '-q', '--runs-dir', roomy, '--name', 'full', ...sets]).status).toBe(0);
-      const a = execFileSync('sha256sum', [join(runs, 'full', 'checkpoints', 'step-0000200.safetensors')], { encoding: 'utf8' }).split(' ')[0];
-      const b = execFileSync('sha256sum', [join(roomy, 'full', 'checkpoints', 'step-0000200.safetensors')], { encoding: 'utf8' }).split(' ')[0];
+      const a = execFileSync('sha256sum', [join(runs, 'full', 'checkpoints', 'step-0000200.safetensors')], {
+        encoding: 'utf8',
+      }).split(' ')[0];
+      const b = execFileSync('sha256sum', [join(roomy, 'full', 'checkpoints', 'step-0000200.safetensors')], {
+        encoding: 'utf8',
+      }).split(' ')[0];
       expect(a).toBe(b);
     } finally {
       rmSync(roomy, { recursive: true, force: true });
@@ -104,7 +121,9 @@ describe('ioError', () => {
       writeFileSync(join(dir, 'file'), 'x');
       const target = join(dir, 'file', 'a.json');
       expect(() => writeFileAtomic(target, '{}')).toThrow(IoError);
-      expect(() => writeFileAtomic(target, '{}')).toThrow(`${target}: cannot write: a component of the path is not a directory (ENOTDIR)`);
+      expect(() => writeFileAtomic(target, '{}')).toThrow(
+        `${target}: cannot write: a component of the path is not a directory (ENOTDIR)`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -22,7 +22,11 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => rmSync(dirname(run.dir), { recursive: true, force: true }));
 
-const rows = () => readFileSync(join(run.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const rows = () =>
+  readFileSync(join(run.dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('a small run that groks', () => {
   it('memorises first and generalises much later (a real delay)', () => {
@@ -63,7 +67,9 @@ describe('a small run that groks', () => {
 
   it('keeps status.json, the checkpoint files and the schedule consistent', () => {
     const status = JSON.parse(readFileSync(join(run.dir, 'status.json'), 'utf8'));
-    const onDisk = readdirSync(join(run.dir, 'checkpoints')).map((f) => Number(/step-(\d+)/.exec(f)![1])).sort((a, b) => a - b);
+    const onDisk = readdirSync(join(run.dir, 'checkpoints'))
+      .map((f) => Number(/step-(\d+)/.exec(f)![1]))
+      .sort((a, b) => a - b);
     expect(status.state).toBe('finished');
     expect(status.final_step).toBe(run.step);
     expect(status.checkpoints).toEqual(onDisk);

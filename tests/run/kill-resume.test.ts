@@ -16,10 +16,18 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 // Small but real: minibatches (so the data order must survive the crash), warm-up, log-spaced
 // early checkpoints, evaluation rows between checkpoints.
 const SETS = [
-  'task.p=11', 'split.train_fraction=0.5', 'split.mode=shuffle',
-  'model.d_model=16', 'model.n_heads=2', 'model.d_head=8', 'model.d_mlp=32',
-  'training.steps=240', 'training.batch_size=24', 'training.eval_every=10',
-  'checkpoints.every=40', 'checkpoints.log_spaced=4',
+  'task.p=11',
+  'split.train_fraction=0.5',
+  'split.mode=shuffle',
+  'model.d_model=16',
+  'model.n_heads=2',
+  'model.d_head=8',
+  'model.d_mlp=32',
+  'training.steps=240',
+  'training.batch_size=24',
+  'training.eval_every=10',
+  'checkpoints.every=40',
+  'checkpoints.log_spaced=4',
 ].flatMap((s) => ['--set', s]);
 
 function trainArgs(name: string): string[] {
@@ -50,12 +58,18 @@ async function killWhen(args: string[], dir: string, atLeast: number, extraMs: n
   await exited;
 }
 
-const checkpointFiles = (dir: string) => readdirSync(join(dir, 'checkpoints')).filter((f) => f.endsWith('.safetensors')).sort();
+const checkpointFiles = (dir: string) =>
+  readdirSync(join(dir, 'checkpoints'))
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort();
 const metricsWithoutTime = (dir: string) =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-    const { wall_time: _, ...rest } = JSON.parse(l);
-    return rest;
-  });
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { wall_time: _, ...rest } = JSON.parse(l);
+      return rest;
+    });
 
 describe('kill and resume', () => {
   it('SIGKILL at several points, then --resume, gives bit-identical checkpoints and metrics', async () => {
@@ -66,7 +80,11 @@ describe('kill and resume', () => {
     // first segment: killed soon after the first few checkpoints
     await killWhen(trainArgs('crashed'), crashed, 1, 30);
     // kill the resumed process at other points (mid-interval, right after a checkpoint)
-    for (const [atLeast, extra] of [[40, 0], [80, 45], [120, 10]] as const) {
+    for (const [atLeast, extra] of [
+      [40, 0],
+      [80, 45],
+      [120, 10],
+    ] as const) {
       await killWhen([BIN, 'train', '--backend', 'wasm', '--quiet', '--resume', crashed], crashed, atLeast, extra);
     }
     const st = JSON.parse(readFileSync(join(crashed, 'status.json'), 'utf8'));
@@ -91,7 +109,8 @@ describe('kill and resume', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const code = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     for (;;) {
-      if (existsSync(join(dir, 'status.json')) && JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).step >= 40) break;
+      if (existsSync(join(dir, 'status.json')) && JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).step >= 40)
+        break;
       await new Promise((r) => setTimeout(r, 5));
     }
     child.kill('SIGINT');

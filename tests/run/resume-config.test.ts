@@ -18,9 +18,26 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('resuming after run.json was edited', () => {
   it('is refused naming the changed keys; with the edit undone it resumes', async () => {
     const backend = await useBackend('wasm');
-    const { config } = resolveConfig({ sets: ['task.p=11', 'model.d_model=16', 'model.d_head=4', 'model.d_mlp=32', 'training.steps=30', 'checkpoints.every=5', 'checkpoints.log_spaced=0'] });
+    const { config } = resolveConfig({
+      sets: [
+        'task.p=11',
+        'model.d_model=16',
+        'model.d_head=4',
+        'model.d_mlp=32',
+        'training.steps=30',
+        'checkpoints.every=5',
+        'checkpoints.log_spaced=0',
+      ],
+    });
     let steps = 0;
-    const first = await startRun({ config, name: 'r', runsDir: root, preset: null, backend, hooks: { shouldStop: () => ++steps > 12 } });
+    const first = await startRun({
+      config,
+      name: 'r',
+      runsDir: root,
+      preset: null,
+      backend,
+      hooks: { shouldStop: () => ++steps > 12 },
+    });
     expect(first.state).toBe('interrupted');
     const file = join(first.dir, 'run.json');
     const original = readFileSync(file, 'utf8');
@@ -30,7 +47,9 @@ describe('resuming after run.json was edited', () => {
     writeFileSync(file, JSON.stringify(meta));
     const err = await resumeRun({ dir: first.dir, backend }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(/run\.json: the config was edited after training started \(optimizer\.lr 0\.001 → 0\.01, training\.seed 0 → 7\)/);
+    expect((err as Error).message).toMatch(
+      /run\.json: the config was edited after training started \(optimizer\.lr 0\.001 → 0\.01, training\.seed 0 → 7\)/,
+    );
     writeFileSync(file, original);
     expect((await resumeRun({ dir: first.dir, backend })).state).toBe('finished');
   });

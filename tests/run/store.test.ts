@@ -22,7 +22,10 @@ const fresh = () => {
   const name = `r${count++}`;
   return RunStore.create(join(root, name), meta(name), split, { train_fraction: 0.5, seed: 0, mode: 'shuffle' });
 };
-const params = () => ({ a: { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }, b: { shape: [3], data: new Float32Array([7, 8, 9]) } });
+const params = () => ({
+  a: { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
+  b: { shape: [3], data: new Float32Array([7, 8, 9]) },
+});
 
 function expectFormatError(f: () => unknown, file: string, problem: RegExp): void {
   let err: unknown;
@@ -42,7 +45,16 @@ describe('run store', () => {
     const o = RunStore.open(s.dir);
     expect(o.meta().name).toBe(s.meta().name);
     expect(Array.from(o.split().train)).toEqual([0, 2]);
-    s.appendMetrics({ step: 0, train_loss: 1, train_acc: 0, test_loss: 1, test_acc: 0, sq_norm: 3, lr: 0, wall_time: 0 });
+    s.appendMetrics({
+      step: 0,
+      train_loss: 1,
+      train_acc: 0,
+      test_loss: 1,
+      test_acc: 0,
+      sq_norm: 3,
+      lr: 0,
+      wall_time: 0,
+    });
     expect(o.metrics()).toHaveLength(1);
     s.writeCheckpoint(5, params(), specs);
     expect(o.checkpointSteps()).toEqual([5]);
@@ -63,7 +75,10 @@ describe('run store', () => {
     const cases: [string, RegExp][] = [
       ['{"format": "groklens-run", "format_ver', /not valid JSON/],
       [JSON.stringify({ ...meta('x'), format: 'other' }), /format: expected "groklens-run", got "other"/],
-      [JSON.stringify({ ...meta('x'), format_version: 99 }), /format_version: .* reads versions 1 and 2, the file is version 99/],
+      [
+        JSON.stringify({ ...meta('x'), format_version: 99 }),
+        /format_version: .* reads versions 1 and 2, the file is version 99/,
+      ],
       [JSON.stringify({ ...meta('x'), config: undefined }), /config: missing/],
     ];
     for (const [text, problem] of cases) {
@@ -76,15 +91,26 @@ describe('run store', () => {
   it('rejects a split.json whose indices are not non-negative integers', () => {
     const s = fresh();
     writeFileSync(s.path('split.json'), JSON.stringify({ train: [0, -1], test: [1] }));
-    expectFormatError(() => s.split(), s.path('split.json'), /train\[1\]: -1 is not allowed; expected a non-negative integer/);
+    expectFormatError(
+      () => s.split(),
+      s.path('split.json'),
+      /train\[1\]: -1 is not allowed; expected a non-negative integer/,
+    );
     writeFileSync(s.path('split.json'), JSON.stringify({ train: [0], test: 'all' }));
-    expectFormatError(() => s.split(), s.path('split.json'), /test: "all" is not allowed; expected a list of example indices/);
+    expectFormatError(
+      () => s.split(),
+      s.path('split.json'),
+      /test: "all" is not allowed; expected a list of example indices/,
+    );
   });
 
   it('ignores a torn last metrics line (a crash mid-append) but keeps every whole line', () => {
     const s = fresh();
     const row = { step: 1, train_loss: 1, train_acc: 0, test_loss: 1, test_acc: 0, sq_norm: 3, lr: 0, wall_time: 0 };
-    writeFileSync(s.path('metrics.jsonl'), JSON.stringify(row) + '\n' + JSON.stringify({ ...row, step: 2 }) + '\n{"step":3,"train_lo');
+    writeFileSync(
+      s.path('metrics.jsonl'),
+      JSON.stringify(row) + '\n' + JSON.stringify({ ...row, step: 2 }) + '\n{"step":3,"train_lo',
+    );
     expect(s.metrics().map((r) => r.step)).toEqual([1, 2]);
   });
 
@@ -94,7 +120,9 @@ describe('run store', () => {
     const write = (tensors: Record<string, { shape: number[]; data: Float32Array | Float64Array }>, step = '7') =>
       writeSafetensors(
         file,
-        Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dtype: t.data instanceof Float64Array ? 'F64' : 'F32', ...t }])) as never,
+        Object.fromEntries(
+          Object.entries(tensors).map(([k, t]) => [k, { dtype: t.data instanceof Float64Array ? 'F64' : 'F32', ...t }]),
+        ) as never,
         { format: 'groklens-checkpoint', format_version: '1', step },
       );
     write({ a: params().a });
@@ -102,7 +130,11 @@ describe('run store', () => {
     write({ ...params(), c: { shape: [1], data: new Float32Array(1) } });
     expectFormatError(() => s.readCheckpoint(7, specs), file, /unexpected tensor\(s\) 'c'/);
     write({ ...params(), b: { shape: [1, 3], data: new Float32Array(3) } });
-    expectFormatError(() => s.readCheckpoint(7, specs), file, /tensor 'b': shape \[1,3\] but the run's model needs \[3\]/);
+    expectFormatError(
+      () => s.readCheckpoint(7, specs),
+      file,
+      /tensor 'b': shape \[1,3\] but the run's model needs \[3\]/,
+    );
     write({ ...params(), b: { shape: [3], data: new Float64Array(3) } });
     expectFormatError(() => s.readCheckpoint(7, specs), file, /tensor 'b': expected F32, got F64/);
     write(params(), '8');

@@ -16,7 +16,15 @@ const T_MEM = 100;
 const EVERY = 10;
 
 /** Metrics rows every 10 steps. `rate(t)` is the decay rate in effect at step t (t > T_MEM). */
-function law(o: { lr: number; wd: number; k: number; L: number; budget: number; vMem?: number; rate?: (t: number) => number }): MetricsRow[] {
+function law(o: {
+  lr: number;
+  wd: number;
+  k: number;
+  L: number;
+  budget: number;
+  vMem?: number;
+  rate?: (t: number) => number;
+}): MetricsRow[] {
   const vMem = o.vMem ?? 4000;
   const c = o.k * o.lr * o.wd;
   const rate = o.rate ?? (() => c);
@@ -51,8 +59,25 @@ function config(lr: number, wd: number, budget: number): RunConfig {
   return c;
 }
 
-function run(id: string, lr: number, wd: number, rows: MetricsRow[], budget: number, extra: Partial<RunInput> = {}): RunInput {
-  return { id, settings: { 'optimizer.weight_decay': wd }, seed: 0, state: 'done', reason: 'finished', config: config(lr, wd, budget), rows, analysis: null, ...extra };
+function run(
+  id: string,
+  lr: number,
+  wd: number,
+  rows: MetricsRow[],
+  budget: number,
+  extra: Partial<RunInput> = {},
+): RunInput {
+  return {
+    id,
+    settings: { 'optimizer.weight_decay': wd },
+    seed: 0,
+    state: 'done',
+    reason: 'finished',
+    config: config(lr, wd, budget),
+    rows,
+    analysis: null,
+    ...extra,
+  };
 }
 
 describe('transitions and contraction of one run', () => {
@@ -60,7 +85,14 @@ describe('transitions and contraction of one run', () => {
     // k·lr·wd = 1.5e-3, L = 1.5: T_grok = 100 + 1000 = 1100
     const rows = law({ lr: 1e-3, wd: 1, k: 1.5, L: 1.5, budget: 2000 });
     const t = transitions(rows);
-    expect(t).toMatchObject({ t_mem: 100, t_grok_95: 1100, t_grok_99: 1100, delay_95: 1000, delay_99: 1000, last_step: 2000 });
+    expect(t).toMatchObject({
+      t_mem: 100,
+      t_grok_95: 1100,
+      t_grok_99: 1100,
+      delay_95: 1000,
+      delay_99: 1000,
+      last_step: 2000,
+    });
     expect(t.v_mem).toBeCloseTo(4000, 9);
     expect(t.v_at_grok!).toBeCloseTo(4000 * Math.exp(-1.5), 9);
     const f = fitDecay(rows, 100, 1100)!;
@@ -78,8 +110,27 @@ describe('transitions and contraction of one run', () => {
   });
 
   it('has no decay fit with fewer than three points or a non-positive norm', () => {
-    expect(fitDecay([{ step: 0, sq_norm: 2 }, { step: 10, sq_norm: 1 }], 0, 10)).toBeNull();
-    expect(fitDecay([{ step: 0, sq_norm: 2 }, { step: 10, sq_norm: 0 }, { step: 20, sq_norm: 1 }], 0, 20)).toBeNull();
+    expect(
+      fitDecay(
+        [
+          { step: 0, sq_norm: 2 },
+          { step: 10, sq_norm: 1 },
+        ],
+        0,
+        10,
+      ),
+    ).toBeNull();
+    expect(
+      fitDecay(
+        [
+          { step: 0, sq_norm: 2 },
+          { step: 10, sq_norm: 0 },
+          { step: 20, sq_norm: 1 },
+        ],
+        0,
+        20,
+      ),
+    ).toBeNull();
   });
 });
 
@@ -89,14 +140,27 @@ describe('aggregateSweep', () => {
   const L = 1.5;
   const BUDGET = 3000;
   // T_grok = 100 + 1000/wd: 2100, 1100, 600, 350
-  const lawRuns = [0.5, 1, 2, 4].map((wd) => run(`wd=${wd}`, LR, wd, law({ lr: LR, wd, k: K, L, budget: BUDGET }), BUDGET));
+  const lawRuns = [0.5, 1, 2, 4].map((wd) =>
+    run(`wd=${wd}`, LR, wd, law({ lr: LR, wd, k: K, L, budget: BUDGET }), BUDGET),
+  );
   const slow = run('wd=0.1', LR, 0.1, law({ lr: LR, wd: 0.1, k: K, L, budget: BUDGET }), BUDGET); // needs 10000 steps
-  const failed = run('broken', LR, 1, [], BUDGET, { state: 'failed', reason: 'groklens: config: split.train_fraction: too small' });
-  const agg = aggregateSweep('synthetic', [...lawRuns, slow, failed], { bootstrap: { resamples: 500, seed: 1, level: 0.95 }, predictHorizon: 200 });
+  const failed = run('broken', LR, 1, [], BUDGET, {
+    state: 'failed',
+    reason: 'groklens: config: split.train_fraction: too small',
+  });
+  const agg = aggregateSweep('synthetic', [...lawRuns, slow, failed], {
+    bootstrap: { resamples: 500, seed: 1, level: 0.95 },
+    predictHorizon: 200,
+  });
 
   it('classifies every run and keeps those that did not grok', () => {
     expect(agg.runs.map((r) => [r.id, r.outcome])).toEqual([
-      ['wd=0.5', 'grokked'], ['wd=1', 'grokked'], ['wd=2', 'grokked'], ['wd=4', 'grokked'], ['wd=0.1', 'memorised'], ['broken', 'failed'],
+      ['wd=0.5', 'grokked'],
+      ['wd=1', 'grokked'],
+      ['wd=2', 'grokked'],
+      ['wd=4', 'grokked'],
+      ['wd=0.1', 'memorised'],
+      ['broken', 'failed'],
     ]);
     expect(agg.counts).toEqual({ grokked: 4, memorised: 1, 'not-memorised': 0, diverged: 0, failed: 1, unfinished: 0 });
     expect(agg.runs.map((r) => r.t_grok_95)).toEqual([2100, 1100, 600, 350, null, null]);
@@ -143,16 +207,25 @@ describe('aggregateSweep', () => {
     expect(agg.predictor.excluded.map((e) => e.id)).toEqual(['wd=0.1', 'broken']);
   });
 
-  it('uses the other runs\' log ratio (leave-one-out) and only the early norm', () => {
+  it("uses the other runs' log ratio (leave-one-out) and only the early norm", () => {
     // Three runs at wd 1: ratios 1.5, 1.5 and 3 (the last groks at 100 + 2000 = 2100). The third's
     // decay rate halves after T_mem + 200, which the predictor must not see.
     const c = K * LR;
     const runs = [
       run('a', LR, 1, law({ lr: LR, wd: 1, k: K, L: 1.5, budget: BUDGET }), BUDGET),
       run('b', LR, 1, law({ lr: LR, wd: 1, k: K, L: 1.5, budget: BUDGET, vMem: 3000 }), BUDGET),
-      run('c', LR, 1, law({ lr: LR, wd: 1, k: K, L: 3 * 0.75, budget: BUDGET, rate: (t) => (t <= 300 ? c : c / 2) }), BUDGET),
+      run(
+        'c',
+        LR,
+        1,
+        law({ lr: LR, wd: 1, k: K, L: 3 * 0.75, budget: BUDGET, rate: (t) => (t <= 300 ? c : c / 2) }),
+        BUDGET,
+      ),
     ];
-    const p = aggregateSweep('loo', runs, { bootstrap: { resamples: 200, seed: 0, level: 0.95 }, predictHorizon: 200 }).predictor;
+    const p = aggregateSweep('loo', runs, {
+      bootstrap: { resamples: 200, seed: 0, level: 0.95 },
+      predictHorizon: 200,
+    }).predictor;
     const byId = Object.fromEntries(p.rows.map((r) => [r.id, r]));
     // run c: covers 0.3 by step 300, then 1.95 more at c/2 → 300 + 2600 = 2900
     expect(byId.c.actual_t_grok).toBe(2900);
@@ -191,7 +264,11 @@ describe('aggregateSweep', () => {
   });
 
   it('notes when the other factor varies across a fit', () => {
-    const runs = [[1e-3, 1], [2e-3, 2], [1e-3, 4]].map(([lr, wd]) => run(`lr=${lr}_wd=${wd}`, lr, wd, law({ lr, wd, k: K, L, budget: BUDGET }), BUDGET));
+    const runs = [
+      [1e-3, 1],
+      [2e-3, 2],
+      [1e-3, 4],
+    ].map(([lr, wd]) => run(`lr=${lr}_wd=${wd}`, lr, wd, law({ lr, wd, k: K, L, budget: BUDGET }), BUDGET));
     const f = aggregateSweep('mix', runs).fits.find((s) => s.name === 'tgrok_vs_inv_wd')!;
     expect(f.note).toMatch(/learning rate varies across these runs \(0\.001, 0\.002\)/);
   });

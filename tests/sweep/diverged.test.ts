@@ -16,12 +16,28 @@ const root = mkdtempSync(join(tmpdir(), 'groklens-sweep-diverged-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const SWEEP = join(root, 'div.json');
-writeFileSync(SWEEP, JSON.stringify({
-  name: 'div',
-  base: { set: { 'task.p': 11, 'split.train_fraction': 0.8, 'split.mode': 'shuffle', 'model.kind': 'quadratic', 'model.hidden': 32, 'optimizer.kind': 'sgd', 'training.steps': 80, 'training.eval_every': 10, 'checkpoints.every': 20, 'checkpoints.log_spaced': 0 } },
-  list: [{ 'optimizer.lr': 0.05 }, { 'optimizer.lr': 1e4 }],
-  seeds: [0],
-}));
+writeFileSync(
+  SWEEP,
+  JSON.stringify({
+    name: 'div',
+    base: {
+      set: {
+        'task.p': 11,
+        'split.train_fraction': 0.8,
+        'split.mode': 'shuffle',
+        'model.kind': 'quadratic',
+        'model.hidden': 32,
+        'optimizer.kind': 'sgd',
+        'training.steps': 80,
+        'training.eval_every': 10,
+        'checkpoints.every': 20,
+        'checkpoints.log_spaced': 0,
+      },
+    },
+    list: [{ 'optimizer.lr': 0.05 }, { 'optimizer.lr': 1e4 }],
+    seeds: [0],
+  }),
+);
 const sweepsDir = join(root, 'sweeps');
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 

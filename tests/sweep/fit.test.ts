@@ -22,7 +22,11 @@ describe('ols', () => {
     const x = [0.5, 1, 1.5, 2, 3, 4.5, 7, 10];
     const mx = x.reduce((p, v) => p + v, 0) / x.length;
     const sxx = x.reduce((p, v) => p + (v - mx) ** 2, 0);
-    for (const [a, b, s] of [[100, 1800, 900], [-2, -0.7, 0.1], [5, 3, 0]] as const) {
+    for (const [a, b, s] of [
+      [100, 1800, 900],
+      [-2, -0.7, 0.1],
+      [5, 3, 0],
+    ] as const) {
       const y = planted(x, a, b, s);
       const f = ols(x, y);
       const r2 = (b * b * sxx) / (b * b * sxx + s * s);

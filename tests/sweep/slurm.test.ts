@@ -17,9 +17,19 @@ writeFileSync(fakeNode, `#!/bin/bash\nprintf '%s\\n' "$@" > "$(dirname "$0")/arg
 chmodSync(fakeNode, 0o755);
 
 const opts: SlurmOptions = {
-  sweepName: 'wd', runCount: 30, cpusPerTask: 4, time: '02:00:00', partition: 'cpu',
-  workdir: dir, node: fakeNode, bin: '/opt/groklens/bin/groklens.js', sweepFile: join(dir, 'wd sweep.json'),
-  sweepsDir: join(dir, 'sweeps'), logDir: join(dir, 'sweeps', 'wd', 'slurm'), backend: 'wasm', shards: 8,
+  sweepName: 'wd',
+  runCount: 30,
+  cpusPerTask: 4,
+  time: '02:00:00',
+  partition: 'cpu',
+  workdir: dir,
+  node: fakeNode,
+  bin: '/opt/groklens/bin/groklens.js',
+  sweepFile: join(dir, 'wd sweep.json'),
+  sweepsDir: join(dir, 'sweeps'),
+  logDir: join(dir, 'sweeps', 'wd', 'slurm'),
+  backend: 'wasm',
+  shards: 8,
 };
 
 describe('slurmScript', () => {
@@ -38,14 +48,25 @@ describe('slurmScript', () => {
     expect(slurmScript({ ...opts, shards: undefined })).toContain('#SBATCH --array=0-29');
   });
 
-  it('runs the sweep with the task\'s CPUs as workers, the shard left to the Slurm variables', () => {
+  it("runs the sweep with the task's CPUs as workers, the shard left to the Slurm variables", () => {
     const script = join(dir, 'job.sh');
     writeFileSync(script, slurmScript(opts));
-    const r = spawnSync('bash', [script], { env: { PATH: process.env.PATH, SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '8', SLURM_CPUS_PER_TASK: '4' }, encoding: 'utf8' });
+    const r = spawnSync('bash', [script], {
+      env: { PATH: process.env.PATH, SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '8', SLURM_CPUS_PER_TASK: '4' },
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, 'args.txt'), 'utf8').trim().split('\n')).toEqual([
-      '/opt/groklens/bin/groklens.js', 'sweep', join(dir, 'wd sweep.json'), '--sweeps-dir', join(dir, 'sweeps'), '--jobs', '4', '--backend', 'wasm',
+      '/opt/groklens/bin/groklens.js',
+      'sweep',
+      join(dir, 'wd sweep.json'),
+      '--sweeps-dir',
+      join(dir, 'sweeps'),
+      '--jobs',
+      '4',
+      '--backend',
+      'wasm',
     ]);
   });
 

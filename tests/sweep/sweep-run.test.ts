@@ -30,8 +30,16 @@ writeFileSync(
     name: 'tiny',
     base: {
       set: {
-        'task.p': 11, 'split.train_fraction': 0.8, 'split.mode': 'shuffle', 'model.kind': 'quadratic', 'model.hidden': 64,
-        'optimizer.lr': 0.01, 'training.steps': 400, 'training.eval_every': 10, 'checkpoints.every': 50, 'checkpoints.log_spaced': 0,
+        'task.p': 11,
+        'split.train_fraction': 0.8,
+        'split.mode': 'shuffle',
+        'model.kind': 'quadratic',
+        'model.hidden': 64,
+        'optimizer.lr': 0.01,
+        'training.steps': 400,
+        'training.eval_every': 10,
+        'checkpoints.every': 50,
+        'checkpoints.log_spaced': 0,
       },
     },
     list: [
@@ -54,8 +62,14 @@ interface Exit {
   stderr: string;
 }
 
-function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<Exit> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function cli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {},
+): Promise<Exit> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -81,7 +95,10 @@ const stepOf = (sweepsDir: string, id: string): number => {
 /** The aggregate without wall times (the only thing allowed to differ between A and B). */
 function aggregateOf(sweepsDir: string): unknown {
   const { manifest, inputs } = loadSweep(join(sweepsDir, 'tiny'), localEnvironment());
-  const agg = aggregateSweep(manifest.name, inputs, { bootstrap: { resamples: 200, seed: 0, level: 0.95 }, predictHorizon: 50 });
+  const agg = aggregateSweep(manifest.name, inputs, {
+    bootstrap: { resamples: 200, seed: 0, level: 0.95 },
+    predictHorizon: 50,
+  });
   return JSON.parse(JSON.stringify(agg, (k, v) => (k === 'wall_time' ? undefined : v)));
 }
 
@@ -101,22 +118,36 @@ describe('groklens sweep, end to end', () => {
     const stopped = await first;
     expect(stopped.code, stopped.stderr).toBe(130);
 
-    const interrupted = IDS.filter((id) => existsSync(runPath(A, id, 'status.json')) && json<{ state: string }>(runPath(A, id, 'status.json')).state === 'interrupted');
+    const interrupted = IDS.filter(
+      (id) =>
+        existsSync(runPath(A, id, 'status.json')) &&
+        json<{ state: string }>(runPath(A, id, 'status.json')).state === 'interrupted',
+    );
     expect(interrupted.length).toBeGreaterThanOrEqual(1);
-    for (const id of interrupted) expect(attempt(A, id)).toMatchObject({ attempt: 1, state: 'interrupted', exit_code: 130 });
+    for (const id of interrupted)
+      expect(attempt(A, id)).toMatchObject({ attempt: 1, state: 'interrupted', exit_code: 130 });
     const notStarted = IDS.filter((id) => !existsSync(runPath(A, id)));
     expect(notStarted.length).toBeGreaterThanOrEqual(1); // two workers, four runs: something was still queued
 
     const midway = await cli(['sweep', 'status', join(A, 'tiny')]);
     expect(midway.code).toBe(0);
-    for (const id of interrupted) expect(midway.stdout).toMatch(new RegExp(`${id.replace(/[.=]/g, '\\$&')}\\s+pending\\s+\\d+/400\\s+interrupted at step \\d+; resumes from there`));
-    for (const id of notStarted) expect(midway.stdout).toMatch(new RegExp(`${id.replace(/[.=]/g, '\\$&')}\\s+pending\\s+-\\s+not started`));
+    for (const id of interrupted)
+      expect(midway.stdout).toMatch(
+        new RegExp(
+          `${id.replace(/[.=]/g, '\\$&')}\\s+pending\\s+\\d+/400\\s+interrupted at step \\d+; resumes from there`,
+        ),
+      );
+    for (const id of notStarted)
+      expect(midway.stdout).toMatch(new RegExp(`${id.replace(/[.=]/g, '\\$&')}\\s+pending\\s+-\\s+not started`));
 
     // Second pass: everything runs to its end; the failing run fails alone.
     const second = await runSweep(A, ['--jobs', '2']);
     expect(second.code, second.stderr).toBe(1);
-    expect(second.stdout).toContain(`failed ${FAILING}: groklens: config: split.train_fraction: 0.005 of 121 examples gives 0 train / 121 test`);
-    for (const id of IDS.slice(0, 3)) expect(json<{ state: string }>(runPath(A, id, 'status.json')).state).toBe('finished');
+    expect(second.stdout).toContain(
+      `failed ${FAILING}: groklens: config: split.train_fraction: 0.005 of 121 examples gives 0 train / 121 test`,
+    );
+    for (const id of IDS.slice(0, 3))
+      expect(json<{ state: string }>(runPath(A, id, 'status.json')).state).toBe('finished');
     for (const id of interrupted) {
       expect(attempt(A, id)).toMatchObject({ attempt: 2, action: 'resume', state: 'finished', exit_code: 0 });
       expect(readFileSync(runPath(A, id, 'train.log'), 'utf8')).toMatch(/resuming .* from step \d+/);
@@ -126,7 +157,9 @@ describe('groklens sweep, end to end', () => {
 
     const status = await cli(['sweep', 'status', join(A, 'tiny')]);
     expect(status.stdout).toContain('4 runs: 3 done, 0 running, 1 failed, 0 diverged, 0 pending');
-    expect(status.stdout).toMatch(/wd=2_frac=0\.005_seed=0\s+failed\s+-\s+groklens: config: split\.train_fraction: 0\.005 of 121 examples/);
+    expect(status.stdout).toMatch(
+      /wd=2_frac=0\.005_seed=0\s+failed\s+-\s+groklens: config: split\.train_fraction: 0\.005 of 121 examples/,
+    );
 
     // Third pass: nothing left to do; finished runs are not touched, the failure is not retried.
     const before = IDS.map((id) => attempt(A, id));
@@ -146,7 +179,9 @@ describe('groklens sweep, end to end', () => {
     expect(s0.stdout).toContain('sweep tiny [shard 0/2]: 2 finished, 0 diverged, 0 failed, 0 interrupted, 0 skipped');
     expect(s1.code, s1.stderr).toBe(1);
     expect(s1.stdout).toContain('sweep tiny [shard 1/2]: 1 finished, 0 diverged, 1 failed, 0 interrupted, 0 skipped');
-    expect(readFileSync(join(B, 'tiny', 'manifest.json'), 'utf8')).toBe(readFileSync(join(A, 'tiny', 'manifest.json'), 'utf8'));
+    expect(readFileSync(join(B, 'tiny', 'manifest.json'), 'utf8')).toBe(
+      readFileSync(join(A, 'tiny', 'manifest.json'), 'utf8'),
+    );
 
     // Every checkpoint of the uninterrupted runs is in A, byte for byte (A also holds the
     // checkpoints its Ctrl-C wrote at the steps where it stopped).
@@ -154,14 +189,21 @@ describe('groklens sweep, end to end', () => {
       const files = readdirSync(runPath(B, id, 'checkpoints')).sort();
       expect(files.length).toBe(9); // steps 0, 50, …, 400
       for (const f of files) {
-        const same = readFileSync(runPath(A, id, `checkpoints/${f}`)).equals(readFileSync(runPath(B, id, `checkpoints/${f}`)));
+        const same = readFileSync(runPath(A, id, `checkpoints/${f}`)).equals(
+          readFileSync(runPath(B, id, `checkpoints/${f}`)),
+        );
         expect(same, `${id}/${f}`).toBe(true);
       }
     }
 
     const aggA = aggregateOf(A) as { runs: { id: string; outcome: string }[] };
     expect(aggregateOf(B)).toEqual(aggA);
-    expect(aggA.runs.map((r) => r.outcome)).toEqual([expect.stringMatching(/grokked|memorised/), expect.stringMatching(/grokked|memorised/), expect.stringMatching(/grokked|memorised/), 'failed']);
+    expect(aggA.runs.map((r) => r.outcome)).toEqual([
+      expect.stringMatching(/grokked|memorised/),
+      expect.stringMatching(/grokked|memorised/),
+      expect.stringMatching(/grokked|memorised/),
+      'failed',
+    ]);
 
     // The report command writes the same aggregate to disk.
     const report = await cli(['sweep', 'report', join(B, 'tiny'), '--resamples', '200', '--horizon', '50']);

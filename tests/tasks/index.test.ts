@@ -20,14 +20,17 @@ describe('buildDataset / describeTask', () => {
   it('unknown kinds and bad values are ConfigErrors carrying the source', () => {
     expect(() => buildDataset({ kind: 'xor' } as unknown as TaskConfig)).toThrow(ConfigError);
     expect(() => buildDataset({ kind: 'xor' } as unknown as TaskConfig)).toThrow(/task\.kind.*"xor"/);
-    expect(() => buildDataset({ kind: 'modular', op: 'div', p: 9 }, 'runs/x/run.json')).toThrow(/^runs\/x\/run\.json: task\.p: .*9/);
+    expect(() => buildDataset({ kind: 'modular', op: 'div', p: 9 }, 'runs/x/run.json')).toThrow(
+      /^runs\/x\/run\.json: task\.p: .*9/,
+    );
   });
 
   it('short descriptions', () => {
     expect(describeTask({ kind: 'modular', op: 'add', p: 113 })).toBe('a+b mod 113');
     expect(describeTask({ kind: 'modular', op: 'x3+xy2+y', p: 97 })).toBe('a^3+ab^2+b mod 97');
     expect(describeTask({ kind: 's5' })).toBe('x∘y in S5');
-    expect(describeTask({ kind: 'sparse-parity', n_bits: 40, k: 3, samples: 1000, labels: 'pm1', seed: 0 }))
-      .toBe('sparse parity of 3 of 40 bits, 1000 samples, ±1 targets');
+    expect(describeTask({ kind: 'sparse-parity', n_bits: 40, k: 3, samples: 1000, labels: 'pm1', seed: 0 })).toBe(
+      'sparse parity of 3 of 40 bits, 1000 samples, ±1 targets',
+    );
   });
 });

@@ -1,26 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import type { ModularOp } from '../../src/config/types.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { buildModularDataset, isPrime, MODULAR_OPS, modInverse, modularLabel, mulMod } from '../../src/tasks/modular.ts';
+import {
+  buildModularDataset,
+  isPrime,
+  MODULAR_OPS,
+  modInverse,
+  modularLabel,
+  mulMod,
+} from '../../src/tasks/modular.ts';
 
 /** Oracle: the formula evaluated in BigInt, reduced once at the end. */
 function oracle(op: ModularOp, a: number, b: number, p: number): number {
   const [x, y, m] = [BigInt(a), BigInt(b), BigInt(p)];
   const mod = (v: bigint) => Number(((v % m) + m) % m);
   switch (op) {
-    case 'add': return mod(x + y);
-    case 'sub': return mod(x - y);
-    case 'mul': return mod(x * y);
+    case 'add':
+      return mod(x + y);
+    case 'sub':
+      return mod(x - y);
+    case 'mul':
+      return mod(x * y);
     case 'div': {
       // brute force: the c with c·b ≡ a (mod p)
       for (let c = 0; c < p; c++) if (mod(BigInt(c) * y) === a) return c;
       throw new Error('no quotient');
     }
-    case 'x2+y2': return mod(x ** 2n + y ** 2n);
-    case 'x2+xy+y2': return mod(x ** 2n + x * y + y ** 2n);
-    case 'x2+xy+y2+x': return mod(x ** 2n + x * y + y ** 2n + x);
-    case 'x3+xy': return mod(x ** 3n + x * y);
-    case 'x3+xy2+y': return mod(x ** 3n + x * y ** 2n + y);
+    case 'x2+y2':
+      return mod(x ** 2n + y ** 2n);
+    case 'x2+xy+y2':
+      return mod(x ** 2n + x * y + y ** 2n);
+    case 'x2+xy+y2+x':
+      return mod(x ** 2n + x * y + y ** 2n + x);
+    case 'x3+xy':
+      return mod(x ** 3n + x * y);
+    case 'x3+xy2+y':
+      return mod(x ** 3n + x * y ** 2n + y);
   }
 }
 
@@ -72,7 +87,13 @@ describe('modular datasets', () => {
 
   it('labels stay exact for large moduli (cubes beyond 2^53)', () => {
     for (const p of [9973, 1_000_003, 2_147_483_647]) {
-      const pairs = [[p - 1, p - 1], [p - 2, p - 3], [123456 % p, 98765 % p], [0, p - 1], [p - 1, 1]];
+      const pairs = [
+        [p - 1, p - 1],
+        [p - 2, p - 3],
+        [123456 % p, 98765 % p],
+        [0, p - 1],
+        [p - 1, 1],
+      ];
       for (const op of MODULAR_OPS) {
         if (op === 'div') continue; // brute-force oracle too slow here: checked below
         for (const [a, b] of pairs) expect(modularLabel(op, a, b, p)).toBe(oracle(op, a, b, p));

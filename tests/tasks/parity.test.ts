@@ -3,7 +3,13 @@ import { ConfigError } from '../../src/errors.ts';
 import { buildParityDataset, relevantBits, type ParityTask } from '../../src/tasks/parity.ts';
 
 const task = (over: Partial<ParityTask> = {}): ParityTask => ({
-  kind: 'sparse-parity', n_bits: 20, k: 3, samples: 500, labels: 'class', seed: 7, ...over,
+  kind: 'sparse-parity',
+  n_bits: 20,
+  k: 3,
+  samples: 500,
+  labels: 'class',
+  seed: 7,
+  ...over,
 });
 
 describe('sparse parity', () => {

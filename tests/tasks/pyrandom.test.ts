@@ -13,7 +13,9 @@ interface Golden {
   }[];
   shuffles: { seed: number; n: number; result: number[] }[];
 }
-const golden: Golden = JSON.parse(readFileSync(new URL('../../fixtures/pyrandom-golden.json', import.meta.url), 'utf8'));
+const golden: Golden = JSON.parse(
+  readFileSync(new URL('../../fixtures/pyrandom-golden.json', import.meta.url), 'utf8'),
+);
 
 describe('PyRandom matches CPython random', () => {
   for (const g of golden.seeds) {
@@ -73,7 +75,9 @@ describe('PyRandom matches CPython random', () => {
   });
 
   it('bitLength is int.bit_length()', () => {
-    expect([1, 2, 3, 4, 255, 256, 2 ** 32 - 1, 2 ** 32, 2 ** 53].map(bitLength)).toEqual([1, 2, 2, 3, 8, 9, 32, 33, 54]);
+    expect([1, 2, 3, 4, 255, 256, 2 ** 32 - 1, 2 ** 32, 2 ** 53].map(bitLength)).toEqual([
+      1, 2, 2, 3, 8, 9, 32, 33, 54,
+    ]);
   });
 
   it('rejects unsafe arguments', () => {

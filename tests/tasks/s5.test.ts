@@ -70,7 +70,8 @@ describe('S5 composition', () => {
       expect(ds.labels[ds.labels[x * 120 + y] * 120 + z]).toBe(ds.labels[x * 120 + ds.labels[y * 120 + z]]);
     }
     let noncommuting = 0;
-    for (let x = 0; x < 120; x++) for (let y = 0; y < 120; y++) if (ds.labels[x * 120 + y] !== ds.labels[y * 120 + x]) noncommuting++;
+    for (let x = 0; x < 120; x++)
+      for (let y = 0; y < 120; y++) if (ds.labels[x * 120 + y] !== ds.labels[y * 120 + x]) noncommuting++;
     expect(noncommuting).toBeGreaterThan(0);
   });
 

@@ -24,15 +24,26 @@ describe("python-random split (Nanda et al.'s)", () => {
     expect(split.test.length).toBe(8939);
   });
 
-  it('first ten train pairs and the first test pair are the paper code\'s (docs/measures.md#train-test-split)', () => {
+  it("first ten train pairs and the first test pair are the paper code's (docs/measures.md#train-test-split)", () => {
     expect(Array.from(split.train.subarray(0, 10), pair)).toEqual([
-      [18, 34], [10, 83], [55, 28], [25, 51], [63, 65], [14, 104], [27, 56], [35, 77], [41, 72], [17, 111],
+      [18, 34],
+      [10, 83],
+      [55, 28],
+      [25, 51],
+      [63, 65],
+      [14, 104],
+      [27, 56],
+      [35, 77],
+      [41, 72],
+      [17, 111],
     ]);
     expect(pair(split.test[0])).toEqual([50, 67]);
   });
 
   it('first ten train and test pairs match CPython (fixtures/pyrandom-golden.json)', () => {
-    const golden = JSON.parse(readFileSync(new URL('../../fixtures/pyrandom-golden.json', import.meta.url), 'utf8')).nanda_split;
+    const golden = JSON.parse(
+      readFileSync(new URL('../../fixtures/pyrandom-golden.json', import.meta.url), 'utf8'),
+    ).nanda_split;
     expect(golden.n_train).toBe(split.train.length);
     expect(Array.from(split.train.subarray(0, 10), pair)).toEqual(golden.train_head);
     expect(Array.from(split.test.subarray(0, 10), pair)).toEqual(golden.test_head);
@@ -77,7 +88,10 @@ describe('train size and validation', () => {
 
   for (const mode of ['shuffle', 'python-random'] as const) {
     it(`${mode}: rejects fractions outside (0, 1) and empty sides, naming split.train_fraction and the value`, () => {
-      const bad = (f: number, n = 100) => () => makeSplit(n, { mode, seed: 0, train_fraction: f });
+      const bad =
+        (f: number, n = 100) =>
+        () =>
+          makeSplit(n, { mode, seed: 0, train_fraction: f });
       for (const f of [0, 1, -0.2, 1.5, NaN]) {
         expect(bad(f)).toThrow(ConfigError);
         expect(bad(f)).toThrow(new RegExp(`split\\.train_fraction.*${String(f).replace('.', '\\.')}`));
@@ -93,6 +107,8 @@ describe('train size and validation', () => {
   it('rejects bad seeds and modes', () => {
     expect(() => makeSplit(10, { mode: 'shuffle', seed: -1, train_fraction: 0.5 })).toThrow(/split\.seed.*-1/);
     expect(() => makeSplit(10, { mode: 'python-random', seed: 0.5, train_fraction: 0.5 })).toThrow(/split\.seed.*0\.5/);
-    expect(() => makeSplit(10, { mode: 'random' as 'shuffle', seed: 0, train_fraction: 0.5 })).toThrow(/split\.mode.*"random"/);
+    expect(() => makeSplit(10, { mode: 'random' as 'shuffle', seed: 0, train_fraction: 0.5 })).toThrow(
+      /split\.mode.*"random"/,
+    );
   });
 });

@@ -48,22 +48,47 @@ function gradcheck(model: RefModel, params: Params64): { worst: number; at: stri
   return { worst, at, checked };
 }
 
-const T: TransformerDims = { n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, d_vocab: P + 1, n_ctx: 3, d_out: P, attnBias: false };
+const T: TransformerDims = {
+  n_layers: 1,
+  d_model: 8,
+  n_heads: 2,
+  d_head: 4,
+  d_mlp: 16,
+  d_vocab: P + 1,
+  n_ctx: 3,
+  d_out: P,
+  attnBias: false,
+};
 
 const CASES: Record<string, { model: RefModel; shapes: Record<string, number[]> }> = {
-  'transformer, 1 layer, no attention biases (the spec)': { model: transformerReference(T), shapes: transformerShapes(T) },
-  'transformer, 1 layer, trained attention biases': { model: transformerReference({ ...T, attnBias: true }), shapes: transformerShapes({ ...T, attnBias: true }) },
-  'transformer, 2 layers, no attention biases': { model: transformerReference({ ...T, n_layers: 2 }), shapes: transformerShapes({ ...T, n_layers: 2 }) },
+  'transformer, 1 layer, no attention biases (the spec)': {
+    model: transformerReference(T),
+    shapes: transformerShapes(T),
+  },
+  'transformer, 1 layer, trained attention biases': {
+    model: transformerReference({ ...T, attnBias: true }),
+    shapes: transformerShapes({ ...T, attnBias: true }),
+  },
+  'transformer, 2 layers, no attention biases': {
+    model: transformerReference({ ...T, n_layers: 2 }),
+    shapes: transformerShapes({ ...T, n_layers: 2 }),
+  },
   'transformer, 2 layers, trained attention biases': {
     model: transformerReference({ ...T, n_layers: 2, attnBias: true }),
     shapes: transformerShapes({ ...T, n_layers: 2, attnBias: true }),
   },
-  'mlp, hidden [16]': { model: mlpReference({ d_vocab: P + 1, d_embed: 8, hidden: [16], d_out: P }), shapes: mlpShapes({ d_vocab: P + 1, d_embed: 8, hidden: [16], d_out: P }) },
+  'mlp, hidden [16]': {
+    model: mlpReference({ d_vocab: P + 1, d_embed: 8, hidden: [16], d_out: P }),
+    shapes: mlpShapes({ d_vocab: P + 1, d_embed: 8, hidden: [16], d_out: P }),
+  },
   'mlp, hidden [12, 10]': {
     model: mlpReference({ d_vocab: P + 1, d_embed: 6, hidden: [12, 10], d_out: P }),
     shapes: mlpShapes({ d_vocab: P + 1, d_embed: 6, hidden: [12, 10], d_out: P }),
   },
-  'quadratic, hidden 16': { model: quadraticReference({ p: P, hidden: 16 }), shapes: quadraticShapes({ p: P, hidden: 16 }) },
+  'quadratic, hidden 16': {
+    model: quadraticReference({ p: P, hidden: 16 }),
+    shapes: quadraticShapes({ p: P, hidden: 16 }),
+  },
 };
 
 describe('the float64 reference: hand-derived gradients match central differences', () => {

@@ -36,8 +36,16 @@ export async function trainGroklens(sets: string[]): Promise<GroklensRun> {
   const backend = await useBackend('wasm');
   const { config } = resolveConfig({
     sets: [
-      'task.kind=modular', 'task.op=add', 'split.train_fraction=0.5', 'training.batch_size=null', 'optimizer.linf_penalty=0',
-      `training.steps=${STEPS}`, 'training.eval_every=10', 'checkpoints.every=1', 'checkpoints.log_spaced=0', ...sets,
+      'task.kind=modular',
+      'task.op=add',
+      'split.train_fraction=0.5',
+      'training.batch_size=null',
+      'optimizer.linf_penalty=0',
+      `training.steps=${STEPS}`,
+      'training.eval_every=10',
+      'checkpoints.every=1',
+      'checkpoints.log_spaced=0',
+      ...sets,
     ],
   });
   // tmpfs when there is one: the store fsyncs every checkpoint, which on a busy disk costs more
@@ -61,8 +69,15 @@ export function removeRuns(): void {
 export function optimSettings(c: RunConfig): OptimSettings {
   const o = c.optimizer;
   return {
-    kind: o.kind, lr: o.lr, weight_decay: o.weight_decay, betas: [o.betas[0], o.betas[1]], eps: o.eps,
-    momentum: o.momentum, nesterov: o.nesterov, decoupled_weight_decay: o.decoupled_weight_decay, warmup_steps: o.warmup_steps,
+    kind: o.kind,
+    lr: o.lr,
+    weight_decay: o.weight_decay,
+    betas: [o.betas[0], o.betas[1]],
+    eps: o.eps,
+    momentum: o.momentum,
+    nesterov: o.nesterov,
+    decoupled_weight_decay: o.decoupled_weight_decay,
+    warmup_steps: o.warmup_steps,
   };
 }
 
@@ -119,15 +134,31 @@ export interface Deviation {
  * Compare every tensor of every checkpoint with the reference. A stored tensor the reference does
  * not have (the attention biases of the spec's model) must be exactly zero at every step.
  */
-export function compare(run: NamedTensors[], ref: Params64[], tol: Tolerance, bounded: Bounded | null = null): Deviation {
-  const d: Deviation = { ratio: 0, maxAbs: 0, at: '', firstFailingStep: null, perStep: [], nonZeroFrozen: [], missing: [], overBound: [], boundedMax: 0 };
+export function compare(
+  run: NamedTensors[],
+  ref: Params64[],
+  tol: Tolerance,
+  bounded: Bounded | null = null,
+): Deviation {
+  const d: Deviation = {
+    ratio: 0,
+    maxAbs: 0,
+    at: '',
+    firstFailingStep: null,
+    perStep: [],
+    nonZeroFrozen: [],
+    missing: [],
+    overBound: [],
+    boundedMax: 0,
+  };
   for (let s = 0; s < run.length; s++) {
     let stepRatio = 0;
     for (const [name, t] of Object.entries(run[s])) {
       if (bounded?.match.test(name)) {
         const m = t.data.reduce((acc, x) => Math.max(acc, Math.abs(x)), 0);
         d.boundedMax = Math.max(d.boundedMax, m);
-        if (m > bounded.maxAbs) d.overBound.push(`${name} at step ${s}: max |w| ${m.toExponential(2)} > ${bounded.maxAbs.toExponential(2)}`);
+        if (m > bounded.maxAbs)
+          d.overBound.push(`${name} at step ${s}: max |w| ${m.toExponential(2)} > ${bounded.maxAbs.toExponential(2)}`);
         continue;
       }
       // A stored tensor that is not a reference parameter is compared with zero (so that trained
@@ -152,7 +183,8 @@ export function compare(run: NamedTensors[], ref: Params64[], tol: Tolerance, bo
         }
       }
     }
-    for (const name of Object.keys(ref[s])) if (!run[s][name] && s === 0) d.missing.push(`${name}: not in the checkpoint`);
+    for (const name of Object.keys(ref[s]))
+      if (!run[s][name] && s === 0) d.missing.push(`${name}: not in the checkpoint`);
     d.perStep.push(stepRatio);
     if (stepRatio > 1 && d.firstFailingStep === null) d.firstFailingStep = s;
   }
@@ -160,9 +192,11 @@ export function compare(run: NamedTensors[], ref: Params64[], tol: Tolerance, bo
 }
 
 export function explain(d: Deviation): string {
-  return `worst |Δ|/(atol+rtol·|w|) = ${d.ratio.toPrecision(3)} at ${d.at || '-'}; max |Δ| = ${d.maxAbs.toExponential(2)}` +
+  return (
+    `worst |Δ|/(atol+rtol·|w|) = ${d.ratio.toPrecision(3)} at ${d.at || '-'}; max |Δ| = ${d.maxAbs.toExponential(2)}` +
     (d.firstFailingStep !== null ? `; first step over tolerance: ${d.firstFailingStep}` : '') +
     (d.nonZeroFrozen.length ? `; non-parameters that are not zero: ${d.nonZeroFrozen.join(', ')}` : '') +
     (d.missing.length ? `; missing: ${d.missing.join(', ')}` : '') +
-    (d.overBound.length ? `; over their bound: ${d.overBound.slice(0, 3).join(', ')}` : '');
+    (d.overBound.length ? `; over their bound: ${d.overBound.slice(0, 3).join(', ')}` : '')
+  );
 }

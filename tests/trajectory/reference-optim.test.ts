@@ -10,11 +10,21 @@ import type { Params64 } from './reference-common.ts';
 import { RefOptimizer, scheduledLr, type OptimSettings } from './reference-optim.ts';
 
 const BASE: OptimSettings = {
-  kind: 'adamw', lr: 0.1, weight_decay: 0, betas: [0.9, 0.98], eps: 1e-8,
-  momentum: 0, nesterov: false, decoupled_weight_decay: true, warmup_steps: 0,
+  kind: 'adamw',
+  lr: 0.1,
+  weight_decay: 0,
+  betas: [0.9, 0.98],
+  eps: 1e-8,
+  momentum: 0,
+  nesterov: false,
+  decoupled_weight_decay: true,
+  warmup_steps: 0,
 };
 
-const params = (...xs: number[]): Params64 => ({ w: { shape: [xs.length], data: Float64Array.from(xs) }, frozen: { shape: [1], data: Float64Array.from([5]) } });
+const params = (...xs: number[]): Params64 => ({
+  w: { shape: [xs.length], data: Float64Array.from(xs) },
+  frozen: { shape: [1], data: Float64Array.from([5]) },
+});
 const grads = (...gs: number[]) => ({ w: Float64Array.from(gs), frozen: Float64Array.from([1]) });
 
 /** Apply `n` updates with a constant gradient and return w. */

@@ -54,7 +54,10 @@ export function quadraticReference(c: QuadraticDims): RefModel {
     trained,
     loss: (P, batch) => run(P, batch, null),
     lossAndGrad(P, batch) {
-      const grads: Record<string, Float64Array> = { W: new Float64Array(P.W.data.length), V: new Float64Array(P.V.data.length) };
+      const grads: Record<string, Float64Array> = {
+        W: new Float64Array(P.W.data.length),
+        V: new Float64Array(P.V.data.length),
+      };
       return { loss: run(P, batch, grads), grads };
     },
   };

@@ -82,7 +82,8 @@ export function transformerReference(c: TransformerDims): RefModel {
       let resid = new Float64Array(S * D); // [S, D]
       const WE = W('embed.W_E');
       const Wpos = W('pos_embed.W_pos');
-      for (let s = 0; s < S; s++) for (let m = 0; m < D; m++) resid[s * D + m] = WE[tokens[s] * D + m] + Wpos[s * D + m];
+      for (let s = 0; s < S; s++)
+        for (let m = 0; m < D; m++) resid[s * D + m] = WE[tokens[s] * D + m] + Wpos[s * D + m];
       const caches: LayerCache[] = [];
       for (let l = 0; l < c.n_layers; l++) {
         const b = `blocks.${l}`;
@@ -115,10 +116,12 @@ export function transformerReference(c: TransformerDims): RefModel {
               max = Math.max(max, dot * inv);
             }
             let sum = 0;
-            for (let j = 0; j <= i; j++) sum += (pattern[(h * S + i) * S + j] = Math.exp(pattern[(h * S + i) * S + j] - max));
+            for (let j = 0; j <= i; j++)
+              sum += pattern[(h * S + i) * S + j] = Math.exp(pattern[(h * S + i) * S + j] - max);
             for (let j = 0; j <= i; j++) pattern[(h * S + i) * S + j] /= sum;
             for (let j = 0; j <= i; j++)
-              for (let e = 0; e < E; e++) z[(h * S + i) * E + e] += pattern[(h * S + i) * S + j] * v[(h * S + j) * E + e];
+              for (let e = 0; e < E; e++)
+                z[(h * S + i) * E + e] += pattern[(h * S + i) * S + j] * v[(h * S + j) * E + e];
           }
         const WO = W(`${b}.attn.W_O`); // [H, E, D]
         const bO = c.attnBias ? W(`${b}.attn.b_O`) : null;
@@ -126,7 +129,8 @@ export function transformerReference(c: TransformerDims): RefModel {
         for (let i = 0; i < S; i++)
           for (let m = 0; m < D; m++) {
             let acc = bO ? bO[m] : 0;
-            for (let h = 0; h < H; h++) for (let e = 0; e < E; e++) acc += z[(h * S + i) * E + e] * WO[(h * E + e) * D + m];
+            for (let h = 0; h < H; h++)
+              for (let e = 0; e < E; e++) acc += z[(h * S + i) * E + e] * WO[(h * E + e) * D + m];
             mid[i * D + m] += acc;
           }
         const Win = W(`${b}.mlp.W_in`); // [D, M]
@@ -236,7 +240,11 @@ export function transformerReference(c: TransformerDims): RefModel {
               }
             }
           }
-        for (const [w, bias, d] of [['W_Q', 'b_Q', dq], ['W_K', 'b_K', dk], ['W_V', 'b_V', dv]] as const) {
+        for (const [w, bias, d] of [
+          ['W_Q', 'b_Q', dq],
+          ['W_K', 'b_K', dk],
+          ['W_V', 'b_V', dv],
+        ] as const) {
           const Wt = W(`${b}.attn.${w}`);
           const gW = G(`${b}.attn.${w}`);
           for (let h = 0; h < H; h++)

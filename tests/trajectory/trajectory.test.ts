@@ -27,7 +27,19 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src/config/types.ts';
-import { HAS_ATTN_BIAS_KEY, STEPS, compare, explain, removeRuns, optimSettings, referenceTrajectory, trainGroklens, type Bounded, type GroklensRun, type Tolerance } from './harness.ts';
+import {
+  HAS_ATTN_BIAS_KEY,
+  STEPS,
+  compare,
+  explain,
+  removeRuns,
+  optimSettings,
+  referenceTrajectory,
+  trainGroklens,
+  type Bounded,
+  type GroklensRun,
+  type Tolerance,
+} from './harness.ts';
 import { scheduledLr } from './reference-optim.ts';
 import type { RefModel } from './reference-common.ts';
 import { mlpReference } from './reference-mlp.ts';
@@ -44,23 +56,67 @@ const P = 11; // a+b mod 11, half of the 121 pairs train: 60 examples, full batc
 // Before the key existed groklens always trained the attention biases (then the spec cases fail:
 // the defect this test was written to catch, issue 13) and the variant needs no key.
 const ATTN_BIAS = HAS_ATTN_BIAS_KEY ? ['model.attn_bias=true'] : [];
-const TRANSFORMER = ['model.kind=transformer', 'model.d_model=8', 'model.n_heads=2', 'model.d_head=4', 'model.d_mlp=16', 'model.act=relu', 'model.layer_norm=false'];
+const TRANSFORMER = [
+  'model.kind=transformer',
+  'model.d_model=8',
+  'model.n_heads=2',
+  'model.d_head=4',
+  'model.d_mlp=16',
+  'model.act=relu',
+  'model.layer_norm=false',
+];
 /** Model cases: the config keys, and for transformers whether the reference trains attention biases. */
 const MODELS: Record<string, { sets: string[]; attnBias?: boolean }> = {
   'transformer 1 layer (spec: no attention biases)': { sets: [...TRANSFORMER, 'model.n_layers=1'], attnBias: false },
-  'transformer 1 layer, trained attention biases': { sets: [...TRANSFORMER, 'model.n_layers=1', ...ATTN_BIAS], attnBias: true },
+  'transformer 1 layer, trained attention biases': {
+    sets: [...TRANSFORMER, 'model.n_layers=1', ...ATTN_BIAS],
+    attnBias: true,
+  },
   'transformer 2 layers (spec: no attention biases)': { sets: [...TRANSFORMER, 'model.n_layers=2'], attnBias: false },
-  'transformer 2 layers, trained attention biases': { sets: [...TRANSFORMER, 'model.n_layers=2', ...ATTN_BIAS], attnBias: true },
+  'transformer 2 layers, trained attention biases': {
+    sets: [...TRANSFORMER, 'model.n_layers=2', ...ATTN_BIAS],
+    attnBias: true,
+  },
   'mlp [16]': { sets: ['model.kind=mlp', 'model.d_embed=8', 'model.hidden=[16]', 'model.act=relu'] },
   'quadratic 16': { sets: ['model.kind=quadratic', 'model.hidden=16'] },
 };
 // The optimiser settings are chosen so that 30 steps move the weights far beyond the tolerance
 // (the test would otherwise pass against a model that does not train at all).
 const OPTIMIZERS: Record<string, string[]> = {
-  'AdamW, warm-up 10, wd 1': ['optimizer.kind=adamw', 'optimizer.lr=0.003', 'optimizer.weight_decay=1', 'optimizer.betas=[0.9,0.98]', 'optimizer.eps=1e-8', 'optimizer.warmup_steps=10'],
-  'Adam, coupled wd 0.1, warm-up 5': ['optimizer.kind=adam', 'optimizer.lr=0.003', 'optimizer.weight_decay=0.1', 'optimizer.decoupled_weight_decay=false', 'optimizer.betas=[0.8,0.95]', 'optimizer.warmup_steps=5'],
-  'SGD Nesterov 0.9, decoupled wd 0.01, warm-up 5': ['optimizer.kind=sgd', 'optimizer.lr=0.05', 'optimizer.momentum=0.9', 'optimizer.nesterov=true', 'optimizer.weight_decay=0.01', 'optimizer.decoupled_weight_decay=true', 'optimizer.warmup_steps=5'],
-  'SGD heavy-ball 0.8, coupled wd 0.05, no warm-up': ['optimizer.kind=sgd', 'optimizer.lr=0.2', 'optimizer.momentum=0.8', 'optimizer.nesterov=false', 'optimizer.weight_decay=0.05', 'optimizer.decoupled_weight_decay=false', 'optimizer.warmup_steps=0'],
+  'AdamW, warm-up 10, wd 1': [
+    'optimizer.kind=adamw',
+    'optimizer.lr=0.003',
+    'optimizer.weight_decay=1',
+    'optimizer.betas=[0.9,0.98]',
+    'optimizer.eps=1e-8',
+    'optimizer.warmup_steps=10',
+  ],
+  'Adam, coupled wd 0.1, warm-up 5': [
+    'optimizer.kind=adam',
+    'optimizer.lr=0.003',
+    'optimizer.weight_decay=0.1',
+    'optimizer.decoupled_weight_decay=false',
+    'optimizer.betas=[0.8,0.95]',
+    'optimizer.warmup_steps=5',
+  ],
+  'SGD Nesterov 0.9, decoupled wd 0.01, warm-up 5': [
+    'optimizer.kind=sgd',
+    'optimizer.lr=0.05',
+    'optimizer.momentum=0.9',
+    'optimizer.nesterov=true',
+    'optimizer.weight_decay=0.01',
+    'optimizer.decoupled_weight_decay=true',
+    'optimizer.warmup_steps=5',
+  ],
+  'SGD heavy-ball 0.8, coupled wd 0.05, no warm-up': [
+    'optimizer.kind=sgd',
+    'optimizer.lr=0.2',
+    'optimizer.momentum=0.8',
+    'optimizer.nesterov=false',
+    'optimizer.weight_decay=0.05',
+    'optimizer.decoupled_weight_decay=false',
+    'optimizer.warmup_steps=0',
+  ],
 };
 
 /** The reference model for a resolved config; for a transformer, `attnBias` says which variant. */
@@ -69,7 +125,17 @@ function referenceFor(c: RunConfig, attnBias = false): RefModel {
   const p = c.task.p;
   const m = c.model;
   if (m.kind === 'transformer') {
-    return transformerReference({ n_layers: m.n_layers, d_model: m.d_model, n_heads: m.n_heads, d_head: m.d_head, d_mlp: m.d_mlp, d_vocab: p + 1, n_ctx: 3, d_out: p, attnBias });
+    return transformerReference({
+      n_layers: m.n_layers,
+      d_model: m.d_model,
+      n_heads: m.n_heads,
+      d_head: m.d_head,
+      d_mlp: m.d_mlp,
+      d_vocab: p + 1,
+      n_ctx: 3,
+      d_out: p,
+      attnBias,
+    });
   }
   if (m.kind === 'mlp') return mlpReference({ d_vocab: p + 1, d_embed: m.d_embed, hidden: m.hidden, d_out: p });
   return quadraticReference({ p, hidden: m.hidden });
@@ -110,16 +176,25 @@ const runs = new Map<string, GroklensRun>();
 afterAll(removeRuns);
 async function getRun(model: string, opt: string): Promise<GroklensRun> {
   const key = `${model} | ${opt}`;
-  if (!runs.has(key)) runs.set(key, await trainGroklens([`task.p=${P}`, 'training.seed=3', ...MODELS[model].sets, ...OPTIMIZERS[opt]]));
+  if (!runs.has(key))
+    runs.set(key, await trainGroklens([`task.p=${P}`, 'training.seed=3', ...MODELS[model].sets, ...OPTIMIZERS[opt]]));
   return runs.get(key)!;
 }
 
 describe.each(Object.keys(OPTIMIZERS))('trajectory over 30 steps: %s', (opt) => {
   it.each(Object.keys(MODELS))('%s: every weight at every step matches the float64 reference', async (model) => {
     const run = await getRun(model, opt);
-    const trajectory = referenceTrajectory(referenceFor(run.config, MODELS[model].attnBias), run.checkpoints[0], run.train, optimSettings(run.config));
+    const trajectory = referenceTrajectory(
+      referenceFor(run.config, MODELS[model].attnBias),
+      run.checkpoints[0],
+      run.train,
+      optimSettings(run.config),
+    );
     const d = compare(run.checkpoints, trajectory, TOL, zeroGradientBound(run.config));
-    if (REPORT) console.log(`${opt} | ${model}: ${explain(d)}; b_K max ${d.boundedMax.toExponential(1)}; moved ${moved(run).toFixed(3)}`);
+    if (REPORT)
+      console.log(
+        `${opt} | ${model}: ${explain(d)}; b_K max ${d.boundedMax.toExponential(1)}; moved ${moved(run).toFixed(3)}`,
+      );
     expect(d.missing, explain(d)).toEqual([]);
     expect(d.nonZeroFrozen, explain(d)).toEqual([]);
     expect(d.overBound, explain(d)).toEqual([]);
@@ -130,36 +205,58 @@ describe.each(Object.keys(OPTIMIZERS))('trajectory over 30 steps: %s', (opt) => 
     expect(moved(run), 'training barely moved the weights').toBeGreaterThan(0.02);
     if (run.config.optimizer.warmup_steps > 0) {
       // the first update has lr 0: bit for bit nothing moves, not even by weight decay
-      for (const [name, t] of Object.entries(run.checkpoints[1])) expect(t.data, name).toEqual(run.checkpoints[0][name].data);
+      for (const [name, t] of Object.entries(run.checkpoints[1]))
+        expect(t.data, name).toEqual(run.checkpoints[0][name].data);
     }
   });
 });
 
 describe('the tolerance catches real defects (the test proves its own power)', () => {
   const BIASES: Bounded = { match: /\.attn\.b_[QKVO]$/, maxAbs: Infinity };
-  it.each(Object.keys(OPTIMIZERS))('%s: spec reference (no attention biases) vs a run that trains them', async (opt) => {
-    // That run trains its attention biases in every version of groklens (before model.attn_bias
-    // existed, and with model.attn_bias = true after), so this check does not depend on the fix.
-    const run = await getRun('transformer 1 layer, trained attention biases', opt);
-    const wrong = referenceTrajectory(referenceFor(run.config, false), run.checkpoints[0], run.train, optimSettings(run.config));
-    const d = compare(run.checkpoints, wrong, TOL, zeroGradientBound(run.config));
-    // the biases themselves aside, the other weights drift away too
-    const others = compare(run.checkpoints, wrong, TOL, BIASES);
-    if (REPORT) console.log(`power, ${opt}, attention biases: ${explain(d)}\n  without the bias tensors: ${explain(others)}`);
-    // b_Q, b_V and b_O are caught as non-zero non-parameters (b_K, under Adam, only by its bound)
-    for (const b of ['b_Q', 'b_V', 'b_O']) expect(d.nonZeroFrozen.some((f) => f.startsWith(`blocks.0.attn.${b} `)), explain(d)).toBe(true);
-    expect(d.ratio, explain(d)).toBeGreaterThan(POWER);
-    expect(others.ratio, explain(others)).toBeGreaterThan(POWER);
-  });
+  it.each(Object.keys(OPTIMIZERS))(
+    '%s: spec reference (no attention biases) vs a run that trains them',
+    async (opt) => {
+      // That run trains its attention biases in every version of groklens (before model.attn_bias
+      // existed, and with model.attn_bias = true after), so this check does not depend on the fix.
+      const run = await getRun('transformer 1 layer, trained attention biases', opt);
+      const wrong = referenceTrajectory(
+        referenceFor(run.config, false),
+        run.checkpoints[0],
+        run.train,
+        optimSettings(run.config),
+      );
+      const d = compare(run.checkpoints, wrong, TOL, zeroGradientBound(run.config));
+      // the biases themselves aside, the other weights drift away too
+      const others = compare(run.checkpoints, wrong, TOL, BIASES);
+      if (REPORT)
+        console.log(`power, ${opt}, attention biases: ${explain(d)}\n  without the bias tensors: ${explain(others)}`);
+      // b_Q, b_V and b_O are caught as non-zero non-parameters (b_K, under Adam, only by its bound)
+      for (const b of ['b_Q', 'b_V', 'b_O'])
+        expect(
+          d.nonZeroFrozen.some((f) => f.startsWith(`blocks.0.attn.${b} `)),
+          explain(d),
+        ).toBe(true);
+      expect(d.ratio, explain(d)).toBeGreaterThan(POWER);
+      expect(others.ratio, explain(others)).toBeGreaterThan(POWER);
+    },
+  );
 
   // The other direction needs a groklens run without attention biases, i.e. model.attn_bias.
-  it.runIf(HAS_ATTN_BIAS_KEY).each(Object.keys(OPTIMIZERS))('%s: reference with trained attention biases vs the spec run', async (opt) => {
-    const run = await getRun('transformer 1 layer (spec: no attention biases)', opt);
-    const wrong = referenceTrajectory(referenceFor(run.config, true), run.checkpoints[0], run.train, optimSettings(run.config));
-    const d = compare(run.checkpoints, wrong, TOL, zeroGradientBound(run.config));
-    if (REPORT) console.log(`power, ${opt}, attention biases (other direction): ${explain(d)}`);
-    expect(d.ratio, explain(d)).toBeGreaterThan(POWER);
-  });
+  it.runIf(HAS_ATTN_BIAS_KEY).each(Object.keys(OPTIMIZERS))(
+    '%s: reference with trained attention biases vs the spec run',
+    async (opt) => {
+      const run = await getRun('transformer 1 layer (spec: no attention biases)', opt);
+      const wrong = referenceTrajectory(
+        referenceFor(run.config, true),
+        run.checkpoints[0],
+        run.train,
+        optimSettings(run.config),
+      );
+      const d = compare(run.checkpoints, wrong, TOL, zeroGradientBound(run.config));
+      if (REPORT) console.log(`power, ${opt}, attention biases (other direction): ${explain(d)}`);
+      expect(d.ratio, explain(d)).toBeGreaterThan(POWER);
+    },
+  );
 
   it('AdamW: a warm-up off by one (first update at lr/10) or coupled decay are both caught', async () => {
     const opt = 'AdamW, warm-up 10, wd 1';
@@ -171,7 +268,10 @@ describe('the tolerance catches real defects (the test proves its own power)', (
       const offByOne = { ...o, lrAt: (s: number) => o.lr * Math.min((s + 1) / o.warmup_steps, 1) };
       const cases = {
         'first update not at lr 0': referenceTrajectory(ref, run.checkpoints[0], run.train, offByOne),
-        'coupled instead of decoupled decay': referenceTrajectory(ref, run.checkpoints[0], run.train, { ...o, kind: 'adam' }),
+        'coupled instead of decoupled decay': referenceTrajectory(ref, run.checkpoints[0], run.train, {
+          ...o,
+          kind: 'adam',
+        }),
       };
       for (const [what, traj] of Object.entries(cases)) {
         const d = compare(run.checkpoints, traj, TOL);

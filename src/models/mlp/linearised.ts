@@ -13,12 +13,17 @@ export function mlpLinearised(cfg: MlpConfig, dims: ModelDims): LinearisedForwar
     inputs: (tokens, n) => [oneHotRows(tokens, n, dims.n_ctx, positions, dims.d_vocab, (tok) => tok)], // [S·n, d_vocab]
     logits(params, lin, [oneHot], n) {
       const emb = lin.linear(oneHot, param(params, 'embed.W_E'), 'embed.W_E', null, null, S); // [S·n, d_embed]
-      let h = tf.concat(positions.map((_, t) => positionRows(emb, t, n)), 1) as tf.Tensor2D; // [n, S·d_embed]
+      let h = tf.concat(
+        positions.map((_, t) => positionRows(emb, t, n)),
+        1,
+      ) as tf.Tensor2D; // [n, S·d_embed]
       cfg.hidden.forEach((_, l) => {
-        h = activate(lin.linear(h, param(params, `mlp.${l}.W`), `mlp.${l}.W`, param(params, `mlp.${l}.b`), `mlp.${l}.b`, 1), cfg.act) as tf.Tensor2D;
+        h = activate(
+          lin.linear(h, param(params, `mlp.${l}.W`), `mlp.${l}.W`, param(params, `mlp.${l}.b`), `mlp.${l}.b`, 1),
+          cfg.act,
+        ) as tf.Tensor2D;
       });
       return lin.linear(h, param(params, 'unembed.W_U'), 'unembed.W_U', param(params, 'unembed.b_U'), 'unembed.b_U', 1);
     },
   };
 }
-

@@ -45,7 +45,10 @@ export function mlpSpecs(cfg: MlpConfig, dims: ModelDims): ParamSpec[] {
     specs.push({ name: `mlp.${l}.W`, shape: [dIn, width] }, { name: `mlp.${l}.b`, shape: [width] });
     dIn = width;
   });
-  specs.push({ name: 'unembed.W_U', shape: [dIn, dims.d_vocab_out] }, { name: 'unembed.b_U', shape: [dims.d_vocab_out] });
+  specs.push(
+    { name: 'unembed.W_U', shape: [dIn, dims.d_vocab_out] },
+    { name: 'unembed.b_U', shape: [dims.d_vocab_out] },
+  );
   return specs;
 }
 
@@ -59,7 +62,8 @@ export function mlpInitRule(cfg: MlpConfig, specs: ParamSpec[]): (name: string) 
   const alpha = cfg.init_scale;
   return (name) => {
     if (name === 'embed.W_E') return { kind: 'normal', std: alpha };
-    if (/^mlp\.\d+\.W$/.test(name) || name === 'unembed.W_U') return { kind: 'normal', std: alpha / Math.sqrt(fanIn.get(name)!) };
+    if (/^mlp\.\d+\.W$/.test(name) || name === 'unembed.W_U')
+      return { kind: 'normal', std: alpha / Math.sqrt(fanIn.get(name)!) };
     return { kind: 'zeros' };
   };
 }
@@ -67,11 +71,19 @@ export function mlpInitRule(cfg: MlpConfig, specs: ParamSpec[]): (name: string) 
 function validate(cfg: MlpConfig, dims: ModelDims): void {
   requireInt('model.d_embed', cfg.d_embed, 1);
   if (!Array.isArray(cfg.hidden) || cfg.hidden.length === 0) {
-    throw new ConfigError('model config', 'model.hidden', `expected at least one hidden width, got ${JSON.stringify(cfg.hidden)}`);
+    throw new ConfigError(
+      'model config',
+      'model.hidden',
+      `expected at least one hidden width, got ${JSON.stringify(cfg.hidden)}`,
+    );
   }
   cfg.hidden.forEach((w, l) => requireInt(`model.hidden[${l}]`, w, 1));
   if (!ACTIVATIONS.includes(cfg.act)) {
-    throw new ConfigError('model config', 'model.act', `expected one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(cfg.act)}`);
+    throw new ConfigError(
+      'model config',
+      'model.act',
+      `expected one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(cfg.act)}`,
+    );
   }
   requirePositive('model.init_scale', cfg.init_scale);
   requireInt('task d_vocab', dims.d_vocab, 1);
@@ -102,7 +114,10 @@ export function createMlp(cfg: MlpConfig, dims: ModelDims): ModelCore {
         h = activate(pre, cfg.act) as tf.Tensor2D; // [n, hidden[l]]
         if (opts?.cache) cache[`hidden.${l}.hook_post`] = h;
       }
-      const logits = tf.add(tf.matMul(h, param<tf.Rank.R2>(params, 'unembed.W_U')), param(params, 'unembed.b_U')) as tf.Tensor2D;
+      const logits = tf.add(
+        tf.matMul(h, param<tf.Rank.R2>(params, 'unembed.W_U')),
+        param(params, 'unembed.b_U'),
+      ) as tf.Tensor2D;
       return { logits, cache };
     });
   }
@@ -119,7 +134,8 @@ export function createMlp(cfg: MlpConfig, dims: ModelDims): ModelCore {
         for (let e = 0; e < dE; e++) h[j * dE + e] = W_E[tok * dE + e];
       });
       for (let l = 0; l < nHidden; l++) {
-        const dIn = h.length, width = cfg.hidden[l];
+        const dIn = h.length,
+          width = cfg.hidden[l];
         const W = param64(params, `mlp.${l}.W`, dIn * width);
         h = vecMat64(h, W, dIn, width, param64(params, `mlp.${l}.b`, width)).map((u) => activate64(u, cfg.act));
       }

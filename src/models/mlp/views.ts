@@ -20,4 +20,3 @@ export function mlpViews(cfg: MlpConfig, params: Params, p: number, residue: Int
   const logitMap = gatherCols(W_U, last, p, residue); // [last, n]
   return { embedding, dEmbed: dE, logitMap, neurons: last, firstLayer, firstNeurons: widths[0] };
 }
-

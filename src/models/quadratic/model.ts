@@ -11,7 +11,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../../config/types.ts';
 import { ConfigError } from '../../errors.ts';
 import type { Rng } from '../../rng.ts';
-import { initParams, inputTensor, param, param64, preparedInput, requireInt, requirePositive, type InitRule } from '../common.ts';
+import {
+  initParams,
+  inputTensor,
+  param,
+  param64,
+  preparedInput,
+  requireInt,
+  requirePositive,
+  type InitRule,
+} from '../common.ts';
 import type { ForwardOutput, ModelCore, ModelDims, ParamSpec, PreparedInput } from '../types.ts';
 
 export type QuadraticConfig = Extract<ModelConfig, { kind: 'quadratic' }>;
@@ -38,7 +47,11 @@ function validate(cfg: QuadraticConfig, dims: ModelDims): void {
   requirePositive('model.init_scale', cfg.init_scale);
   requireInt('task d_vocab_out', dims.d_vocab_out, 1);
   if (dims.n_ctx < 2) {
-    throw new ConfigError('model config', 'model.kind', `the quadratic model needs two operand tokens, but the task has n_ctx = ${dims.n_ctx}`);
+    throw new ConfigError(
+      'model config',
+      'model.kind',
+      `the quadratic model needs two operand tokens, but the task has n_ctx = ${dims.n_ctx}`,
+    );
   }
 }
 
@@ -65,7 +78,8 @@ export function createQuadratic(cfg: QuadraticConfig, dims: ModelDims): ModelCor
     const logits = new Float64Array(n * p);
     const hidden = new Float64Array(h);
     for (let i = 0; i < n; i++) {
-      const a = tokens[i * T], b = tokens[i * T + 1];
+      const a = tokens[i * T],
+        b = tokens[i * T + 1];
       for (let j = 0; j < h; j++) {
         const u = W[j * 2 * p + a] + W[j * 2 * p + p + b];
         hidden[j] = u * u;
@@ -94,7 +108,9 @@ export function createQuadratic(cfg: QuadraticConfig, dims: ModelDims): ModelCor
         for (let j = 0; j < 2; j++) {
           const tok = tokens[i * T + j];
           if (tok < 0 || tok >= p) {
-            throw new RangeError(`quadratic.prepare: operand ${tok} at example ${i}, position ${j} is outside [0, ${p})`);
+            throw new RangeError(
+              `quadratic.prepare: operand ${tok} at example ${i}, position ${j} is outside [0, ${p})`,
+            );
           }
           data[i * 2 * p + j * p + tok] = 1;
         }

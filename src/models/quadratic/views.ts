@@ -18,4 +18,3 @@ export function quadraticViews(cfg: QuadraticConfig, params: Params, p: number, 
   for (let j = 0; j < h; j++) for (let x = 0; x < n; x++) logitMap[j * n + x] = V[residue[x] * h + j];
   return { embedding: firstLayer, dEmbed: h, logitMap, neurons: h, firstLayer, firstNeurons: h };
 }
-

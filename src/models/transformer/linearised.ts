@@ -45,15 +45,20 @@ export function transformerLinearised(cfg: TransformerConfig, dims: ModelDims): 
         if (final) resid = positionRows(resid, T - 1, n);
         const { z } = final ? attendFrom(q, k, v, n, H, E) : attendCausal(q, k, v, n, H, E); // [Tq·n, H·E]
         const W_O = tf.reshape(p(`${b}.attn.W_O`), [H * E, D]) as tf.Tensor2D;
-        resid = tf.add(resid, lin.linear(z, W_O, `${b}.attn.W_O`, p(`${b}.attn.b_O`), `${b}.attn.b_O`, Tq)) as tf.Tensor2D;
+        resid = tf.add(
+          resid,
+          lin.linear(z, W_O, `${b}.attn.W_O`, p(`${b}.attn.b_O`), `${b}.attn.b_O`, Tq),
+        ) as tf.Tensor2D;
         const x2 = cfg.layer_norm ? layerNorm(lin, params, resid, `${b}.ln2`, Tq) : resid;
         const pre = lin.linear(x2, p(`${b}.mlp.W_in`), `${b}.mlp.W_in`, p(`${b}.mlp.b_in`), `${b}.mlp.b_in`, Tq);
         const post = activate(pre, cfg.act) as tf.Tensor2D;
-        resid = tf.add(resid, lin.linear(post, p(`${b}.mlp.W_out`), `${b}.mlp.W_out`, p(`${b}.mlp.b_out`), `${b}.mlp.b_out`, Tq)) as tf.Tensor2D;
+        resid = tf.add(
+          resid,
+          lin.linear(post, p(`${b}.mlp.W_out`), `${b}.mlp.W_out`, p(`${b}.mlp.b_out`), `${b}.mlp.b_out`, Tq),
+        ) as tf.Tensor2D;
       }
       const final = cfg.layer_norm ? layerNorm(lin, params, resid, 'ln_final', 1) : resid; // [n, D]
       return lin.linear(final, p('unembed.W_U'), 'unembed.W_U', p('unembed.b_U'), 'unembed.b_U', 1);
     },
   };
 }
-

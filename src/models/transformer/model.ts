@@ -18,7 +18,18 @@ import { GATHER_ADD_ROWS } from '../../backend/kernel-names.ts';
 import type { ModelConfig } from '../../config/types.ts';
 import { ConfigError } from '../../errors.ts';
 import type { Rng } from '../../rng.ts';
-import { activate, checkTokens, initParams, inputTensor, layerNorm, param, preparedInput, requireInt, requirePositive, type InitRule } from '../common.ts';
+import {
+  activate,
+  checkTokens,
+  initParams,
+  inputTensor,
+  layerNorm,
+  param,
+  preparedInput,
+  requireInt,
+  requirePositive,
+  type InitRule,
+} from '../common.ts';
 import { transformerReference } from './reference.ts';
 import type { ForwardOutput, ModelCore, ModelDims, ParamSpec, PreparedInput } from '../types.ts';
 
@@ -44,7 +55,8 @@ export function transformerSpecs(cfg: TransformerConfig, dims: ModelDims): Param
       { name: `${b}.attn.W_O`, shape: [H, E, D] },
     );
     // Without attn_bias the biases exist only as zeros in the checkpoint (TransformerLens' layout).
-    const bias = (name: string, shape: number[]): ParamSpec => (cfg.attn_bias ? { name, shape } : { name, shape, frozen: true });
+    const bias = (name: string, shape: number[]): ParamSpec =>
+      cfg.attn_bias ? { name, shape } : { name, shape, frozen: true };
     specs.push(
       bias(`${b}.attn.b_Q`, [H, E]),
       bias(`${b}.attn.b_K`, [H, E]),
@@ -87,10 +99,18 @@ function validate(cfg: TransformerConfig, dims: ModelDims): void {
   requireInt('model.d_mlp', cfg.d_mlp, 1);
   requirePositive('model.init_scale', cfg.init_scale);
   if (cfg.act !== 'relu' && cfg.act !== 'gelu') {
-    throw new ConfigError('model config', 'model.act', `a transformer takes 'relu' or 'gelu', got ${JSON.stringify(cfg.act)}`);
+    throw new ConfigError(
+      'model config',
+      'model.act',
+      `a transformer takes 'relu' or 'gelu', got ${JSON.stringify(cfg.act)}`,
+    );
   }
   if (typeof cfg.attn_bias !== 'boolean') {
-    throw new ConfigError('model config', 'model.attn_bias', `expected true or false, got ${JSON.stringify(cfg.attn_bias)}`);
+    throw new ConfigError(
+      'model config',
+      'model.attn_bias',
+      `expected true or false, got ${JSON.stringify(cfg.attn_bias)}`,
+    );
   }
   requireInt('task d_vocab', dims.d_vocab, 1);
   requireInt('task n_ctx', dims.n_ctx, 1);
@@ -105,7 +125,14 @@ function validate(cfg: TransformerConfig, dims: ModelDims): void {
  * TransformerLens' hook_pattern). With n_ctx = 3 the sequences are tiny, so scores are broadcast
  * products summed over d_head rather than n·H batched 1×E·E×K matmuls.
  */
-export function attendFrom(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, n: number, H: number, E: number): { z: tf.Tensor2D; pattern: tf.Tensor3D } {
+export function attendFrom(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  n: number,
+  H: number,
+  E: number,
+): { z: tf.Tensor2D; pattern: tf.Tensor3D } {
   const K = k.shape[0] / n;
   const scores = tf.sum(tf.mul(tf.reshape(q, [1, n, H, E]), tf.reshape(k, [K, n, H, E])), -1); // [K, n, H]
   const pattern = tf.softmax(tf.mul(tf.transpose(scores, [1, 2, 0]), 1 / Math.sqrt(E))) as tf.Tensor3D; // [n, H, K]
@@ -120,7 +147,14 @@ export function attendFrom(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, n: number, 
  * masked [T, T, n, H, E] broadcast was over 10× slower, as tfjs-wasm reduces over a non-innermost
  * axis of a 5-D tensor through a slow transpose.
  */
-export function attendCausal(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, n: number, H: number, E: number): { z: tf.Tensor2D; pattern: tf.Tensor3D } {
+export function attendCausal(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  n: number,
+  H: number,
+  E: number,
+): { z: tf.Tensor2D; pattern: tf.Tensor3D } {
   const T = q.shape[0] / n;
   const HE = H * E;
   const zs: tf.Tensor2D[] = [];
@@ -203,7 +237,8 @@ export function createTransformer(cfg: TransformerConfig, dims: ModelDims): Mode
       const table = tf.concat([W_E, W_pos], 0); // [d_vocab + n_ctx, D]
       const heads = (l: number, w: string) => headsToColumns(p(`blocks.${l}.attn.W_${w}`), H, D, E); // [D, H·E]
       const bias = (l: number, w: string) => tf.reshape(p(`blocks.${l}.attn.b_${w}`), [HE]);
-      const project = (x: tf.Tensor2D, l: number, w: string) => tf.add(tf.matMul(x, heads(l, w)), bias(l, w)) as tf.Tensor2D;
+      const project = (x: tf.Tensor2D, l: number, w: string) =>
+        tf.add(tf.matMul(x, heads(l, w)), bias(l, w)) as tf.Tensor2D;
       // A lone layer without LayerNorm needs the residual stream at the last position only (its
       // keys and values come from lookup tables, below); otherwise embed every position.
       const fold = nL === 1 && !cfg.layer_norm;
@@ -234,7 +269,10 @@ export function createTransformer(cfg: TransformerConfig, dims: ModelDims): Mode
         }
         // z: [Tq·n, H·E]; pattern: the last query's, [n, H, T]
         const { z, pattern } = final ? attendFrom(q, k, v, n, H, E) : attendCausal(q, k, v, n, H, E);
-        const attnOut = tf.add(tf.matMul(z, tf.reshape(p(`${b}.attn.W_O`), [HE, D]) as tf.Tensor2D), p(`${b}.attn.b_O`));
+        const attnOut = tf.add(
+          tf.matMul(z, tf.reshape(p(`${b}.attn.W_O`), [HE, D]) as tf.Tensor2D),
+          p(`${b}.attn.b_O`),
+        );
         resid = tf.add(resid, attnOut) as tf.Tensor2D; // [Tq·n, D]
         const x2 = cfg.layer_norm ? (layerNorm(resid, p(`${b}.ln2.w`), p(`${b}.ln2.b`)) as tf.Tensor2D) : resid;
         const pre = tf.add(tf.matMul(x2, p2(`${b}.mlp.W_in`)), p(`${b}.mlp.b_in`)) as tf.Tensor2D; // [Tq·n, d_mlp]

@@ -48,12 +48,15 @@ export function transformerReference(
     }
     for (let l = 0; l < nL; l++) {
       const b = `blocks.${l}`;
-      const x = cfg.layer_norm
-        ? resid.map((r) => layerNorm64(r, P(`${b}.ln1.w`, D), P(`${b}.ln1.b`, D)))
-        : resid;
-      const W_Q = P(`${b}.attn.W_Q`, H * D * E), W_K = P(`${b}.attn.W_K`, H * D * E), W_V = P(`${b}.attn.W_V`, H * D * E);
-      const b_Q = P(`${b}.attn.b_Q`, H * E), b_K = P(`${b}.attn.b_K`, H * E), b_V = P(`${b}.attn.b_V`, H * E);
-      const W_O = P(`${b}.attn.W_O`, H * E * D), b_O = P(`${b}.attn.b_O`, D);
+      const x = cfg.layer_norm ? resid.map((r) => layerNorm64(r, P(`${b}.ln1.w`, D), P(`${b}.ln1.b`, D))) : resid;
+      const W_Q = P(`${b}.attn.W_Q`, H * D * E),
+        W_K = P(`${b}.attn.W_K`, H * D * E),
+        W_V = P(`${b}.attn.W_V`, H * D * E);
+      const b_Q = P(`${b}.attn.b_Q`, H * E),
+        b_K = P(`${b}.attn.b_K`, H * E),
+        b_V = P(`${b}.attn.b_V`, H * E);
+      const W_O = P(`${b}.attn.W_O`, H * E * D),
+        b_O = P(`${b}.attn.b_O`, D);
       // q/k/v[t][h·E + e] = Σ_d x[t][d]·W[h, d, e] + b[h, e]
       const project = (W: Float64Array, bias: Float64Array) =>
         x.map((xt) => {
@@ -67,7 +70,9 @@ export function transformerReference(
           }
           return out;
         });
-      const q = project(W_Q, b_Q), k = project(W_K, b_K), v = project(W_V, b_V);
+      const q = project(W_Q, b_Q),
+        k = project(W_K, b_K),
+        v = project(W_V, b_V);
       const attnOut: Float64Array[] = [];
       for (let tq = 0; tq < T; tq++) {
         const out = new Float64Array(b_O);
@@ -97,8 +102,10 @@ export function transformerReference(
         attnOut.push(out);
       }
       for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) resid[t][d] += attnOut[t][d];
-      const W_in = P(`${b}.mlp.W_in`, D * M), b_in = P(`${b}.mlp.b_in`, M);
-      const W_out = P(`${b}.mlp.W_out`, M * D), b_out = P(`${b}.mlp.b_out`, D);
+      const W_in = P(`${b}.mlp.W_in`, D * M),
+        b_in = P(`${b}.mlp.b_in`, M);
+      const W_out = P(`${b}.mlp.W_out`, M * D),
+        b_out = P(`${b}.mlp.b_out`, D);
       for (let t = 0; t < T; t++) {
         const x2 = cfg.layer_norm ? layerNorm64(resid[t], P(`${b}.ln2.w`, D), P(`${b}.ln2.b`, D)) : resid[t];
         const post = vecMat64(x2, W_in, D, M, b_in).map((u) => activate64(u, cfg.act));

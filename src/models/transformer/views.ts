@@ -12,7 +12,12 @@
 import { addInto, gatherCols, gatherRows, matmul, tensor, type Params, type WeightMatrices } from '../views.ts';
 import type { TransformerConfig } from './model.ts';
 
-export function transformerViews(cfg: TransformerConfig, params: Params, p: number, residue: Int32Array): WeightMatrices {
+export function transformerViews(
+  cfg: TransformerConfig,
+  params: Params,
+  p: number,
+  residue: Int32Array,
+): WeightMatrices {
   const n = residue.length;
   const { d_model: D, n_heads: H, d_head: E, d_mlp: M } = cfg;
   const W_E = tensor(params, 'embed.W_E', D, p); // [d_vocab, D]
@@ -35,4 +40,3 @@ export function transformerViews(cfg: TransformerConfig, params: Params, p: numb
   const firstLayer = matmul(matmul(embedding, ov, n, D, D), W_in, n, D, M); // [n, M]
   return { embedding, dEmbed: D, logitMap, neurons: M, firstLayer, firstNeurons: M };
 }
-

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FourierInputError } from '../../../analyses/fourier/errors.ts';
 import { isPrime } from '../../../src/tasks/modular.ts';
-import {
-  multiplicativeGroup,
-  primeFactors,
-  smallestGenerator,
-} from '../../../analyses/fourier/group.ts';
+import { multiplicativeGroup, primeFactors, smallestGenerator } from '../../../analyses/fourier/group.ts';
 
 const PRIMES_TO_200 = Array.from({ length: 199 }, (_, i) => i + 2).filter((n) => {
   for (let d = 2; d < n; d++) if (n % d === 0) return false;
@@ -55,7 +51,9 @@ describe('primes and generators', () => {
 
   it('refuses a modulus that is not prime, saying why', () => {
     expect(() => multiplicativeGroup(91)).toThrow(FourierInputError);
-    expect(() => multiplicativeGroup(91)).toThrow(/^modulus p for the multiplicative group: expected a prime, got 91 \(prime factors 7, 13; /);
+    expect(() => multiplicativeGroup(91)).toThrow(
+      /^modulus p for the multiplicative group: expected a prime, got 91 \(prime factors 7, 13; /,
+    );
     expect(() => smallestGenerator(1)).toThrow(/expected an integer prime in \[2, 67108864\], got 1$/);
     expect(() => smallestGenerator(2.5)).toThrow(FourierInputError);
   });

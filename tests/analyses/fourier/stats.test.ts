@@ -8,7 +8,8 @@ import { randomVector } from './oracle.ts';
 describe('gini', () => {
   it('is 0 for all-equal entries at any scale', () => {
     for (const N of [1, 2, 5, 56, 1000]) {
-      for (const v of [1, 3.7, 1e-300, 1e300]) expect(gini(new Float64Array(N).fill(v)), `N=${N} v=${v}`).toBeCloseTo(0, 12);
+      for (const v of [1, 3.7, 1e-300, 1e300])
+        expect(gini(new Float64Array(N).fill(v)), `N=${N} v=${v}`).toBeCloseTo(0, 12);
     }
   });
 

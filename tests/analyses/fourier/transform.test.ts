@@ -162,7 +162,7 @@ describe('2-D transform', () => {
     expect(maxAbsDiff(X, expected)).toBeLessThan(1e-10);
   });
 
-  it("supports the docs/measures.md#sum-of-angle-projections read-out of the sum-of-angle directions u_k, v_k", () => {
+  it('supports the docs/measures.md#sum-of-angle-projections read-out of the sum-of-angle directions u_k, v_k', () => {
     const p = 113;
     const s = Math.SQRT2 / p;
     for (const k of [1, 14, 35, 41, 42, 52, 56]) {
@@ -195,7 +195,7 @@ describe('batched 2-D transform', () => {
     return out;
   };
 
-  it("batch-last ([n, n, C], the logits layout) equals per-class 2-D transforms", () => {
+  it('batch-last ([n, n, C], the logits layout) equals per-class 2-D transforms', () => {
     for (const [n, C] of [
       [7, 3],
       [96, 5],
