@@ -45,6 +45,14 @@ export function applicable(needs: PassNeeds, groupedTask: boolean): PassName[] {
   return ALL_PASSES.filter((p) => groupedTask || !isCheckpointPass(p) || !needs[p].includes('grouped-task'));
 }
 
+/** The pass names as typed, or a UserError naming the first unknown one (the CLI's `--passes` and the API share it). */
+export function checkPassNames(names: readonly string[]): PassName[] {
+  for (const p of names)
+    if (!ALL_PASSES.includes(p as PassName))
+      throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
+  return names as PassName[];
+}
+
 /**
  * The passes to run, in the order asked for: `requested` (--passes) or, by default, every
  * applicable pass that is not opt-in. `skipped` are those left out because they do not apply
@@ -54,11 +62,7 @@ export function selectPasses(
   requested: readonly string[] | undefined,
   applicablePasses: readonly PassName[],
 ): { passes: PassName[]; skipped: PassName[] } {
-  for (const p of requested ?? []) {
-    if (!ALL_PASSES.includes(p as PassName))
-      throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
-  }
-  const asked = requested as readonly PassName[] | undefined;
+  const asked = requested === undefined ? undefined : checkPassNames(requested);
   const wanted = asked ?? applicablePasses.filter((p) => !OPT_IN_PASSES.includes(p));
   const skipped = (asked ?? ALL_PASSES.filter((p) => !OPT_IN_PASSES.includes(p))).filter(
     (p) => !applicablePasses.includes(p),

@@ -4,7 +4,8 @@
  */
 import cliProgress from 'cli-progress';
 import { analyzeRun, type AnalyzeOutcome } from '../../analyses/run-analysis.ts';
-import { ALL_PASSES, type PassName } from '../../analyses/types.ts';
+import { checkPassNames } from '../../analyses/plan.ts';
+import type { PassName } from '../../analyses/types.ts';
 import { parseLlcSettings, type LlcOverrides } from '../../analyses/llc.ts';
 import { describeBackend, parseThreads, useBackend } from '../../src/backend/index.ts';
 import type { BackendName } from '../../src/config/types.ts';
@@ -31,11 +32,8 @@ function parsePasses(s: string | undefined): PassName[] | undefined {
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
-  for (const p of list)
-    if (!ALL_PASSES.includes(p as PassName))
-      throw new UserError(`--passes: unknown pass '${p}' (passes: ${ALL_PASSES.join(', ')})`);
   if (list.length === 0) throw new UserError('--passes: expected a comma-separated list of passes');
-  return list as PassName[];
+  return checkPassNames(list);
 }
 
 export async function analyzeCommand(dir: string, opts: AnalyzeCommandOpts): Promise<void> {
