@@ -70,7 +70,8 @@ function checkCheckpoints(a: AnalysisFile, file: string): void {
         file,
         `${at}.circuit.excluded_loss_per_key`,
         c.circuit.excluded_loss_per_key,
-        a.key_frequencies.length,
+        // with --key-freqs per-checkpoint, aligned with this checkpoint's own key set
+        (c.fourier?.key_frequencies ?? a.key_frequencies).length,
       );
   });
 }

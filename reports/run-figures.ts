@@ -196,7 +196,11 @@ export function perKeyFigure(ctx: RunContext): Figure {
     return { id: `${ctx.idPrefix}per-key`, title, note: 'Not drawn: the analysis found no key frequencies.' };
   const series: LineSeries[] = keys.map((k, i) => ({
     label: `k = ${k} removed`,
-    ...fromCheckpoints(ctx.a, (c) => c.circuit?.excluded_loss_per_key[i]),
+    // per-checkpoint key sets: k's own entry, a gap where k was not a key at that checkpoint
+    ...fromCheckpoints(ctx.a, (c) => {
+      const own = c.fourier?.key_frequencies;
+      return c.circuit?.excluded_loss_per_key[own ? own.indexOf(k) : i];
+    }),
     colour: seriesColour(i),
     dash: seriesDash(i),
   }));

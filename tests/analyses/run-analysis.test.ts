@@ -8,6 +8,7 @@ import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../analyses/run-analysis.ts';
+import { writeRunReport } from '../../cli/commands/report.ts';
 import { readAnalysis } from '../../analyses/store.ts';
 import type { AnalysisFile } from '../../analyses/types.ts';
 import type { SessionResult } from '../../src/run/session.ts';
@@ -132,6 +133,19 @@ describe('analyze on a run that groks', () => {
     expect(out.checkpoints.at(-1)!.fourier!.key_frequencies).toEqual(a.key_frequencies);
     // Early checkpoints (random weights) do not share the final circuit's key set.
     expect(out.checkpoints[0].fourier!.key_frequencies).not.toEqual(a.key_frequencies);
+  });
+
+  it('--key-freqs per-checkpoint: the report accepts per-key losses sized to each checkpoint’s own key set', async () => {
+    const copy = join(dirname(run.dir), 'per-checkpoint-report');
+    cpSync(run.dir, copy, { recursive: true });
+    const out = (await analyzeRun(copy, { passes: ['metrics', 'fourier', 'circuit'], keyFreqs: 'per-checkpoint' }))
+      .analysis;
+    const sizes = out.checkpoints.map((c) => c.circuit!.excluded_loss_per_key.length);
+    // the case that matters: some checkpoint's key set is not the final one's size
+    expect(sizes.some((n) => n !== out.key_frequencies.length)).toBe(true);
+    out.checkpoints.forEach((c, i) => expect(sizes[i]).toBe(c.fourier!.key_frequencies!.length));
+    const html = readFileSync(writeRunReport(copy), 'utf8');
+    expect(html).toContain('Excluded loss per key frequency');
   });
 
   it('without the norms pass, takes ‖θ‖² for the contraction fit from what training logged', async () => {
