@@ -257,28 +257,15 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
         .append('title')
         .text(`k = ${j + 1}${keys.has(j + 1) ? ' (a final key frequency)' : ''}`);
     });
-    const fig = el(
-      doc,
-      'figure',
-      { id: 'explorer-clusters' },
-      el(doc, 'h3', {}, 'Neuron frequency clusters at the chosen checkpoint'),
-    );
-    fig.append(
-      svg.node()!,
-      el(doc, 'output', { class: 'explorer-cluster-text readout' }, clusters.text[last]),
-      el(
+    nodes.push(
+      captionedFigure(
         doc,
-        'figcaption',
-        {},
-        el(
-          doc,
-          'p',
-          {},
-          `MLP neurons grouped by the frequency that explains most of their activation's variance at that checkpoint (counted when the fraction is ≥ 85 %); the line above lists each cluster's neurons and mean explained fraction. The final key frequencies are in vermillion.`,
-        ),
+        'explorer-clusters',
+        'Neuron frequency clusters at the chosen checkpoint',
+        [svg.node()!, el(doc, 'output', { class: 'explorer-cluster-text readout' }, clusters.text[last])],
+        `MLP neurons grouped by the frequency that explains most of their activation's variance at that checkpoint (counted when the fraction is ≥ 85 %); the line above lists each cluster's neurons and mean explained fraction. The final key frequencies are in vermillion.`,
       ),
     );
-    nodes.push(fig);
   }
 
   // The followed neurons' activations over (a, b).
@@ -298,27 +285,15 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
       "activation, from the panel's low to its high (under it)",
       [0, 1],
     );
-    const fig = el(
-      doc,
-      'figure',
-      { id: 'explorer-neurons' },
-      el(doc, 'h3', {}, 'Neuron activations over (a, b) at the chosen checkpoint'),
-    );
-    fig.append(
-      svg.node()!,
-      el(
+    nodes.push(
+      captionedFigure(
         doc,
-        'figcaption',
-        {},
-        el(
-          doc,
-          'p',
-          {},
-          `For each key frequency, the neuron of that frequency with the most variance in it at step ${fmtStep(g.neurons_step)} (the same neurons at every checkpoint): its activation for every input pair, a down and b across. Each panel is coloured over its own range, printed under it. A clean Fourier neuron shows a periodic pattern in a + b.`,
-        ),
+        'explorer-neurons',
+        'Neuron activations over (a, b) at the chosen checkpoint',
+        [svg.node()!],
+        `For each key frequency, the neuron of that frequency with the most variance in it at step ${fmtStep(g.neurons_step)} (the same neurons at every checkpoint): its activation for every input pair, a down and b across. Each panel is coloured over its own range, printed under it. A clean Fourier neuron shows a periodic pattern in a + b.`,
       ),
     );
-    nodes.push(fig);
   }
 
   // Attention from '=' per head.
@@ -337,27 +312,15 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
       'attention weight (softmax probability)',
       [0, 1],
     );
-    const fig = el(
-      doc,
-      'figure',
-      { id: 'explorer-attention' },
-      el(doc, 'h3', {}, "Attention from '=' at the chosen checkpoint"),
-    );
-    fig.append(
-      svg.node()!,
-      el(
+    nodes.push(
+      captionedFigure(
         doc,
-        'figcaption',
-        {},
-        el(
-          doc,
-          'p',
-          {},
-          `Softmax weight of the last position ('=') on position 0 (a) and position 1 (b), per head of the last layer, for every input pair; the Attention section below shows the same at full resolution for step ${fmtStep(ctx.a.attention?.step ?? gl.step)}.`,
-        ),
+        'explorer-attention',
+        "Attention from '=' at the chosen checkpoint",
+        [svg.node()!],
+        `Softmax weight of the last position ('=') on position 0 (a) and position 1 (b), per head of the last layer, for every input pair; the Attention section below shows the same at full resolution for step ${fmtStep(ctx.a.attention?.step ?? gl.step)}.`,
       ),
     );
-    nodes.push(fig);
   }
   const lastNull = <T>(xs: T[]): (T | null)[] => xs.map((x, i) => (i === last ? null : x));
   const images2 = {
@@ -365,4 +328,11 @@ export function explorerGrids(ctx: RunContext, K: number): { data: ExplorerGridD
     attention: lastNull(kept.map((x) => x.image.attention)),
   };
   return { data: { steps, of, images: images2, ranges: kept.map((x) => x.ranges), clusters, notes }, nodes };
+}
+
+/** A figure of the explorer: its heading, the body nodes, and a one-paragraph caption. */
+function captionedFigure(doc: Document, id: string, title: string, body: Node[], caption: string): HTMLElement {
+  const fig = el(doc, 'figure', { id }, el(doc, 'h3', {}, title));
+  fig.append(...body, el(doc, 'figcaption', {}, el(doc, 'p', {}, caption)));
+  return fig;
 }
