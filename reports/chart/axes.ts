@@ -135,3 +135,38 @@ export function drawYAxis(
     .attr('fill', '#333')
     .text(spec.label);
 }
+
+/**
+ * Dotted horizontal reference lines across the plot, each labelled at its right end; labels are
+ * staggered `stagger` px apart so those of nearby lines do not overlap. A `title` (hover text) is
+ * added only when `withTitles`. Lines outside the y domain are left out.
+ */
+export function drawRefLines(
+  plot: G,
+  y: NumScale,
+  innerW: number,
+  lines: readonly { y: number; label: string; title?: string }[],
+  stagger: number,
+  withTitles = false,
+): void {
+  const [y0, y1] = y.domain();
+  lines.forEach((r, i) => {
+    if (!(r.y >= y0 && r.y <= y1)) return;
+    const g = plot.append('g').attr('class', 'ref');
+    if (withTitles) g.append('title').text(r.title ?? r.label);
+    g.append('line')
+      .attr('x1', 0)
+      .attr('x2', innerW)
+      .attr('y1', y(r.y))
+      .attr('y2', y(r.y))
+      .attr('stroke', '#777')
+      .attr('stroke-dasharray', '1 3');
+    g.append('text')
+      .attr('x', innerW - 2 - stagger * i)
+      .attr('y', y(r.y) - 3)
+      .attr('text-anchor', 'end')
+      .attr('font-size', 9)
+      .attr('fill', '#555')
+      .text(r.label);
+  });
+}

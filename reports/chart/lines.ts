@@ -7,7 +7,7 @@
 import { line, scaleLinear } from 'd3';
 import { svgRoot, type Svg } from '../dom.ts';
 import { roundSig } from '../format.ts';
-import { drawXAxis, drawYAxis, extentOf, makeYScale, type NumScale, type YAxisSpec } from './axes.ts';
+import { drawRefLines, drawXAxis, drawYAxis, extentOf, makeYScale, type NumScale, type YAxisSpec } from './axes.ts';
 import { drawLegend, LEGEND_ROW, legendRows, type LegendItem } from './legend.ts';
 import { drawBoundaries, drawPhaseBands, STRIP_HEIGHT, type PhaseOverlay } from './phases.ts';
 
@@ -125,25 +125,7 @@ export function renderLineChart(doc: Document, spec: LineChartSpec): ChartResult
   drawYAxis(plot, y, spec.y, innerW, plotH, MARGIN.left);
   drawXAxis(plot, x, plotH, innerW, spec.x.label, { format: spec.x.format });
 
-  (spec.refLines ?? []).forEach((r, i) => {
-    if (!(r.y >= y.domain()[0] && r.y <= y.domain()[1])) return;
-    const g = plot.append('g').attr('class', 'ref');
-    g.append('line')
-      .attr('x1', 0)
-      .attr('x2', innerW)
-      .attr('y1', y(r.y))
-      .attr('y2', y(r.y))
-      .attr('stroke', '#777')
-      .attr('stroke-dasharray', '1 3');
-    // Staggered along the line so labels of nearby lines do not overlap.
-    g.append('text')
-      .attr('x', innerW - 2 - 36 * i)
-      .attr('y', y(r.y) - 3)
-      .attr('text-anchor', 'end')
-      .attr('font-size', 9)
-      .attr('fill', '#555')
-      .text(r.label);
-  });
+  drawRefLines(plot, y, innerW, spec.refLines ?? [], 36);
 
   const [y0, y1] = y.domain();
   let hidden = 0;

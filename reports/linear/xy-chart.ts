@@ -11,7 +11,16 @@
  */
 import { scaleLinear, scaleLog, line } from 'd3';
 import { svgRoot, textWidth, type G } from '../dom.ts';
-import { drawXAxis, drawYAxis, extentOf, makeYScale, yTicks, type NumScale, type YAxisSpec } from '../chart/axes.ts';
+import {
+  drawRefLines,
+  drawXAxis,
+  drawYAxis,
+  extentOf,
+  makeYScale,
+  yTicks,
+  type NumScale,
+  type YAxisSpec,
+} from '../chart/axes.ts';
 import { drawLegend, LEGEND_ROW, legendRows, type LegendItem } from '../chart/legend.ts';
 import { MARGIN, thinIndices } from '../chart/lines.ts';
 
@@ -175,25 +184,7 @@ export function renderXYChart(doc: Document, spec: XYSpec): XYResult {
     });
   }
 
-  (spec.refLines ?? []).forEach((r, i) => {
-    if (!(r.y >= y0 && r.y <= y1)) return;
-    const g = plot.append('g').attr('class', 'ref');
-    g.append('title').text(r.title ?? r.label);
-    g.append('line')
-      .attr('x1', 0)
-      .attr('x2', innerW)
-      .attr('y1', y(r.y))
-      .attr('y2', y(r.y))
-      .attr('stroke', '#777')
-      .attr('stroke-dasharray', '1 3');
-    g.append('text')
-      .attr('x', innerW - 2 - 150 * i)
-      .attr('y', y(r.y) - 3)
-      .attr('text-anchor', 'end')
-      .attr('font-size', 9)
-      .attr('fill', '#555')
-      .text(r.label);
-  });
+  drawRefLines(plot, y, innerW, spec.refLines ?? [], 150, true);
 
   const layer = plot.append('g').attr('class', 'series').attr('fill', 'none');
   for (const s of spec.series) {
